@@ -1,0 +1,73 @@
+"""Command line: `python -m app ingest|search ...`. Thin: each command calls the stage it names."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.config import Settings
+
+
+def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from app.embed import make_embedder
+    from app.index import ingest_documents
+    from app.ingest import find_sources, load_document
+
+    paths = [Path(p) for p in args.paths] or [settings.SEEDS_DIR]
+    sources = find_sources(paths)
+    if not sources:
+        print(f"no .txt or .md files under {', '.join(map(str, paths))}", file=sys.stderr)
+        return 2
+    documents = [load_document(p) for p in sources]
+    report = ingest_documents(
+        settings, make_embedder(settings), documents, rebuild=args.rebuild, progress=True
+    )
+    print(
+        f"{len(sources)} files: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged; "
+        f"index holds {report.documents} documents, {report.chunks} chunks; "
+        f"embedded {report.embedded} chunks in {report.seconds:.1f} s; "
+        + (f"generation {report.generation}" if report.generation else "nothing to write")
+    )
+    return 0
+
+
+def _cmd_search(settings: Settings, args: argparse.Namespace) -> int:
+    from app.embed import make_embedder
+    from app.index import load_generation
+    from app.retrieve import Retriever
+
+    embedder = make_embedder(settings)
+    retriever = Retriever(load_generation(settings.INDEX_DIR, expected_embedder=embedder.name), embedder)
+    for i, p in enumerate(retriever.search(args.question, args.top_k), start=1):
+        snippet = " ".join(p.chunk.text.split())[:240]
+        print(f"[{i}] {p.chunk.chunk_id}  score={p.score:.3f}  date={p.date or '-'}\n    {snippet}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("ingest", help="clean, chunk, embed and index files (default: SEEDS_DIR)")
+    p.add_argument("paths", nargs="*", help=".txt/.md files or folders")
+    p.add_argument(
+        "--rebuild", action="store_true", help="ignore the current index and build from these files"
+    )
+    p.set_defaults(func=_cmd_ingest)
+    p = sub.add_parser("search", help="top passages for a question")
+    p.add_argument("question")
+    p.add_argument("--top-k", type=int, default=5)
+    p.set_defaults(func=_cmd_search)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from app.index import IndexLoadError
+
+    try:
+        return int(args.func(Settings(), args))
+    except (IndexLoadError, FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,215 @@
+"""Index generations on disk: write one atomically, load the current one and verify it.
+
+Layout under INDEX_DIR:
+    CURRENT              name of the generation to serve, written last (temp file + rename)
+    gen-<time>-<rand>/   manifest.json, documents.jsonl, chunks.jsonl, vectors.faiss
+    .lock                held by the one writer at a time
+
+A generation is built in a temp directory, every file fsynced, then renamed into place; only then
+does CURRENT move. A crash at any point leaves the previous generation whole and current.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.index.vectors import FaissStore
+from app.models import Chunk, Document
+
+FORMAT_VERSION = 1
+_FILES = ("documents.jsonl", "chunks.jsonl", "vectors.faiss")
+REBUILD_HINT = "rebuild it with: python -m app ingest --rebuild"
+
+
+class IndexLoadError(RuntimeError):
+    """The index on disk is missing, corrupt or built by another embedder; the message says what to do."""
+
+
+@dataclass
+class Generation:
+    """One whole, consistent index: every request answers from exactly one of these."""
+
+    name: str
+    manifest: dict
+    documents: dict[str, Document]
+    chunks: list[Chunk]  # row i <-> vector i
+    vectors: FaissStore
+
+    @property
+    def embedder(self) -> str:
+        return str(self.manifest["embedder"])
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@contextmanager
+def writer_lock(index_dir: Path) -> Iterator[None]:
+    """One writer at a time across processes (CLI and server share it); a second one waits."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / ".lock").open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def current_name(index_dir: Path) -> str | None:
+    pointer = index_dir / "CURRENT"
+    if not pointer.exists():
+        return None
+    return pointer.read_text(encoding="utf-8").strip() or None
+
+
+def write_generation(
+    index_dir: Path,
+    documents: list[Document],
+    chunks: list[Chunk],
+    vectors: FaissStore,
+    embedder: str,
+    keep: int = 2,
+) -> str:
+    """Write a new generation and make it current; returns its name. Caller holds `writer_lock`."""
+    if len(vectors) != len(chunks):
+        raise ValueError(f"{len(vectors)} vectors for {len(chunks)} chunks")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+    tmp = index_dir / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        _write_jsonl(tmp / "documents.jsonl", [dataclasses.asdict(d) for d in documents])
+        _write_jsonl(tmp / "chunks.jsonl", [dataclasses.asdict(c) for c in chunks])
+        vectors.save(tmp / "vectors.faiss")
+        with (tmp / "vectors.faiss").open("rb") as f:
+            os.fsync(f.fileno())
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "embedder": embedder,
+            "dim": vectors.dim,
+            "doc_count": len(documents),
+            "chunk_count": len(chunks),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "documents": {
+                d.doc_id: {
+                    "content_hash": d.content_hash,
+                    "chunks": sum(c.doc_id == d.doc_id for c in chunks),
+                }
+                for d in documents
+            },
+            "files": {f: _sha256(tmp / f) for f in _FILES},
+        }
+        with (tmp / "manifest.json").open("w", encoding="utf-8") as f:
+            json.dump(manifest, f, ensure_ascii=False, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        _fsync_dir(tmp)
+        os.rename(tmp, index_dir / name)
+        _fsync_dir(index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    pointer_tmp = index_dir / "CURRENT.tmp"
+    with pointer_tmp.open("w", encoding="utf-8") as f:
+        f.write(name + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(pointer_tmp, index_dir / "CURRENT")
+    _fsync_dir(index_dir)
+    _prune(index_dir, keep=keep, current=name)
+    return name
+
+
+def _prune(index_dir: Path, keep: int, current: str) -> None:
+    """Drop old generations beyond `keep` and temp dirs a crash left behind."""
+    for leftover in index_dir.glob(".tmp-gen-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    gens = sorted((p for p in index_dir.glob("gen-*") if p.is_dir() and p.name != current), reverse=True)
+    for old in gens[max(keep - 1, 0) :]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def load_generation(index_dir: Path, expected_embedder: str | None = None) -> Generation:
+    """Load and verify the current generation, or raise `IndexLoadError` saying how to fix it."""
+    name = current_name(index_dir)
+    if name is None:
+        raise IndexLoadError(f"no index in {index_dir}: build it with: python -m app ingest")
+    gen_dir = index_dir / name
+    try:
+        manifest = json.loads((gen_dir / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexLoadError(f"{gen_dir}: manifest.json is missing; {REBUILD_HINT}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IndexLoadError(f"{gen_dir}/manifest.json is corrupt ({exc}); {REBUILD_HINT}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        found = manifest.get("format_version") if isinstance(manifest, dict) else None
+        raise IndexLoadError(
+            f"{gen_dir}: index format {found!r}, this version reads {FORMAT_VERSION}; {REBUILD_HINT}"
+        )
+    if expected_embedder and manifest.get("embedder") != expected_embedder:
+        raise IndexLoadError(
+            f"{gen_dir} was built with embedder {manifest.get('embedder')!r} but {expected_embedder!r} is "
+            f"configured; vectors of two embedders cannot be mixed: {REBUILD_HINT}"
+        )
+    for fname, digest in (manifest.get("files") or {}).items():
+        path = gen_dir / fname
+        if not path.exists() or _sha256(path) != digest:
+            raise IndexLoadError(f"{path} is missing or does not match its checksum; {REBUILD_HINT}")
+    try:
+        documents = [
+            Document(**{**d, "localities": tuple(d["localities"])})
+            for d in _read_jsonl(gen_dir / "documents.jsonl")
+        ]
+        chunks = [Chunk(**c) for c in _read_jsonl(gen_dir / "chunks.jsonl")]
+        vectors = FaissStore.load(gen_dir / "vectors.faiss")
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise IndexLoadError(f"{gen_dir} cannot be read ({exc}); {REBUILD_HINT}") from exc
+    if not len(vectors) == len(chunks) == manifest.get("chunk_count") or vectors.dim != manifest.get("dim"):
+        raise IndexLoadError(
+            f"{gen_dir}: {len(vectors)} vectors, {len(chunks)} chunks, manifest says "
+            f"{manifest.get('chunk_count')} (dim {vectors.dim} vs {manifest.get('dim')}); {REBUILD_HINT}"
+        )
+    return Generation(
+        name=name,
+        manifest=manifest,
+        documents={d.doc_id: d for d in documents},
+        chunks=chunks,
+        vectors=vectors,
+    )

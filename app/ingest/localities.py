@@ -1,0 +1,42 @@
+"""Which wards, communes and towns a document talks about, as metadata for filtering and matching."""
+
+from __future__ import annotations
+
+import re
+
+_LOCALITY = re.compile(r"\b(phường|xã|thị trấn|thị xã|thành phố|TP|quận|huyện|tỉnh)\s+(?=((?:\S+\s*){1,4}))")
+# Capitalised words that start a clause rather than continue a name.
+_NOT_NAME = {"Ủy", "UBND", "HĐND", "Đảng", "Nghị", "Ban", "Thường", "Chủ", "Bí"}
+# "Chủ tịch UBND phường Nguyễn Thị Bích Hoa": an office holder's name, not a place.
+_OFFICE = re.compile(r"(Chủ tịch|Bí thư|Giám đốc|Trưởng|Thường trực)[^,.;]{0,25}$")
+_SURNAMES = {"Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ"}
+
+
+def _name_words(tail: str) -> list[str]:
+    parts: list[str] = []
+    for w in tail.split():
+        word = w.strip(',.;:()“”"')
+        if not word or not word[0].isupper() or word in _NOT_NAME or (word.isupper() and len(word) > 1):
+            break
+        parts.append(word)
+        if word != w:  # punctuation ends the name
+            break
+    return parts
+
+
+def find_localities(text: str) -> tuple[str, ...]:
+    """Distinct localities in order of first mention, kind in lower case: ("phường Quy Nhơn", ...)."""
+    seen: dict[str, None] = {}
+    for m in _LOCALITY.finditer(text):
+        parts = _name_words(m[2])
+        if not parts:
+            continue
+        if (
+            parts[0] in _SURNAMES
+            and len(parts) >= 3
+            and _OFFICE.search(text[max(0, m.start() - 40) : m.start()])
+        ):
+            continue
+        kind = "thành phố" if m[1] == "TP" else m[1].lower()
+        seen.setdefault(f"{kind} {' '.join(parts)}", None)
+    return tuple(seen)

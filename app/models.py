@@ -1,0 +1,46 @@
+"""Value types shared by the stages. API schemas live in `app.serve`, not here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned document: the source of truth every derived index is built from."""
+
+    doc_id: str
+    title: str
+    text: str  # cleaned, NFC
+    date: str | None = None  # ISO yyyy-mm-dd when the source gives one
+    localities: tuple[str, ...] = ()
+    source: str | None = None  # file name it came from
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of a document's cleaned text; `text == document.text[start:end]`."""
+
+    chunk_id: str  # f"{doc_id}#{position}"
+    doc_id: str
+    position: int
+    start: int
+    end: int
+    text: str
+    header: str  # title + date, prepended when embedding
+
+    @property
+    def embed_text(self) -> str:
+        return f"{self.header}\n{self.text}" if self.header else self.text
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its score and the document fields a citation needs."""
+
+    chunk: Chunk
+    score: float
+    title: str | None = None
+    date: str | None = None
+    ranks: dict[str, int] = field(default_factory=dict)  # retriever name -> 1-based rank

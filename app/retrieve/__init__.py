@@ -1,0 +1,5 @@
+"""Question -> ranked passages."""
+
+from app.retrieve.retriever import Retriever
+
+__all__ = ["Retriever"]

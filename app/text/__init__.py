@@ -1,0 +1,5 @@
+"""Vietnamese text: NFC, tone-mark placement, diacritic folding, numbers and units."""
+
+from app.text.normalize import canonical, fold, has_diacritics, nfc, words
+
+__all__ = ["canonical", "fold", "has_diacritics", "nfc", "words"]

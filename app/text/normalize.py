@@ -80,3 +80,23 @@ def has_diacritics(text: str) -> bool:
 def words(text: str) -> list[str]:
     """Syllables (and numerals) of a text in canonical lower case; the unit of lexical matching."""
     return [w.lower() for w in _TOKEN.findall(canonical(text))]
+
+
+# Administrative abbreviations the reports use interchangeably with the full words (folded).
+ABBREVIATIONS = {
+    "uy ban nhan dan": "ubnd",
+    "hoi dong nhan dan": "hdnd",
+    "mat tran to quoc": "mttq",
+    "doanh nghiep": "dn",
+    "bao hiem y te": "bhyt",
+    "khoa hoc cong nghe": "khcn",
+    "kinh te xa hoi": "kt xh",
+    "thanh pho": "tp",
+    "uy ban mttq": "mttq",
+}
+_ABBREV = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, ABBREVIATIONS)) + r")(?!\w)")
+
+
+def folded_words(text: str) -> list[str]:
+    """Folded syllables with full administrative names contracted ("Ủy ban nhân dân" -> "ubnd")."""
+    return _ABBREV.sub(lambda m: ABBREVIATIONS[m.group(1)], " ".join(fold(w) for w in words(text))).split()

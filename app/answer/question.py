@@ -1,0 +1,166 @@
+"""What a question asks: its kind, the places and periods it names, and its content words.
+
+The extractive answerer checks a candidate sentence against each of these, so that a question
+about one ward or year is never answered with another's figure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from app.ingest.localities import find_localities, split_locality
+from app.retrieve import Query
+from app.text import fold, folded_words, words
+from app.text.numbers import extract_quantities
+
+Kind = Literal["figure", "percent", "when", "who", "other"]
+
+# Function words and question words: they say how something is asked, not what. Written forms,
+# so "cận" (near) is not mistaken for "cần" (need); a question typed without diacritics uses their folds.
+_STOP_WRITTEN = frozenset(
+    """
+    bao nhiêu mấy là gì nào ai đâu khi giờ sao thế như ra tại vì có không được của và các những
+    trong cho với thì mà ở từ đến tới trên dưới về theo để này đó kia ấy hiện nay đang đã sẽ cần riêng
+    bị một hai lượng phần trăm bằng hay hoặc cũng nhất rất vẫn còn tính năm khoảng lại tiền lâu
+    vào lên xuống sau trước lúc nếu mỗi mọi chỉ hơn đợt cụ thể chính thức tổng cộng toàn bộ
+    phường xã thị trấn quận huyện tỉnh thành phố tp
+    """.split()
+)
+STOP_FOLDED = frozenset(fold(w) for w in _STOP_WRITTEN)
+_PERCENT = re.compile(r"\b(ty le|phan tram)\b|%")
+_WHEN = re.compile(
+    r"\b(khi nao|ngay nao|bao gio|thang nao|nam nao|thoi gian nao|luc nao|nhiem ky nao|dien ra ngay)\b"
+)
+_WHO = re.compile(r"\b(la ai|ai la|nhung ai|ten la gi|ho ten|ten gi)\b|^ai\b")
+_FIGURE = re.compile(r"\b(bao nhieu|may|muc nao|so luong|dat bao)\b")
+
+
+@dataclass(frozen=True)
+class Question:
+    query: Query
+    kind: Kind
+    years: tuple[int, ...]  # single years named ("năm 2025")
+    ranges: tuple[tuple[int, int], ...]  # periods named ("nhiệm kỳ 2025-2030")
+    localities: tuple[str, ...]  # folded names the corpus knows ("quy nhon nam")
+    unknown_localities: tuple[str, ...]  # "phường X" the corpus has never heard of
+    terms: tuple[str, ...]  # content words, folded
+    asked: tuple[str, ...]  # what "bao nhiêu ..." counts ("đảng viên", "hộ cận nghèo"), folded words
+    pairs: tuple[str, ...]  # adjacent folded word pairs with at least one content word ("dan so")
+
+
+def _find_known(text: str, known: dict[str, str], written: bool) -> list[str]:
+    """Known localities named in the question (folded keys), longest first, without overlaps.
+
+    `known` maps a folded name to its written form. A question with diacritics is matched as written,
+    so "Quy Nhơn năm 2025" is not "Quy Nhơn Nam"; a folded one is matched folded, reading "nam" before
+    a number as "năm" (the Vietnamese way to name a year) when the shorter name is known too.
+    """
+    hay = text.lower() if written else fold(text)
+    found: list[str] = []
+    taken = [False] * len(hay)
+    for key in sorted(known, key=len, reverse=True):
+        name = known[key].lower() if written else key
+        for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", hay):
+            if any(taken[m.start() : m.end()]):
+                continue
+            shorter = key.rsplit(" ", 1)[0]
+            if (
+                not written
+                and key.endswith(" nam")
+                and shorter in known
+                and re.match(r"\s+\d", hay[m.end() :])
+            ):
+                continue
+            taken[m.start() : m.end()] = [True] * (m.end() - m.start())
+            found.append(key)
+    return found
+
+
+def _is_stop(word: str, written: bool) -> bool:
+    return word in _STOP_WRITTEN if written else fold(word) in STOP_FOLDED
+
+
+# Units of measure end what is counted: "bao nhiêu ha đất" asks for hectares, of land.
+_MEASURES = frozenset("ha km2 km m2 m3 m tan kg dong usd ty trieu nghin ngan".split())
+
+
+def _asked(ws: list[str], written: bool) -> list[str]:
+    """What is counted: the noun after "bao nhiêu" / "mấy" (or "số ..." before it), up to four words."""
+    folded = [fold(w) for w in ws]
+    for i, w in enumerate(folded):
+        after_number_word = w == "may" or (w == "nhieu" and i and folded[i - 1] == "bao")
+        count_noun = w == "so" and i + 1 < len(ws) and not _is_stop(ws[i + 1], written)
+        if after_number_word or (count_noun and (i == 0 or folded[i - 1] in ("tong", "co"))):
+            phrase: list[str] = []
+            for nxt in ws[i + 1 : i + 5]:
+                if _is_stop(nxt, written) or nxt[0].isdigit():
+                    break
+                phrase.append(fold(nxt))
+                if fold(nxt) in _MEASURES:
+                    break
+            if phrase:
+                return phrase
+    return []
+
+
+def _number_term(w: str) -> str:
+    """One spelling for a numeral in any notation: "1/7", "1.7" and "1-7" all become "1.7"."""
+    return re.sub(r"[./,-]", ".", w)
+
+
+def analyse(query: Query, known_localities: dict[str, str]) -> Question:
+    """`known_localities`: folded name (without kind) -> written name, for every place the corpus names."""
+    folded = fold(query.restored)
+    if _WHEN.search(folded):
+        kind: Kind = "when"
+    elif _WHO.search(folded):
+        kind = "who"
+    elif _PERCENT.search(folded):
+        kind = "percent"
+    elif _FIGURE.search(folded):
+        kind = "figure"
+    else:
+        kind = "other"
+    years: list[int] = []
+    ranges: list[tuple[int, int]] = []
+    for q in extract_quantities(query.restored):
+        if q.kind == "year" and q.value is not None:
+            years.append(int(q.value))
+        elif q.kind == "range" and q.value and q.high and 1900 <= q.value <= 2100 and 1900 <= q.high <= 2100:
+            ranges.append((int(q.value), int(q.high)))
+    localities = _find_known(query.text if query.written else query.restored, known_localities, query.written)
+    named = [fold(split_locality(n)[1]) for n in find_localities(query.restored)]
+    unknown = [n for n in named if n not in localities and n not in known_localities]
+    covered = set(" ".join(localities).split())
+    year_tokens = {str(y) for y in years} | {str(y) for r in ranges for y in r}
+    text = query.text if query.written else query.restored
+    ws = words(text)
+    stops = {fold(w) for w in ws if _is_stop(w, query.written)} - {
+        fold(w) for w in ws if not _is_stop(w, query.written)
+    }
+    terms: list[str] = []
+    pairs: list[str] = []
+    fw = [_number_term(f) if f[0].isdigit() else f for f in folded_words(text)]
+    for i, f in enumerate(fw):
+        content = f not in stops and f not in covered and f not in year_tokens
+        if content and f not in terms:
+            terms.append(f)
+        if (
+            i
+            and (content or (fw[i - 1] not in stops and fw[i - 1] not in covered))
+            and fw[i - 1] not in year_tokens
+        ):
+            pairs.append(f"{fw[i - 1]} {f}")
+    return Question(
+        query=query,
+        kind=kind,
+        years=tuple(years),
+        ranges=tuple(ranges),
+        localities=tuple(localities),
+        unknown_localities=tuple(unknown),
+        terms=tuple(terms),
+        asked=tuple(folded_words(" ".join(_asked(ws, query.written)))) if kind == "figure" else (),
+        pairs=tuple(p for p in pairs if p.split()[1] not in year_tokens),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from app.answer import Answerer, ExtractiveAnswerer
+from app.answer import ABSTAIN_TEXT, Answerer, ExtractiveAnswerer
 from app.config import Settings
 from app.embed import Embedder, make_embedder
 from app.ground import ground
@@ -53,7 +53,7 @@ class Pipeline:
         if any(not f.verified for f in figures):
             # Never state an unchecked figure as sound: fall back to saying nothing.
             answer = Answer(
-                text=ABSTAIN,
+                text=ABSTAIN_TEXT,
                 abstained=True,
                 mode=answer.mode,
                 citations=[],
@@ -61,6 +61,3 @@ class Pipeline:
                 fallback_reason="unverified figure in answer",
             )
         return Result(answer, passages, (time.perf_counter() - t0) * 1000, draft.reason)
-
-
-ABSTAIN = "Tài liệu hiện có không nêu thông tin này."

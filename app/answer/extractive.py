@@ -22,7 +22,7 @@ from app.index import Generation
 from app.ingest.localities import count_localities, find_localities, split_locality
 from app.models import Document, Passage
 from app.retrieve import Query
-from app.text import fold, folded_words
+from app.text import fold, folded_words, match_words
 from app.text.names import person_names
 from app.text.numbers import Quantity, extract_quantities
 
@@ -42,9 +42,10 @@ class _Candidate:
     reason: str | None  # why it cannot answer, None if it can
 
 
-def _terms(text: str) -> set[str]:
-    """Folded words, numerals in one notation, and adjacent pairs: what coverage is measured on."""
-    ws = [re.sub(r"[./,-]", ".", w) if w[0].isdigit() else w for w in folded_words(text)]
+def _terms(text: str, folded: bool = True) -> set[str]:
+    """Words (as written, or folded), numerals in one notation, and adjacent pairs: what coverage is
+    measured on."""
+    ws = [re.sub(r"[./,-]", ".", w) if w[0].isdigit() else w for w in match_words(text, folded)]
     return set(ws) | {f"{a} {b}" for a, b in itertools.pairwise(ws)}
 
 
@@ -111,7 +112,7 @@ class ExtractiveAnswerer:
             return Draft(ABSTAIN_TEXT, [], True, "no passage matches the question's place, period and kind")
         if best.score < MIN_COVERAGE:
             return Draft(ABSTAIN_TEXT, [], True, f"best evidence covers {best.score:.2f} of the question")
-        return Draft(self._format(best), [best.passage], False, None)
+        return Draft(self._format(best, question.kind), [best.passage], False, None)
 
     def _candidates(self, question: Question, passage: Passage, rank: int) -> list[_Candidate]:
         doc = self.generation.documents[passage.chunk.doc_id]
@@ -125,13 +126,17 @@ class ExtractiveAnswerer:
             before, paragraph = self._paragraph(doc, passage.chunk.start + s)
             if not self._period_ok(question, sentence, before, doc):
                 continue
-            context = _terms(f"{paragraph} {doc.title}")
-            sentence_terms = _terms(sentence)
-            for clause in {sentence, *_CLAUSE.split(sentence)}:
+            folded = not question.query.written
+            context = _terms(f"{paragraph} {doc.title}", folded)
+            sentence_terms = _terms(sentence, folded)
+            # Each "; "-separated clause is a candidate (the sentence itself when it has none): the rest
+            # of its sentence counts a bit less, its paragraph and the title half.
+            for clause in _CLAUSE.split(sentence):
                 reason = None if self._kind_ok(question, clause) else "wrong kind"
                 if reason is None and not self._asked_ok(question, clause):
                     reason = "does not count what was asked"
-                score = self._coverage(question, _terms(clause), sentence_terms | context) + 0.02 / (rank + 1)
+                score = self._coverage(question, _terms(clause, folded), sentence_terms, context)
+                score += 0.02 / (rank + 1)
                 out.append(_Candidate(score, passage, sentence, clause.strip(), reason))
         return out
 
@@ -190,31 +195,38 @@ class ExtractiveAnswerer:
             return True
         return any(_is_answer_figure(q, question.kind) for q in extract_quantities(clause))
 
-    def _coverage(self, question: Question, clause: set[str], context: set[str]) -> float:
-        """idf-weighted share of the question's words found in the clause (full) or its context (half)."""
+    def _coverage(self, question: Question, clause: set[str], sentence: set[str], context: set[str]) -> float:
+        """idf-weighted share of the question's words found in the clause, its sentence, or its context."""
         terms = list(question.terms)
         if not terms:
             return 0.0
         total = got = 0.0
         for t in terms:
-            w = self._idf.get(t, self._idf_unknown)
+            w = self._idf.get(fold(t), self._idf_unknown)
             total += w
-            got += w if t in clause else 0.5 * w if t in context else 0.0
+            got += w * self._credit(t, clause, sentence, context)
         pairs = question.pairs
         if not pairs:
             return got / total
-        pair_hits = sum(1.0 if p in clause else 0.5 if p in context else 0.0 for p in pairs)
+        pair_hits = sum(self._credit(p, clause, sentence, context) for p in pairs)
         return 0.75 * got / total + 0.25 * pair_hits / len(pairs)
 
     @staticmethod
-    def _format(best: _Candidate) -> str:
+    def _credit(term: str, clause: set[str], sentence: set[str], context: set[str]) -> float:
+        return 1.0 if term in clause else 0.75 if term in sentence else 0.5 if term in context else 0.0
+
+    @staticmethod
+    def _format(best: _Candidate, kind: str) -> str:
+        """Quote the sentence; for a figure, only its clause (with the list's lead-in, if any)."""
         quote = best.sentence
-        if len(quote) > _QUOTE_MAX and best.clause != best.sentence:
-            lead, _, rest = best.sentence.partition(":")
-            quote = best.clause.rstrip(".")
-            if rest and best.clause in rest and len(lead) < 200:
-                quote = f"{lead.strip()}: … {quote}"
-            quote = f"{quote} …"
+        focused = kind in ("figure", "percent") or len(quote) > _QUOTE_MAX
+        if focused and best.clause != best.sentence:
+            lead, colon, rest = best.sentence.partition(":")
+            clause = best.clause.rstrip(".;")
+            if colon and best.clause in rest and len(lead) < 200:
+                quote = f"{lead.strip()}: … {clause} …"
+            else:
+                quote = f"… {clause}" + ("" if best.sentence.endswith(best.clause) else " …")
         source = f"ngày {_vn_date(best.passage.date)}" if best.passage.date else f"“{best.passage.title}”"
         return f"Theo tài liệu {source}: “{quote}” [1]"
 

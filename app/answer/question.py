@@ -12,7 +12,7 @@ from typing import Literal
 
 from app.ingest.localities import find_localities, split_locality
 from app.retrieve import Query
-from app.text import fold, folded_words, words
+from app.text import fold, folded_words, match_words, words
 from app.text.numbers import extract_quantities
 
 Kind = Literal["figure", "percent", "when", "who", "other"]
@@ -133,26 +133,24 @@ def analyse(query: Query, known_localities: dict[str, str]) -> Question:
     localities = _find_known(query.text if query.written else query.restored, known_localities, query.written)
     named = [fold(split_locality(n)[1]) for n in find_localities(query.restored)]
     unknown = [n for n in named if n not in localities and n not in known_localities]
-    covered = set(" ".join(localities).split())
+    # Words are compared as typed: with diacritics when the question has them ("đặt" is not "đạt").
+    written = query.written
+    covered = {w for key in localities for w in (known_localities[key].lower() if written else key).split()}
     year_tokens = {str(y) for y in years} | {str(y) for r in ranges for y in r}
-    text = query.text if query.written else query.restored
+    text = query.text if written else query.restored
     ws = words(text)
-    stops = {fold(w) for w in ws if _is_stop(w, query.written)} - {
-        fold(w) for w in ws if not _is_stop(w, query.written)
-    }
+    stop_flags = [(w if written else fold(w), _is_stop(w, written)) for w in ws]
+    stops = {f for f, stop in stop_flags if stop} - {f for f, stop in stop_flags if not stop}
     terms: list[str] = []
     pairs: list[str] = []
-    fw = [_number_term(f) if f[0].isdigit() else f for f in folded_words(text)]
-    for i, f in enumerate(fw):
+    mw = [_number_term(w) if w[0].isdigit() else w for w in match_words(text, folded=not written)]
+    for i, f in enumerate(mw):
         content = f not in stops and f not in covered and f not in year_tokens
         if content and f not in terms:
             terms.append(f)
-        if (
-            i
-            and (content or (fw[i - 1] not in stops and fw[i - 1] not in covered))
-            and fw[i - 1] not in year_tokens
-        ):
-            pairs.append(f"{fw[i - 1]} {f}")
+        prev = mw[i - 1] if i else None
+        if prev and prev not in year_tokens and (content or (prev not in stops and prev not in covered)):
+            pairs.append(f"{prev} {f}")
     return Question(
         query=query,
         kind=kind,

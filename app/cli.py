@@ -46,6 +46,27 @@ def _cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    from app.pipeline import Pipeline
+
+    result = Pipeline(settings).ask(args.question, args.top_k)
+    a = result.answer
+    print(a.text)
+    for f in a.figures:
+        print(f"  {'✓' if f.verified else '✗'} {f.text}  [{f.citation}]")
+    for i, p in enumerate(a.citations, start=1):
+        print(f"[{i}] {p.chunk.chunk_id}  {p.title or ''}  ({p.date or 'không rõ ngày'})")
+    if a.abstained and result.reason:
+        print(f"  ({result.reason})")
+    return 0
+
+
+def _cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from app.evaluation import main as run_eval
+
+    return run_eval(settings, args.url)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -59,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--top-k", type=int, default=5)
     p.set_defaults(func=_cmd_search)
+    p = sub.add_parser("ask", help="answer a question, with its figures and sources")
+    p.add_argument("question")
+    p.add_argument("--top-k", type=int, default=5)
+    p.set_defaults(func=_cmd_ask)
+    p = sub.add_parser("eval", help="run evals/questions.jsonl through the HTTP API and gate on thresholds")
+    p.add_argument("--url", help="a running service to evaluate (default: start one on 127.0.0.1)")
+    p.set_defaults(func=_cmd_eval)
     return parser
 
 

@@ -9,28 +9,25 @@ name), and cover the question's content words well enough. Otherwise the answere
 
 from __future__ import annotations
 
-import itertools
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass
 
 from app.answer.base import ABSTAIN_TEXT, Draft
+from app.answer.evidence import Clause, Sentence, TimeMarks, analyse_chunk, terms
 from app.answer.question import Question, analyse
-from app.chunk import split_sentences
 from app.index import Generation
 from app.ingest.localities import count_localities, find_localities, split_locality
 from app.models import Document, Passage
 from app.retrieve import Query
-from app.text import fold, folded_words, match_words
+from app.text import fold
 from app.text.names import person_names
-from app.text.numbers import Quantity, extract_quantities
+from app.text.numbers import Quantity
 
 # Share of the question's content (idf-weighted) a sentence must cover. Calibrated on evals/: the
 # best unanswerable question scored 0.49, the weakest answered paraphrases 0.57; 0.55 sits between.
 MIN_COVERAGE = 0.55
 _QUOTE_MAX = 360
-_CLAUSE = re.compile(r";\s+")
 
 
 @dataclass
@@ -40,26 +37,6 @@ class _Candidate:
     sentence: str
     clause: str
     reason: str | None  # why it cannot answer, None if it can
-
-
-def _terms(text: str, folded: bool = True) -> set[str]:
-    """Words (as written, or folded), numerals in one notation, and adjacent pairs: what coverage is
-    measured on."""
-    ws = [re.sub(r"[./,-]", ".", w) if w[0].isdigit() else w for w in match_words(text, folded)]
-    return set(ws) | {f"{a} {b}" for a, b in itertools.pairwise(ws)}
-
-
-def _time_marks(text: str) -> tuple[set[int], set[tuple[int, int]]]:
-    years: set[int] = set()
-    ranges: set[tuple[int, int]] = set()
-    for q in extract_quantities(text):
-        if q.kind == "year" and q.value:
-            years.add(int(q.value))
-        elif q.kind == "range" and q.value and q.high and 1900 <= q.value <= 2100 and q.high <= 2100:
-            ranges.add((int(q.value), int(q.high)))
-        elif q.kind == "date" and q.date and q.date[:4].isdigit():
-            years.add(int(q.date[:4]))
-    return years, ranges
 
 
 def _is_answer_figure(q: Quantity, kind: str) -> bool:
@@ -75,7 +52,7 @@ class ExtractiveAnswerer:
 
     def __init__(self, generation: Generation) -> None:
         self.generation = generation
-        chunk_terms = [_terms(f"{c.header} {c.text}") for c in generation.chunks]
+        chunk_terms = [terms(f"{c.header} {c.text}", folded=True) for c in generation.chunks]
         df = Counter(t for terms in chunk_terms for t in terms if " " not in t)
         n = max(len(chunk_terms), 1)
         self._idf = {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
@@ -93,6 +70,8 @@ class ExtractiveAnswerer:
             primary = {k for k, v in names.items() if v >= max(2, top / 3)}
             primary |= {fold(split_locality(n)[1]) for n in find_localities(doc.title)}
             self._primary[doc.doc_id] = primary
+        self._title_time = {d.doc_id: TimeMarks.of(d.title) for d in generation.documents.values()}
+        self._sentences: dict[str, tuple[Sentence, ...]] = {}  # chunk_id -> analysed once
 
     def analyse(self, query: Query) -> Question:
         return analyse(query, self.known_localities)
@@ -119,100 +98,86 @@ class ExtractiveAnswerer:
         primary = self._primary.get(doc.doc_id, set())
         if question.localities and not set(question.localities) & primary:
             return []
+        sentences = self._sentences.get(passage.chunk.chunk_id)
+        if sentences is None:
+            sentences = self._sentences[passage.chunk.chunk_id] = analyse_chunk(passage.chunk, doc)
+        folded = not question.query.written
         out: list[_Candidate] = []
-        text = passage.chunk.text
-        for s, e in split_sentences(text, len(text) + 1):
-            sentence = text[s:e]
-            before, paragraph = self._paragraph(doc, passage.chunk.start + s)
-            if not self._period_ok(question, sentence, before, doc):
+        for sentence in sentences:
+            if not self._period_ok(question, sentence, doc):
                 continue
-            folded = not question.query.written
-            context = _terms(f"{paragraph} {doc.title}", folded)
-            sentence_terms = _terms(sentence, folded)
             # Each "; "-separated clause is a candidate (the sentence itself when it has none): the rest
             # of its sentence counts a bit less, its paragraph and the title half.
-            for clause in _CLAUSE.split(sentence):
+            for clause in sentence.clauses:
                 reason = None if self._kind_ok(question, clause) else "wrong kind"
                 if reason is None and not self._asked_ok(question, clause):
                     reason = "does not count what was asked"
-                score = self._coverage(question, _terms(clause, folded), sentence_terms, context)
-                score += 0.02 / (rank + 1)
-                out.append(_Candidate(score, passage, sentence, clause.strip(), reason))
+                score = self._coverage(
+                    question, clause.terms(folded), sentence.terms(folded), sentence.context(folded)
+                )
+                out.append(_Candidate(score + 0.02 / (rank + 1), passage, sentence.text, clause.text, reason))
         return out
 
-    @staticmethod
-    def _paragraph(doc: Document, offset: int) -> tuple[str, str]:
-        """(the paragraph up to the sentence at `offset`, the whole paragraph)."""
-        start = doc.text.rfind("\n", 0, offset) + 1
-        end = doc.text.find("\n", offset)
-        return doc.text[start:offset], doc.text[start : end if end >= 0 else len(doc.text)]
-
-    @staticmethod
-    def _period_ok(question: Question, sentence: str, before: str, doc: Document) -> bool:
+    def _period_ok(self, question: Question, sentence: Sentence, doc: Document) -> bool:
         """The period asked must be the sentence's own; else the one its paragraph set before it
         ("Theo báo cáo, năm 2025, ..."); else the document's date or title."""
         if not question.years and not question.ranges:
             return True
-        s_years, s_ranges = _time_marks(sentence)
-        p_years, p_ranges = _time_marks(before)
-        t_years, t_ranges = _time_marks(doc.title)
-        if question.kind == "when":  # years in the sentence are the answer, not its period
-            s_years, s_ranges = set(), set()
-        for r in question.ranges:
-            if r not in s_ranges | p_ranges | t_ranges:
+        own = TimeMarks(frozenset(), frozenset()) if question.kind == "when" else sentence.time
+        before, title = sentence.time_before, self._title_time[doc.doc_id]
+        for r in question.ranges:  # "when": years in the sentence are the answer, not its period
+            if r not in own.ranges | before.ranges | title.ranges:
                 return False
         for y in question.years:
-            if s_years or s_ranges:
-                if y not in s_years:
+            if own:
+                if y not in own.years:
                     return False
-            elif p_years:
-                if y not in p_years:
+            elif before.years:
+                if y not in before.years:
                     return False
-            elif not (doc.date and doc.date.startswith(str(y))) and y not in t_years:
+            elif not (doc.date and doc.date.startswith(str(y))) and y not in title.years:
                 return False
         return True
 
     @staticmethod
-    def _asked_ok(question: Question, clause: str) -> bool:
+    def _asked_ok(question: Question, clause: Clause) -> bool:
         """What "bao nhiêu ..." counts must be counted here: "hộ cận nghèo" is not "hộ nghèo", "đảng viên"
         is not "Đảng ủy viên", and a percentage is not a head count."""
         if not question.asked:
             return True
-        if not any(
-            _is_answer_figure(q, "figure") and q.kind != "percent" for q in extract_quantities(clause)
-        ):
+        if not any(_is_answer_figure(q, "figure") and q.kind != "percent" for q in clause.quantities):
             return False
-        words = folded_words(clause)
         head, rest = question.asked[:2], question.asked[2:]
-        text = f" {' '.join(words)} "
-        return f" {' '.join(head)} " in text and set(rest) <= set(words)
+        return f" {' '.join(head)} " in clause.folded_seq and all(f" {w} " in clause.folded_seq for w in rest)
 
     @staticmethod
-    def _kind_ok(question: Question, clause: str) -> bool:
+    def _kind_ok(question: Question, clause: Clause) -> bool:
         if question.kind == "who":
-            return bool(person_names(clause))
+            return bool(person_names(clause.text))
         if question.kind == "other":
             return True
-        return any(_is_answer_figure(q, question.kind) for q in extract_quantities(clause))
+        return any(_is_answer_figure(q, question.kind) for q in clause.quantities)
 
-    def _coverage(self, question: Question, clause: set[str], sentence: set[str], context: set[str]) -> float:
+    def _coverage(
+        self, question: Question, clause: frozenset[str], sentence: frozenset[str], context: frozenset[str]
+    ) -> float:
         """idf-weighted share of the question's words found in the clause, its sentence, or its context."""
-        terms = list(question.terms)
-        if not terms:
+        if not question.terms:
             return 0.0
         total = got = 0.0
-        for t in terms:
+        for t in question.terms:
             w = self._idf.get(fold(t), self._idf_unknown)
             total += w
             got += w * self._credit(t, clause, sentence, context)
-        pairs = question.pairs
-        if not pairs:
+        if not question.pairs:
             return got / total
-        pair_hits = sum(self._credit(p, clause, sentence, context) for p in pairs)
-        return 0.75 * got / total + 0.25 * pair_hits / len(pairs)
+        pair_hits = sum(self._credit(p, clause, sentence, context) for p in question.pairs)
+        return 0.75 * got / total + 0.25 * pair_hits / len(question.pairs)
 
     @staticmethod
-    def _credit(term: str, clause: set[str], sentence: set[str], context: set[str]) -> float:
+    def _credit(
+        term: str, clause: frozenset[str], sentence: frozenset[str], context: frozenset[str]
+    ) -> float:
         return 1.0 if term in clause else 0.75 if term in sentence else 0.5 if term in context else 0.0
 
     @staticmethod

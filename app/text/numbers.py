@@ -25,6 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date as _date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Literal
 
 from babel.numbers import NumberFormatError, parse_decimal
@@ -282,10 +283,16 @@ def _numeral(s: str) -> str:
     return m[0] if m else ""
 
 
+@lru_cache(maxsize=4096)
+def _passage_quantities(text: str) -> tuple[Quantity, ...]:
+    """Passages are checked again and again (every answer citing them): parse each once."""
+    return tuple(extract_quantities(text))
+
+
 def figure_in_text(q: Quantity, text: str) -> bool:
     """Whether a passage supports a figure from an answer. Beyond `quantities_match`, an answer quoting
     the bare numeral ("348,5" for "348,5 tỷ đồng") or a day-month of a dated passage is still quoting it."""
-    found = extract_quantities(text)
+    found = _passage_quantities(text)
     if any(quantities_match(q, p) for p in found):
         return True
     if q.kind == "date" and q.date and q.date.startswith("--"):

@@ -1,0 +1,112 @@
+"""What the answerer needs to know about each sentence of a chunk, computed once per chunk.
+
+Parsing figures, years and words is the costly part of answering; chunks do not change within an
+index generation, so each chunk is analysed the first time it is retrieved and kept.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from app.chunk import split_sentences
+from app.models import Chunk, Document
+from app.text import match_words
+from app.text.numbers import Quantity, extract_quantities
+
+_CLAUSE = re.compile(r";\s+")
+
+
+def terms(text: str, folded: bool) -> frozenset[str]:
+    """Words (as written, or folded), numerals in one notation, and adjacent pairs."""
+    ws = [re.sub(r"[./,-]", ".", w) if w[0].isdigit() else w for w in match_words(text, folded)]
+    return frozenset(ws) | {f"{a} {b}" for a, b in itertools.pairwise(ws)}
+
+
+@dataclass(frozen=True)
+class TimeMarks:
+    years: frozenset[int]
+    ranges: frozenset[tuple[int, int]]
+
+    @classmethod
+    def of(cls, text: str) -> TimeMarks:
+        years: set[int] = set()
+        ranges: set[tuple[int, int]] = set()
+        for q in extract_quantities(text):
+            if q.kind == "year" and q.value:
+                years.add(int(q.value))
+            elif q.kind == "range" and q.value and q.high and 1900 <= q.value <= 2100 and q.high <= 2100:
+                ranges.add((int(q.value), int(q.high)))
+            elif q.kind == "date" and q.date and q.date[:4].isdigit():
+                years.add(int(q.date[:4]))
+        return cls(frozenset(years), frozenset(ranges))
+
+    def __bool__(self) -> bool:
+        return bool(self.years or self.ranges)
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str
+    written: frozenset[str]
+    folded: frozenset[str]
+    folded_seq: str  # " word word ... " for phrase look-ups
+    quantities: tuple[Quantity, ...]
+
+    def terms(self, folded: bool) -> frozenset[str]:
+        return self.folded if folded else self.written
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    clauses: tuple[Clause, ...]
+    written: frozenset[str]
+    folded: frozenset[str]
+    context_written: frozenset[str]  # its paragraph and the document title
+    context_folded: frozenset[str]
+    time: TimeMarks
+    time_before: TimeMarks  # what its paragraph said before it ("Theo báo cáo, năm 2025, ...")
+
+    def terms(self, folded: bool) -> frozenset[str]:
+        return self.folded if folded else self.written
+
+    def context(self, folded: bool) -> frozenset[str]:
+        return self.context_folded if folded else self.context_written
+
+
+def _clause(text: str) -> Clause:
+    return Clause(
+        text=text.strip(),
+        written=terms(text, False),
+        folded=terms(text, True),
+        folded_seq=f" {' '.join(match_words(text, True))} ",
+        quantities=tuple(extract_quantities(text)),
+    )
+
+
+def analyse_chunk(chunk: Chunk, doc: Document) -> tuple[Sentence, ...]:
+    out = []
+    paragraphs: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+    for s, e in split_sentences(chunk.text, len(chunk.text) + 1):
+        offset = chunk.start + s
+        start = doc.text.rfind("\n", 0, offset) + 1
+        end = doc.text.find("\n", offset)
+        if start not in paragraphs:
+            paragraph = f"{doc.text[start : end if end >= 0 else len(doc.text)]} {doc.title}"
+            paragraphs[start] = (terms(paragraph, False), terms(paragraph, True))
+        text = chunk.text[s:e]
+        out.append(
+            Sentence(
+                text=text,
+                clauses=tuple(_clause(c) for c in _CLAUSE.split(text)),
+                written=terms(text, False),
+                folded=terms(text, True),
+                context_written=paragraphs[start][0],
+                context_folded=paragraphs[start][1],
+                time=TimeMarks.of(text),
+                time_before=TimeMarks.of(doc.text[start:offset]),
+            )
+        )
+    return tuple(out)

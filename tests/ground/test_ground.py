@@ -1,0 +1,76 @@
+"""Grounding: every figure checked by value against the passage its marker cites."""
+
+from __future__ import annotations
+
+from app.config import Settings
+from app.ground import ground
+from app.models import Chunk, Passage
+from app.pipeline import Pipeline
+
+TEXT = (
+    "Năm 2025, phường hoàn thành 20/21 chỉ tiêu. Tổng thu ngân sách là 348,5 tỷ đồng, đạt 109,4% dự toán; "
+    "Đảng bộ có 4.985 đảng viên; thu nhập đạt 90 - 100 triệu đồng."
+)
+
+
+def _passage(text: str = TEXT, date: str | None = "2025-12-11") -> Passage:
+    chunk = Chunk("d#0", "d", 0, 0, len(text), text, "Tiêu đề")
+    return Passage(chunk=chunk, score=1.0, title="Tiêu đề", date=date)
+
+
+def test_right_figures_verify_by_value() -> None:
+    answer = "Tổng thu là 348,5 tỷ [1], đạt 109,4% [1]; 4.985 đảng viên [1]; 20/21 chỉ tiêu [1]; 90 - 100 triệu đồng [1]."
+    figures = ground(answer, [_passage()])
+    assert [f.text for f in figures] == [
+        "348,5 tỷ",
+        "109,4%",
+        "4.985 đảng viên",
+        "20/21 chỉ tiêu",
+        "90 - 100 triệu đồng",
+    ]
+    assert all(f.verified and f.citation == 1 for f in figures)
+    assert figures[0].value == 348.5e9 and figures[2].value == 4985
+
+
+def test_wrong_figure_is_unverified() -> None:
+    for wrong in ("348,6 tỷ đồng", "3485 tỷ đồng", "348,5 triệu đồng", "4,985 đảng viên", "19/21 chỉ tiêu"):
+        (fig,) = ground(f"Con số là {wrong} [1].", [_passage()])
+        assert fig.verified is False, wrong
+
+
+def test_marker_pointing_at_no_passage_is_unverified() -> None:
+    (fig,) = ground("Tổng thu là 348,5 tỷ đồng [3].", [_passage()])
+    assert fig.citation == 3 and fig.verified is False
+
+
+def test_figure_checked_against_its_own_citation() -> None:
+    other = _passage("Phường khác thu 12 tỷ đồng.")
+    figs = ground("Phường A thu 348,5 tỷ đồng [2], phường B thu 12 tỷ đồng [1].", [other, _passage()])
+    assert [(f.text, f.citation, f.verified) for f in figs] == [
+        ("348,5 tỷ đồng", 2, True),
+        ("12 tỷ đồng", 1, True),
+    ]
+    swapped = ground("Phường A thu 348,5 tỷ đồng [1].", [other, _passage()])
+    assert swapped[0].verified is False
+
+
+def test_source_date_verifies_against_citation_date() -> None:
+    assert ground("Theo tài liệu ngày 11/12/2025: “…” [1]", [_passage()])[0].verified
+    assert not ground("Theo tài liệu ngày 12/12/2025: “…” [1]", [_passage()])[0].verified
+
+
+class _LyingAnswerer:
+    mode = "extractive"
+
+    def answer(self, query, passages):  # type: ignore[no-untyped-def]
+        from app.answer import Draft
+
+        return Draft(text="Tổng thu ngân sách là 999 tỷ đồng [1].", cited=passages[:1], abstained=False)
+
+
+def test_pipeline_never_returns_an_unverified_figure(seed_index: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
+    pipeline = Pipeline(seed_index, embedder)
+    pipeline.answerer = _LyingAnswerer()
+    result = pipeline.ask("Tổng thu ngân sách phường Quy Nhơn năm 2025")
+    assert result.answer.abstained and result.answer.fallback_reason == "unverified figure in answer"
+    assert "999" not in result.answer.text

@@ -37,13 +37,21 @@ serve: index
 	$(PY) -m uvicorn app.main:app --host $(HOST) --port $(PORT)
 
 lint: setup-dev
-	$(VENV)/bin/ruff check app tests bench evals
+	$(VENV)/bin/ruff check app tests bench
+	$(VENV)/bin/ruff format --check app tests bench
 
+# Lint, build the seed index, run the eval gate over HTTP, then the test suite.
 test: setup-dev seeds lint
+	$(PY) -m app ingest
+	$(PY) -m app eval
 	$(PY) -m pytest -q
 
-bench: setup
+eval: index
+	$(PY) -m app eval
+
+bench: index
 	$(PY) bench/ingest.py
+	$(PY) bench/ask.py
 
 clean:
 	rm -rf $(VENV) index/gen-* index/CURRENT index/.lock

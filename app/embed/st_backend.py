@@ -23,7 +23,11 @@ class SentenceTransformerEmbedder:
                 "sentence-transformers is not installed: pip install torch==2.13.0 && pip install -e '.[st]'"
             ) from exc
         self._model = SentenceTransformer(model, device="cpu")
-        self.dim: int = int(self._model.get_sentence_embedding_dimension())
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        self.dim: int = int(get_dim())
         self.name = f"sentence-transformers:{Path(model).name if Path(model).exists() else model}"
         # E5-family models are trained with "query: " / "passage: " prefixes; others with none.
         self._prefixes = "e5" in model.lower()

@@ -19,7 +19,10 @@ def _passage(text: str = TEXT, date: str | None = "2025-12-11") -> Passage:
 
 
 def test_right_figures_verify_by_value() -> None:
-    answer = "Tổng thu là 348,5 tỷ [1], đạt 109,4% [1]; 4.985 đảng viên [1]; 20/21 chỉ tiêu [1]; 90 - 100 triệu đồng [1]."
+    answer = (
+        "Tổng thu là 348,5 tỷ [1], đạt 109,4% [1]; 4.985 đảng viên [1]; 20/21 chỉ tiêu [1]; "
+        "90 - 100 triệu đồng [1]."
+    )
     figures = ground(answer, [_passage()])
     assert [f.text for f in figures] == [
         "348,5 tỷ",

@@ -152,8 +152,9 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def _kind_ok(question: Question, clause: Clause) -> bool:
-        if question.kind == "who":
-            return bool(person_names(clause.text))
+        if question.kind == "who":  # a person, named with the office asked about
+            role = f" {' '.join(question.role)} "
+            return bool(person_names(clause.text)) and role in clause.folded_seq
         if question.kind == "other":
             return True
         return any(_is_answer_figure(q, question.kind) for q in clause.quantities)
@@ -188,8 +189,11 @@ class ExtractiveAnswerer:
         if focused and best.clause != best.sentence:
             lead, colon, rest = best.sentence.partition(":")
             clause = best.clause.rstrip(".;")
-            if colon and best.clause in rest and len(lead) < 200:
-                quote = f"{lead.strip()}: … {clause} …"
+            if colon and best.clause in rest:
+                lead = lead.strip()
+                if len(lead) > 120:  # keep the part that says whose list this is
+                    lead = "… " + lead.rsplit(", ", 1)[-1]
+                quote = f"{lead}: … {clause} …"
             else:
                 quote = f"… {clause}" + ("" if best.sentence.endswith(best.clause) else " …")
         source = f"ngày {_vn_date(best.passage.date)}" if best.passage.date else f"“{best.passage.title}”"

@@ -48,6 +48,7 @@ class Question:
     terms: tuple[str, ...]  # content words, folded
     asked: tuple[str, ...]  # what "bao nhiêu ..." counts ("đảng viên", "hộ cận nghèo"), folded words
     pairs: tuple[str, ...]  # adjacent folded word pairs with at least one content word ("dan so")
+    role: tuple[str, ...]  # for "who": the office asked about ("chu tich ubnd"), folded words
 
 
 def _find_known(text: str, known: dict[str, str], written: bool) -> list[str]:
@@ -103,6 +104,32 @@ def _asked(ws: list[str], written: bool) -> list[str]:
             if phrase:
                 return phrase
     return []
+
+
+_KINDS = (
+    ("phuong",),
+    ("xa",),
+    ("quan",),
+    ("huyen",),
+    ("tinh",),
+    ("tp",),
+    ("thi", "tran"),
+    ("thi", "xa"),
+    ("thanh", "pho"),
+)
+
+
+def _role(folded: list[str], written: list[str], is_written: bool) -> list[str]:
+    """The office in "Ai là Chủ tịch UBND phường X?" / "Bí thư Đảng ủy phường X là ai?": the words
+    right before the place."""
+    starts = (i for i in range(len(folded)) if any(tuple(folded[i : i + len(k)]) == k for k in _KINDS))
+    end = next(starts, len(folded))
+    run: list[str] = []
+    for f, w in zip(reversed(folded[:end]), reversed(written[:end]), strict=True):
+        if _is_stop(w, is_written):
+            break
+        run.insert(0, f)
+    return run
 
 
 def _number_term(w: str) -> str:
@@ -161,4 +188,7 @@ def analyse(query: Query, known_localities: dict[str, str]) -> Question:
         terms=tuple(terms),
         asked=tuple(folded_words(" ".join(_asked(ws, query.written)))) if kind == "figure" else (),
         pairs=tuple(p for p in pairs if p.split()[1] not in year_tokens),
+        role=tuple(_role(match_words(text, True), match_words(text, False), written))
+        if kind == "who"
+        else (),
     )

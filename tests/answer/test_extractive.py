@@ -23,6 +23,11 @@ def pipeline(seed_index: Settings, embedder: Embedder) -> Pipeline:
         ("Phường Quang Trung đã chuyển đổi bao nhiêu ha đất trồng lúa kém hiệu quả?", "98,6ha"),
         ("Chủ tịch UBND phường Quy Nhơn Nam là ai?", "Nguyễn Thị Bích Hoa"),
         ("Chủ tịch Ủy ban nhân dân phường Quy Nhơn Nam là ai?", "Nguyễn Thị Bích Hoa"),
+        ("Phó Bí thư Thường trực Đảng ủy phường Quy Nhơn Nam là ai?", "Nguyễn Duy Tuấn"),
+        (
+            "Giải ngân đầu tư công năm 2026 của phường Quy Nhơn đạt bao nhiêu?",
+            "giải ngân đầu tư công đạt 100%",
+        ),
     ],
 )
 def test_answers(pipeline: Pipeline, question: str, expected: str) -> None:
@@ -40,6 +45,8 @@ def test_answers(pipeline: Pipeline, question: str, expected: str) -> None:
         "Tổng thu ngân sách của phường Pleiku năm 2025 là bao nhiêu?",  # named once, not reported on
         "Tổng thu ngân sách của xã Không Có Thật là bao nhiêu?",
         "GDP của Việt Nam năm 2024 tăng trưởng bao nhiêu phần trăm?",
+        "Chủ tịch UBND phường Hạc Thành là ai?",  # its report names the chair of the HĐND, not the UBND
+        "Ai là Bí thư Đảng ủy phường Quang Trung?",  # only the town's Bí thư Thị ủy is named
     ],
 )
 def test_abstains(pipeline: Pipeline, question: str) -> None:

@@ -34,7 +34,7 @@ index: setup seeds
 	$(PY) -m app ingest
 
 serve: index
-	$(PY) -m uvicorn app.main:app --host $(HOST) --port $(PORT)
+	$(PY) -m app serve --host $(HOST) --port $(PORT)
 
 lint: setup-dev
 	$(VENV)/bin/ruff check app tests bench

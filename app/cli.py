@@ -49,13 +49,15 @@ def _cmd_search(settings: Settings, args: argparse.Namespace) -> int:
 def _cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     from app.pipeline import Pipeline
 
-    result = Pipeline(settings).ask(args.question, args.top_k)
+    result = Pipeline(settings).ask_sync(args.question, args.top_k)
     a = result.answer
     print(a.text)
     for f in a.figures:
         print(f"  {'✓' if f.verified else '✗'} {f.text}  [{f.citation}]")
-    for i, p in enumerate(a.citations, start=1):
-        print(f"[{i}] {p.chunk.chunk_id}  {p.title or ''}  ({p.date or 'không rõ ngày'})")
+    for c in a.citations:
+        p = c.passage
+        print(f"[{c.id}] {p.chunk.chunk_id}  {p.title or ''}  ({p.date or 'không rõ ngày'})")
+    print(f"  mode: {a.mode}" + (f"; LLM not used: {a.fallback_reason}" if a.fallback_reason else ""))
     if a.abstained and result.reason:
         print(f"  ({result.reason})")
     return 0
@@ -65,6 +67,13 @@ def _cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     from app.evaluation import main as run_eval
 
     return run_eval(settings, args.url)
+
+
+def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from app.serve.server import serve
+
+    serve(settings, args.host, args.port)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="run evals/questions.jsonl through the HTTP API and gate on thresholds")
     p.add_argument("--url", help="a running service to evaluate (default: start one on 127.0.0.1)")
     p.set_defaults(func=_cmd_eval)
+    p = sub.add_parser("serve", help="run the HTTP service (uvicorn, TCP_NODELAY for prompt streaming)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=_cmd_serve)
     return parser
 
 

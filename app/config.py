@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
@@ -29,3 +31,24 @@ class Settings(BaseSettings):
     CHUNK_MAX_CHARS: int = Field(900, ge=200, le=8000)
     CHUNK_OVERLAP_SENTENCES: int = Field(1, ge=0, le=5)
     KEEP_GENERATIONS: int = Field(2, ge=1, le=20)
+    PROMPTS_DIR: Path = ROOT / "prompts"
+
+    # Language model: any OpenAI-compatible endpoint. Empty LLM_BASE_URL = extractive answers only.
+    LLM_BASE_URL: str = ""
+    LLM_API_KEY: SecretStr = SecretStr("")
+    LLM_MODEL: str = ""
+    LLM_TEMPERATURE: float = Field(0.1, ge=0, le=2)
+    LLM_MAX_TOKENS: int = Field(400, ge=16, le=4096)
+    LLM_CONNECT_TIMEOUT_S: float = Field(3.0, gt=0)
+    LLM_FIRST_TOKEN_TIMEOUT_S: float = Field(8.0, gt=0)
+    LLM_IDLE_TIMEOUT_S: float = Field(5.0, gt=0)
+    LLM_DEADLINE_S: float = Field(15.0, gt=0, description="whole answer, repair included; then extractive")
+    LLM_RETRIES: int = Field(1, ge=0, le=5, description="extra tries on 429/5xx/connection errors")
+    LLM_BREAKER_FAILURES: int = Field(3, ge=1, description="failures in a row that open the breaker")
+    LLM_BREAKER_COOLDOWN_S: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _llm_needs_model(self) -> Settings:
+        if self.LLM_BASE_URL and not self.LLM_MODEL:
+            raise ValueError("LLM_BASE_URL is set but LLM_MODEL is empty: name the model to call")
+        return self

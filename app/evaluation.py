@@ -9,20 +9,16 @@ evals/report.json and evals/report.md and fails when a metric is below evals/thr
 from __future__ import annotations
 
 import json
-import socket
 import statistics
-import threading
 import time
 import tomllib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 from app.config import Settings
+from app.serve.server import running_app
 from app.text import canonical, fold
 from app.text.numbers import extract_quantities, figure_in_text
 
@@ -117,36 +113,6 @@ def judge(q: dict, ask: dict, search: dict) -> Outcome:
         answer=ask["answer"],
         reason=ask.get("fallback_reason"),
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def running_app(settings: Settings) -> Iterator[str]:
-    """The real app under uvicorn on a free loopback port, for as long as the block runs."""
-    from app.serve import create_app
-
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the app did not start")
-        time.sleep(0.05)
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def run(settings: Settings, base_url: str | None = None) -> Report:

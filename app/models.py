@@ -57,11 +57,34 @@ class Figure:
     verified: bool
 
 
+@dataclass(frozen=True)
+class Citation:
+    """A passage an answer cites: `id` is the n of its [n] markers (its rank among the passages given)."""
+
+    id: int
+    passage: Passage
+
+
+@dataclass
+class LLMUsage:
+    """What the language-model call cost, for the response and the logs."""
+
+    model: str
+    latency_ms: float = 0.0
+    first_token_ms: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    attempts: int = 0
+    repaired: bool = False
+
+
 @dataclass
 class Answer:
     text: str
     abstained: bool
-    mode: str  # "extractive" | "llm"
-    citations: list[Passage]  # citations[i] is marker [i + 1]
+    mode: str  # "extractive" | "llm": which path produced the text
+    citations: list[Citation]
     figures: list[Figure] = field(default_factory=list)
-    fallback_reason: str | None = None
+    fallback_reason: str | None = None  # why the LLM answer was not used, when it was not
+    llm: LLMUsage | None = None
+    corrected: bool = False  # the streamed text was replaced by this one

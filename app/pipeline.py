@@ -1,17 +1,54 @@
-"""ask() = retrieve -> answer -> ground. With `create_app`, the only place stages are wired together."""
+"""ask = retrieve -> answer -> ground, as one stream of events. With `create_app`, the only wiring.
+
+Streaming and non-streaming answers share this one path: `events()` yields the passages, then text
+deltas, then the final, grounded answer; `ask()` just collects it. With an LLM configured the deltas
+come from the model; if it fails, stalls, times out or states a figure its citation does not hold
+(after one repair), the final event carries the extractive answer instead and says why.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from app.answer import ABSTAIN_TEXT, Answerer, ExtractiveAnswerer
+from anyio import to_thread
+
+from app.answer import ABSTAIN_TEXT, Draft, ExtractiveAnswerer
+from app.answer.breaker import CircuitBreaker
+from app.answer.llm import LLMClient, LLMError
+from app.answer.prompts import Prompts
 from app.config import Settings
 from app.embed import Embedder, make_embedder
-from app.ground import ground
+from app.ground import cited_ids, drop_unknown_markers, ground
 from app.index import Generation, load_generation
-from app.models import Answer, Passage
-from app.retrieve import Filters, Retriever
+from app.models import Answer, Citation, LLMUsage, Passage
+from app.retrieve import Filters, Query, Retriever
+from app.text import fold
+
+log = logging.getLogger("app.pipeline")
+
+
+@dataclass
+class CitationsEvent:
+    passages: list[Passage]  # numbered from 1: the n of [n]
+
+
+@dataclass
+class DeltaEvent:
+    text: str
+
+
+@dataclass
+class FinalEvent:
+    answer: Answer
+    latency_ms: float
+    reason: str | None  # why the extractive answerer abstained, for logs and evals
+
+
+Event = CitationsEvent | DeltaEvent | FinalEvent
 
 
 @dataclass
@@ -23,41 +60,147 @@ class Result:
 
 
 class Pipeline:
-    """Everything loaded once: the embedder, one index generation, its retriever and answerer."""
+    """Everything loaded once: the embedder, one index generation, its retriever and answerers."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)
-        self.generation: Generation = load_generation(
-            settings.INDEX_DIR, expected_embedder=self.embedder.name
-        )
+        self.generation: Generation = load_generation(settings.INDEX_DIR, self.embedder.name)
         self.retriever = Retriever(self.generation, self.embedder)
-        self.answerer: Answerer = ExtractiveAnswerer(self.generation)
+        self.answerer = ExtractiveAnswerer(self.generation)
+        self.llm: LLMClient | None = None
+        if settings.LLM_BASE_URL:
+            self.llm = LLMClient(settings, Prompts.load(settings.PROMPTS_DIR))
+        self.breaker = CircuitBreaker(settings.LLM_BREAKER_FAILURES, settings.LLM_BREAKER_COOLDOWN_S)
 
     def search(self, question: str, top_k: int, filters: Filters | None = None) -> list[Passage]:
         return self.retriever.search(question, top_k, filters)
 
-    def ask(self, question: str, top_k: int = 5, filters: Filters | None = None) -> Result:
+    async def ask(self, question: str, top_k: int = 5, filters: Filters | None = None) -> Result:
+        passages: list[Passage] = []
+        async for event in self.events(question, top_k, filters):
+            if isinstance(event, CitationsEvent):
+                passages = event.passages
+            elif isinstance(event, FinalEvent):
+                return Result(event.answer, passages, event.latency_ms, event.reason)
+        raise RuntimeError("the answer stream ended without a final event")
+
+    def ask_sync(self, question: str, top_k: int = 5, filters: Filters | None = None) -> Result:
+        """For the CLI and scripts: one question, its own event loop."""
+        return asyncio.run(self.ask(question, top_k, filters))
+
+    async def events(
+        self, question: str, top_k: int = 5, filters: Filters | None = None
+    ) -> AsyncIterator[Event]:
         t0 = time.perf_counter()
+        query, passages = await to_thread.run_sync(self._retrieve, question, top_k, filters)
+        yield CitationsEvent(passages)
+        numbered = dict(enumerate(passages, start=1))
+        streamed: list[str] = []
+        answer: Answer | None = None
+        fallback: str | None = None
+        if self.llm is not None and passages:
+            if not self.breaker.allow():
+                fallback = (
+                    f"LLM paused after {self.breaker.failures} failures in a row: {self.breaker.last_error}"
+                )
+            else:
+                try:
+                    async for item in self._llm_answer(query, passages, numbered):
+                        if isinstance(item, str):
+                            streamed.append(item)
+                            yield DeltaEvent(item)
+                        else:
+                            answer = item
+                    self.breaker.success()
+                except LLMError as exc:
+                    self.breaker.failure(exc.reason)
+                    fallback = exc.reason
+                except _Unverified as exc:
+                    fallback = str(exc)
+        reason = None
+        if answer is None:
+            draft: Draft = await to_thread.run_sync(self.answerer.answer, query, passages)
+            reason = draft.reason
+            answer = self._grounded(draft.text, draft.abstained, "extractive", numbered)
+            answer.fallback_reason = fallback or answer.fallback_reason
+            answer.corrected = bool(streamed)
+            if not streamed:
+                yield DeltaEvent(answer.text)  # the extractive answer streams too: one parser for clients
+        if fallback:
+            log.warning("LLM answer not used: %s", fallback)
+        yield FinalEvent(answer, (time.perf_counter() - t0) * 1000, reason)
+
+    def _retrieve(self, question: str, top_k: int, filters: Filters | None) -> tuple[Query, list[Passage]]:
         query = self.retriever.parse(question)
-        passages = self.retriever.search_query(query, top_k, filters)
-        draft = self.answerer.answer(query, passages)
-        figures = ground(draft.text, draft.cited)
-        answer = Answer(
-            text=draft.text,
-            abstained=draft.abstained,
-            mode=self.answerer.mode,
-            citations=draft.cited,
-            figures=figures,
-        )
+        return query, self.retriever.search_query(query, top_k, filters)
+
+    def _grounded(self, text: str, abstained: bool, mode: str, numbered: dict[int, Passage]) -> Answer:
+        """Ground a draft; an extractive draft with an unverified figure (a bug) says nothing instead."""
+        if abstained:
+            return Answer(text=ABSTAIN_TEXT, abstained=True, mode=mode, citations=[])
+        figures = ground(text, numbered)
         if any(not f.verified for f in figures):
-            # Never state an unchecked figure as sound: fall back to saying nothing.
-            answer = Answer(
+            return Answer(
                 text=ABSTAIN_TEXT,
                 abstained=True,
-                mode=answer.mode,
+                mode=mode,
                 citations=[],
-                figures=[],
-                fallback_reason="unverified figure in answer",
+                fallback_reason="unverified figure",
             )
-        return Result(answer, passages, (time.perf_counter() - t0) * 1000, draft.reason)
+        citations = [Citation(n, numbered[n]) for n in cited_ids(text) if n in numbered]
+        return Answer(text=text, abstained=False, mode=mode, citations=citations, figures=figures)
+
+    async def _llm_answer(
+        self, query: Query, passages: list[Passage], numbered: dict[int, Passage]
+    ) -> AsyncIterator[str | Answer]:
+        """Stream the model's answer; ground it; one repair if a figure is off. Yields deltas, then the
+        verified `Answer`; raises `LLMError` on faults and `_Unverified` if the repair fails too."""
+        assert self.llm is not None
+        deadline = time.monotonic() + self.settings.LLM_DEADLINE_S
+        usage = LLMUsage(model=self.llm.model)
+        messages = self.llm.messages(query.text, passages)
+        parts: list[str] = []
+        async for delta in self.llm.stream(messages, usage, deadline):
+            parts.append(delta)
+            yield delta
+        text = drop_unknown_markers("".join(parts), set(numbered))
+        problems = self._problems(text, numbered)
+        if problems:
+            usage.repaired = True
+            repair = self.llm.repair_messages(messages, text, problems)
+            text = drop_unknown_markers(
+                "".join([d async for d in self.llm.stream(repair, usage, deadline)]), set(numbered)
+            )
+            still = self._problems(text, numbered)
+            if still:
+                raise _Unverified(f"LLM answer had unverified figures after one repair: {'; '.join(still)}")
+        log.info(
+            "llm answer: model=%s latency_ms=%.0f first_token_ms=%s tokens=%s/%s attempts=%d repaired=%s",
+            usage.model, usage.latency_ms, usage.first_token_ms, usage.prompt_tokens,
+            usage.completion_tokens, usage.attempts, usage.repaired,
+        )  # fmt: skip
+        answer = self._grounded(text, _abstains(text), "llm", numbered)
+        answer.llm = usage
+        yield answer
+
+    @staticmethod
+    def _problems(text: str, numbered: dict[int, Passage]) -> list[str]:
+        if _abstains(text):
+            return []
+        problems = [
+            f"“{f.text}” không có trong đoạn [{f.citation}]" if f.citation else f"“{f.text}” thiếu [n]"
+            for f in ground(text, numbered)
+            if not f.verified
+        ]
+        if not problems and not cited_ids(text):
+            problems.append("câu trả lời không ghi [n] của đoạn tài liệu nào")
+        return problems
+
+
+class _Unverified(Exception):
+    """The model kept stating a figure its citation does not hold."""
+
+
+def _abstains(text: str) -> bool:
+    return fold(ABSTAIN_TEXT).rstrip(".") in fold(text)

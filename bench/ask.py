@@ -26,8 +26,9 @@ from pathlib import Path
 import httpx
 
 from app.config import Settings
-from app.evaluation import load_questions, running_app
+from app.evaluation import load_questions
 from app.index.store import current_name
+from app.serve.server import running_app
 
 TOP_K = 5
 TIMEOUT_S = 60.0

@@ -1,4 +1,8 @@
-"""The answerer interface: passages in, a draft answer with [n] markers out (grounding comes after)."""
+"""The answerer interface: passages in, a draft answer with [n] markers out (grounding comes after).
+
+Answerers are synchronous and CPU-bound (the extractive one); the LLM path lives in `app.answer.llm`
+and is composed with the extractive fallback in `app.pipeline`.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,11 @@ ABSTAIN_TEXT = "Tài liệu hiện có không nêu thông tin này."
 
 @dataclass
 class Draft:
+    """An answer before grounding; its [n] markers number the passages it was given, from 1."""
+
     text: str
-    cited: list[Passage]  # cited[i] is marker [i + 1]
     abstained: bool
-    reason: str | None = None  # why it abstained or fell back; for logs and the eval report
+    reason: str | None = None  # why it abstained; for logs and the eval report
 
 
 class Answerer(Protocol):

@@ -34,6 +34,7 @@ _QUOTE_MAX = 360
 class _Candidate:
     score: float
     passage: Passage
+    rank: int  # 0-based position among the passages given; the citation is [rank + 1]
     sentence: str
     clause: str
     reason: str | None  # why it cannot answer, None if it can
@@ -79,19 +80,17 @@ class ExtractiveAnswerer:
     def answer(self, query: Query, passages: list[Passage]) -> Draft:
         question = self.analyse(query)
         if question.unknown_localities:
-            return Draft(
-                ABSTAIN_TEXT, [], True, f"no document about {', '.join(question.unknown_localities)}"
-            )
+            return Draft(ABSTAIN_TEXT, True, f"no document about {', '.join(question.unknown_localities)}")
         best: _Candidate | None = None
         for rank, passage in enumerate(passages):
             for cand in self._candidates(question, passage, rank):
                 if cand.reason is None and (best is None or cand.score > best.score):
                     best = cand
         if best is None:
-            return Draft(ABSTAIN_TEXT, [], True, "no passage matches the question's place, period and kind")
+            return Draft(ABSTAIN_TEXT, True, "no passage matches the question's place, period and kind")
         if best.score < MIN_COVERAGE:
-            return Draft(ABSTAIN_TEXT, [], True, f"best evidence covers {best.score:.2f} of the question")
-        return Draft(self._format(best, question.kind), [best.passage], False, None)
+            return Draft(ABSTAIN_TEXT, True, f"best evidence covers {best.score:.2f} of the question")
+        return Draft(self._format(best, question.kind), False, None)
 
     def _candidates(self, question: Question, passage: Passage, rank: int) -> list[_Candidate]:
         doc = self.generation.documents[passage.chunk.doc_id]
@@ -115,7 +114,9 @@ class ExtractiveAnswerer:
                 score = self._coverage(
                     question, clause.terms(folded), sentence.terms(folded), sentence.context(folded)
                 )
-                out.append(_Candidate(score + 0.02 / (rank + 1), passage, sentence.text, clause.text, reason))
+                out.append(
+                    _Candidate(score + 0.02 / (rank + 1), passage, rank, sentence.text, clause.text, reason)
+                )
         return out
 
     def _period_ok(self, question: Question, sentence: Sentence, doc: Document) -> bool:
@@ -197,7 +198,7 @@ class ExtractiveAnswerer:
             else:
                 quote = f"… {clause}" + ("" if best.sentence.endswith(best.clause) else " …")
         source = f"ngày {_vn_date(best.passage.date)}" if best.passage.date else f"“{best.passage.title}”"
-        return f"Theo tài liệu {source}: “{quote}” [1]"
+        return f"Theo tài liệu {source}: “{quote}” [{best.rank + 1}]"
 
 
 def _vn_date(iso: str) -> str:

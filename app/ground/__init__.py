@@ -14,7 +14,7 @@ from app.text.numbers import Quantity, extract_quantities, figure_in_text
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
-def _citation_for(text: str, q: Quantity, n_citations: int) -> int | None:
+def _citation_for(text: str, q: Quantity, only: int | None) -> int | None:
     """The marker that follows the figure in its sentence; else the one before; else the only one."""
     end = text.find(".", q.end)
     after = _MARKER.search(text, q.end, end if end >= 0 else len(text))
@@ -25,7 +25,7 @@ def _citation_for(text: str, q: Quantity, n_citations: int) -> int | None:
     before = list(_MARKER.finditer(text, 0, q.start))
     if before:
         return int(before[-1].group(1))
-    return 1 if n_citations == 1 else None
+    return only
 
 
 def _supported(q: Quantity, passage: Passage) -> bool:
@@ -34,10 +34,25 @@ def _supported(q: Quantity, passage: Passage) -> bool:
     return figure_in_text(q, f"{passage.chunk.header}\n{passage.chunk.text}")
 
 
-def ground(text: str, citations: list[Passage]) -> list[Figure]:
+def cited_ids(text: str) -> list[int]:
+    """The distinct [n] markers of a text, in order of first use."""
+    return list(dict.fromkeys(int(m.group(1)) for m in _MARKER.finditer(text)))
+
+
+def drop_unknown_markers(text: str, valid: set[int]) -> str:
+    """Markers that point at no passage are removed: a citation must lead somewhere."""
+    cleaned = _MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in valid else "", text)
+    return re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
+
+
+def ground(text: str, passages: dict[int, Passage]) -> list[Figure]:
+    """Each figure of `text` with the marker it belongs to and whether that passage holds it."""
+    markers = cited_ids(text)
+    only = markers[0] if len(markers) == 1 else None
     figures = []
     for q in extract_quantities(_MARKER.sub(lambda m: " " * len(m.group(0)), text)):
-        n = _citation_for(text, q, len(citations))
-        ok = n is not None and 1 <= n <= len(citations) and _supported(q, citations[n - 1])
+        n = _citation_for(text, q, only)
+        passage = passages.get(n) if n is not None else None
+        ok = passage is not None and _supported(q, passage)
         figures.append(Figure(text=q.text, value=q.value, unit=q.unit, citation=n, verified=ok))
     return figures

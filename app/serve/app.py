@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.config import Settings
+from app.serve.openai_api import router as openai_router
 from app.serve.routes import router
 
 log = logging.getLogger("app")
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.load_error = str(exc)
             log.error("index not loaded: %s", exc)
         yield
+        if app.state.pipeline is not None and app.state.pipeline.llm is not None:
+            await app.state.pipeline.llm.close()
 
     app = FastAPI(
         title="Hỏi đáp tài liệu địa phương",
@@ -75,4 +78,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.include_router(router)
+    app.include_router(openai_router)
     return app

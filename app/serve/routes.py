@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.responses import StreamingResponse
 
-from app.models import Passage
-from app.pipeline import Pipeline
-from app.retrieve import Filters
+from app.pipeline import CitationsEvent, DeltaEvent, FinalEvent, Pipeline
+from app.serve import convert
 from app.serve.schemas import (
     AskRequest,
     AskResponse,
-    CitationOut,
     ErrorResponse,
-    FigureOut,
-    FiltersIn,
+    LLMStatus,
     PassageOut,
     ReadyResponse,
     SearchRequest,
@@ -24,6 +25,7 @@ from app.serve.schemas import (
 )
 
 router = APIRouter()
+log = logging.getLogger("app.serve")
 
 
 def get_pipeline(request: Request) -> Pipeline:
@@ -37,62 +39,88 @@ def get_pipeline(request: Request) -> Pipeline:
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
 
 
-def _filters(f: FiltersIn | None) -> Filters | None:
-    if f is None:
-        return None
-    return Filters(
-        doc_ids=tuple(f.doc_ids) if f.doc_ids is not None else None,
-        date_from=f.date_from.isoformat() if f.date_from else None,
-        date_to=f.date_to.isoformat() if f.date_to else None,
-    )
-
-
-def _citation(i: int, p: Passage) -> CitationOut:
-    c = p.chunk
-    return CitationOut(
-        id=i, doc_id=c.doc_id, chunk_id=c.chunk_id, title=p.title, date=p.date, text=c.text, score=p.score
-    )
-
-
 @router.get("/healthz", summary="The process is up")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=ReadyResponse, summary="The index is loaded and answers can be given")
-def readyz(request: Request, response: Response) -> ReadyResponse:
+@router.get("/readyz", response_model=ReadyResponse, summary="The index is loaded; the LLM's state")
+async def readyz(request: Request, response: Response) -> ReadyResponse:
     pipeline: Pipeline | None = getattr(request.app.state, "pipeline", None)
     if pipeline is None:
         response.status_code = 503
         return ReadyResponse(ready=False, error=getattr(request.app.state, "load_error", None) or "starting")
-    gen = pipeline.generation
+    gen, breaker = pipeline.generation, pipeline.breaker
+    llm = LLMStatus(configured=False)
+    if pipeline.llm is not None:
+        llm = LLMStatus(
+            configured=True,
+            model=pipeline.llm.model,
+            breaker=breaker.state,
+            failures=breaker.failures,
+            retry_in_s=round(breaker.retry_in(), 1) if breaker.state == "open" else None,
+            last_error=breaker.last_error,
+        )
     return ReadyResponse(
         ready=True,
         documents=len(gen.documents),
         chunks=len(gen.chunks),
         embedder=gen.embedder,
         generation=gen.name,
+        llm=llm,
     )
 
 
-@router.post(
-    "/ask",
-    response_model=AskResponse,
-    responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
-    summary="Answer a question, citing the passages every figure comes from",
-)
-def ask(body: AskRequest, pipeline: PipelineDep) -> AskResponse:
-    """Extractive by default: the answer quotes a passage, or says the documents do not tell."""
-    result = pipeline.ask(body.question, body.top_k, _filters(body.filters))
-    a = result.answer
-    return AskResponse(
-        answer=a.text,
-        abstained=a.abstained,
-        mode=a.mode,  # type: ignore[arg-type]
-        citations=[_citation(i, p) for i, p in enumerate(a.citations, start=1)],
-        figures=[FigureOut(**f.__dict__) for f in a.figures],
-        latency_ms=round(result.latency_ms, 2),
-        fallback_reason=a.fallback_reason,
+def _sse(event: str, data: object) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def _sse_stream(pipeline: Pipeline, body: AskRequest) -> AsyncIterator[str]:
+    """citations, delta..., final; or error. The stream always ends with one of the last two."""
+    try:
+        async for event in pipeline.events(body.question, body.top_k, convert.filters(body.filters)):
+            if isinstance(event, CitationsEvent):
+                cites = [convert.citation(i, p).model_dump() for i, p in enumerate(event.passages, start=1)]
+                yield _sse("citations", {"citations": cites})
+            elif isinstance(event, DeltaEvent):
+                yield _sse("delta", {"text": event.text})
+            elif isinstance(event, FinalEvent):
+                yield _sse("final", convert.answer(event.answer, event.latency_ms).model_dump())
+    except Exception:  # the client must still learn that the answer ended
+        log.exception("answer stream failed")
+        yield _sse("error", {"error": "the answer could not be completed; please retry"})
+
+
+_ASK_RESPONSES: dict[int | str, dict] = {
+    200: {
+        "description": "The answer (JSON), or with `stream: true` Server-Sent Events",
+        "content": {"text/event-stream": {}},
+    },
+    422: {"model": ErrorResponse},
+    503: {"model": ErrorResponse},
+}
+
+
+@router.post("/ask", response_model=AskResponse, responses=_ASK_RESPONSES, summary="Answer a question")
+async def ask(body: AskRequest, pipeline: PipelineDep) -> AskResponse | StreamingResponse:
+    """Cites the passages every figure comes from, or says the documents do not tell. With an LLM
+    configured the model writes the answer; the extractive answer stands in when it cannot."""
+    if body.stream:
+        return _streaming(pipeline, body)
+    result = await pipeline.ask(body.question, body.top_k, convert.filters(body.filters))
+    return convert.answer(result.answer, result.latency_ms)
+
+
+@router.post("/ask/stream", responses=_ASK_RESPONSES, summary="Answer a question as Server-Sent Events")
+async def ask_stream(body: SearchRequest, pipeline: PipelineDep) -> StreamingResponse:
+    return _streaming(pipeline, AskRequest(**body.model_dump(), stream=True))
+
+
+def _streaming(pipeline: Pipeline, body: AskRequest) -> StreamingResponse:
+    return StreamingResponse(
+        _sse_stream(pipeline, body),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
@@ -104,7 +132,7 @@ def ask(body: AskRequest, pipeline: PipelineDep) -> AskResponse:
 )
 def search(body: SearchRequest, pipeline: PipelineDep) -> SearchResponse:
     t0 = time.perf_counter()
-    passages = pipeline.search(body.question, body.top_k, _filters(body.filters))
+    passages = pipeline.search(body.question, body.top_k, convert.filters(body.filters))
     out = [
         PassageOut(
             rank=i,

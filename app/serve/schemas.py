@@ -20,7 +20,7 @@ class FiltersIn(BaseModel):
     date_to: dt.date | None = Field(None, description="documents dated on or before (YYYY-MM-DD)")
 
 
-class AskRequest(BaseModel):
+class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(..., description=f"in Vietnamese, 1 to {MAX_QUESTION_CHARS} characters")
@@ -38,8 +38,8 @@ class AskRequest(BaseModel):
         return v
 
 
-class SearchRequest(AskRequest):
-    pass
+class AskRequest(SearchRequest):
+    stream: bool = Field(False, description="answer as Server-Sent Events: citations, delta..., final")
 
 
 class CitationOut(BaseModel):
@@ -60,14 +60,26 @@ class FigureOut(BaseModel):
     verified: bool
 
 
+class LLMUsageOut(BaseModel):
+    model: str
+    latency_ms: float
+    first_token_ms: float | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    attempts: int
+    repaired: bool
+
+
 class AskResponse(BaseModel):
     answer: str
     abstained: bool
-    mode: Literal["extractive", "llm"]
-    citations: list[CitationOut]
+    mode: Literal["extractive", "llm"] = Field(..., description="which path wrote the answer")
+    citations: list[CitationOut] = Field(..., description="the passages the answer cites")
     figures: list[FigureOut]
     latency_ms: float
-    fallback_reason: str | None = None
+    fallback_reason: str | None = Field(None, description="why the LLM answer was not used, if it was not")
+    corrected: bool = Field(False, description="the streamed text was replaced by this answer")
+    llm: LLMUsageOut | None = None
 
 
 class PassageOut(BaseModel):
@@ -85,12 +97,22 @@ class SearchResponse(BaseModel):
     latency_ms: float
 
 
+class LLMStatus(BaseModel):
+    configured: bool
+    model: str | None = None
+    breaker: Literal["closed", "open", "half-open"] | None = None
+    failures: int = 0
+    retry_in_s: float | None = None
+    last_error: str | None = None
+
+
 class ReadyResponse(BaseModel):
     ready: bool
     documents: int = 0
     chunks: int = 0
     embedder: str | None = None
     generation: str | None = None
+    llm: LLMStatus | None = None
     error: str | None = None
 
 

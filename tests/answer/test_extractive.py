@@ -31,7 +31,7 @@ def pipeline(seed_index: Settings, embedder: Embedder) -> Pipeline:
     ],
 )
 def test_answers(pipeline: Pipeline, question: str, expected: str) -> None:
-    a = pipeline.ask(question).answer
+    a = pipeline.ask_sync(question).answer
     assert not a.abstained and expected in a.text, a.text
     assert all(f.verified for f in a.figures)
 
@@ -50,7 +50,7 @@ def test_answers(pipeline: Pipeline, question: str, expected: str) -> None:
     ],
 )
 def test_abstains(pipeline: Pipeline, question: str) -> None:
-    result = pipeline.ask(question)
+    result = pipeline.ask_sync(question)
     assert result.answer.abstained, result.answer.text
     assert result.reason
 
@@ -61,5 +61,5 @@ def test_year_is_not_a_ward(pipeline: Pipeline) -> None:
         "Tỷ lệ thu gom rác thải phường Quy Nhơn năm 2025",
         "ty le thu gom rac thai phuong Quy Nhon nam 2025",
     ):
-        a = pipeline.ask(q).answer
-        assert "99%" in a.text and a.citations[0].chunk.doc_id == "000_ba4ab6dccccf8163", a.text
+        a = pipeline.ask_sync(q).answer
+        assert "99%" in a.text and a.citations[0].passage.chunk.doc_id == "000_ba4ab6dccccf8163", a.text

@@ -1,0 +1,52 @@
+"""The LLM prompts, read from files in prompts/ so they can be read and changed without code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.models import Passage
+
+_TAG = "tai_lieu"
+
+
+@dataclass(frozen=True)
+class Prompts:
+    system: str
+    user: str
+    passage: str
+    repair: str
+
+    @classmethod
+    def load(cls, folder: Path) -> Prompts:
+        def read(name: str) -> str:
+            path = folder / name
+            if not path.exists():
+                raise FileNotFoundError(f"prompt file {path} is missing (PROMPTS_DIR={folder})")
+            return path.read_text(encoding="utf-8").strip()
+
+        return cls(read("system.vi.md"), read("user.vi.md"), read("passage.vi.md"), read("repair.vi.md"))
+
+    def render_user(self, question: str, passages: list[Passage]) -> str:
+        blocks = "\n\n".join(
+            self.passage.format(
+                n=i,
+                title=_attr(p.title or ""),
+                date=p.date or "không rõ",
+                text=_data(p.chunk.text),
+            )
+            for i, p in enumerate(passages, start=1)
+        )
+        return self.user.format(passages=blocks, question=_data(question))
+
+    def render_repair(self, problems: list[str]) -> str:
+        return self.repair.format(problems="; ".join(problems))
+
+
+def _data(text: str) -> str:
+    """A document cannot close its own data block (or open a fake one) to smuggle in instructions."""
+    return text.replace(f"<{_TAG}", f"‹{_TAG}").replace(f"</{_TAG}", f"‹/{_TAG}")
+
+
+def _attr(text: str) -> str:
+    return _data(text).replace('"', "”")

@@ -1,0 +1,40 @@
+"""Pipeline values -> the public response schemas (shared by /ask, its SSE stream and /v1)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from app.models import Answer, Passage
+from app.retrieve import Filters
+from app.serve.schemas import AskResponse, CitationOut, FigureOut, FiltersIn, LLMUsageOut
+
+
+def filters(f: FiltersIn | None) -> Filters | None:
+    if f is None:
+        return None
+    return Filters(
+        doc_ids=tuple(f.doc_ids) if f.doc_ids is not None else None,
+        date_from=f.date_from.isoformat() if f.date_from else None,
+        date_to=f.date_to.isoformat() if f.date_to else None,
+    )
+
+
+def citation(n: int, p: Passage) -> CitationOut:
+    c = p.chunk
+    return CitationOut(
+        id=n, doc_id=c.doc_id, chunk_id=c.chunk_id, title=p.title, date=p.date, text=c.text, score=p.score
+    )
+
+
+def answer(a: Answer, latency_ms: float) -> AskResponse:
+    return AskResponse(
+        answer=a.text,
+        abstained=a.abstained,
+        mode=a.mode,  # type: ignore[arg-type]
+        citations=[citation(c.id, c.passage) for c in a.citations],
+        figures=[FigureOut(**asdict(f)) for f in a.figures],
+        latency_ms=round(latency_ms, 2),
+        fallback_reason=a.fallback_reason,
+        corrected=a.corrected,
+        llm=LLMUsageOut(**asdict(a.llm)) if a.llm else None,
+    )

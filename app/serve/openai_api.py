@@ -1,0 +1,151 @@
+"""An OpenAI-compatible API of our own, so any OpenAI client or chat UI can use the service.
+
+`POST /v1/chat/completions` (JSON or streamed chunks) answers the last user message, rewritten into
+a standalone question from the turns before it; citations travel as footnotes in the content and in
+an extra `citations` field. `GET /v1/models` lists the one model: this service.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.answer.followup import conversation_question
+from app.models import Answer
+from app.pipeline import DeltaEvent, FinalEvent, Pipeline
+from app.serve import convert
+from app.serve.routes import PipelineDep
+from app.serve.schemas import MAX_QUESTION_CHARS
+
+MODEL_ID = "vn-docqa"
+router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, str):
+            return self.content
+        parts = self.content or []
+        return " ".join(str(p.get("text", "")) for p in parts if p.get("type") == "text")
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # clients send temperature, top_p, ...: accepted, unused
+
+    model: str | None = None
+    messages: list[ChatMessage] = Field(..., min_length=1, max_length=100)
+    stream: bool = False
+    top_k: int = Field(5, ge=1, le=20, description="extension: passages to retrieve")
+
+
+def _question(body: ChatRequest) -> str:
+    turns = [m.text().strip() for m in body.messages if m.role == "user" and m.text().strip()]
+    if not turns:
+        raise HTTPException(422, detail="messages must contain a user message with text")
+    question = conversation_question(turns[-6:])
+    if len(question) > MAX_QUESTION_CHARS:
+        raise HTTPException(422, detail=f"the question must be at most {MAX_QUESTION_CHARS} characters")
+    return question
+
+
+def _footnotes(answer: Answer) -> str:
+    if not answer.citations:
+        return ""
+    lines = [
+        f"[{c.id}] {c.passage.title or c.passage.chunk.doc_id}"
+        + (f" ({c.passage.date})" if c.passage.date else "")
+        + f" — {c.passage.chunk.chunk_id}"
+        for c in answer.citations
+    ]
+    return "\n\nNguồn:\n" + "\n".join(lines)
+
+
+def _extras(answer: Answer, latency_ms: float) -> dict[str, Any]:
+    full = convert.answer(answer, latency_ms).model_dump()
+    return {k: full[k] for k in ("citations", "figures", "abstained", "mode", "fallback_reason", "corrected")}
+
+
+def _usage(answer: Answer) -> dict[str, int]:
+    p = (answer.llm.prompt_tokens if answer.llm else None) or 0
+    c = (answer.llm.completion_tokens if answer.llm else None) or 0
+    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+
+
+@router.get("/models", summary="The models this endpoint serves (one: this service)")
+async def models() -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "vn-docqa"}],
+    }
+
+
+@router.post("/chat/completions", summary="OpenAI-compatible chat: answers the last user message")
+async def chat_completions(body: ChatRequest, pipeline: PipelineDep) -> Any:
+    question = _question(body)
+    cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    created = int(time.time())
+    if body.stream:
+        return StreamingResponse(
+            _chunks(pipeline, question, body.top_k, cid, created), media_type="text/event-stream"
+        )
+    result = await pipeline.ask(question, body.top_k)
+    a = result.answer
+    return {
+        "id": cid,
+        "object": "chat.completion",
+        "created": created,
+        "model": MODEL_ID,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": a.text + _footnotes(a)},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": _usage(a),
+        **_extras(a, result.latency_ms),
+    }
+
+
+async def _chunks(
+    pipeline: Pipeline, question: str, top_k: int, cid: str, created: int
+) -> AsyncIterator[str]:
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        body = {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": MODEL_ID,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    try:
+        async for event in pipeline.events(question, top_k):
+            if isinstance(event, DeltaEvent):
+                yield chunk({"content": event.text})
+            elif isinstance(event, FinalEvent):
+                a = event.answer
+                tail = _footnotes(a)
+                if a.corrected:  # the streamed text held a figure its source does not: say so, give the fix
+                    tail = f"\n\n[Đính chính] {a.text}{tail}"
+                if tail:
+                    yield chunk({"content": tail})
+                yield chunk({}, "stop", usage=_usage(a), **_extras(a, event.latency_ms))
+    except Exception:
+        yield chunk({"content": "\n\n[Lỗi] Không hoàn tất được câu trả lời, vui lòng thử lại."}, "stop")
+    yield "data: [DONE]\n\n"

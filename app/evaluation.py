@@ -38,7 +38,9 @@ class Outcome:
     rank: int | None  # 1-based rank of the first passage holding the gold answer, within top 5
     latency_ms: float
     answer: str
-    reason: str | None = None
+    reason: str | None = None  # fallback_reason: why the LLM answer was not used
+    mode: str = "extractive"
+    repaired: bool = False
 
 
 @dataclass
@@ -61,6 +63,10 @@ class Report:
         if unanswerable:
             out["abstention_accuracy"] = sum(o.abstained for o in unanswerable) / len(unanswerable)
         out["unverified_figure_answers"] = sum(o.unverified > 0 for o in rows)
+        if any(o.mode == "llm" or o.reason for o in rows):  # LLM configured: how its answers fared
+            out["llm_answers"] = sum(o.mode == "llm" for o in rows)
+            out["llm_repaired"] = sum(o.repaired for o in rows)
+            out["llm_fallbacks"] = sum(o.reason is not None for o in rows)
         if lat:
             out["latency_p50_ms"] = statistics.median(lat)
             out["latency_p95_ms"] = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
@@ -112,6 +118,8 @@ def judge(q: dict, ask: dict, search: dict) -> Outcome:
         latency_ms=float(ask["_client_ms"]),
         answer=ask["answer"],
         reason=ask.get("fallback_reason"),
+        mode=ask.get("mode", "extractive"),
+        repaired=bool((ask.get("llm") or {}).get("repaired")),
     )
 
 
@@ -167,6 +175,9 @@ def _fmt(v: float | int | None) -> str:
 
 COLUMNS = (
     "questions",
+    "llm_answers",
+    "llm_repaired",
+    "llm_fallbacks",
     "answer_accuracy",
     "citation_accuracy",
     "abstention_accuracy",
@@ -195,6 +206,9 @@ def write(report: Report, failures: list[str], out_dir: Path = EVALS) -> str:
     ]
     for scope, m in [("overall", data["overall"]), *data["by_category"].items()]:
         lines.append(f"| {scope} | " + " | ".join(_fmt(m.get(c)) for c in COLUMNS) + " |")
+    fallbacks = sorted({o.reason for o in report.outcomes if o.reason})
+    if fallbacks:
+        lines += ["", "## Why LLM answers were not used", ""] + [f"- {r}" for r in fallbacks]
     wrong = [o for o in report.outcomes if not o.correct]
     lines += ["", f"## Wrong ({len(wrong)})", ""]
     lines += [f"- {o.id} ({o.category}): {o.answer[:160]}" for o in wrong]

@@ -20,9 +20,10 @@ from app.answer import ABSTAIN_TEXT, Draft, ExtractiveAnswerer
 from app.answer.breaker import CircuitBreaker
 from app.answer.llm import LLMClient, LLMError
 from app.answer.prompts import Prompts
+from app.answer.question import Question
 from app.config import Settings
 from app.embed import Embedder, make_embedder
-from app.ground import cited_ids, drop_unknown_markers, ground
+from app.ground import attribute, cited_ids, drop_unknown_markers, ground
 from app.index import Generation, load_generation
 from app.models import Answer, Citation, LLMUsage, Passage
 from app.retrieve import Filters, Query, Retriever
@@ -164,15 +165,14 @@ class Pipeline:
         async for delta in self.llm.stream(messages, usage, deadline):
             parts.append(delta)
             yield delta
-        text = drop_unknown_markers("".join(parts), set(numbered))
-        problems = self._problems(text, numbered)
+        question = self.answerer.analyse(query)
+        text = self._tidy("".join(parts), numbered)
+        problems = self._problems(text, numbered, question)
         if problems:
             usage.repaired = True
             repair = self.llm.repair_messages(messages, text, problems)
-            text = drop_unknown_markers(
-                "".join([d async for d in self.llm.stream(repair, usage, deadline)]), set(numbered)
-            )
-            still = self._problems(text, numbered)
+            text = self._tidy("".join([d async for d in self.llm.stream(repair, usage, deadline)]), numbered)
+            still = self._problems(text, numbered, question)
             if still:
                 raise _Unverified(f"LLM answer had unverified figures after one repair: {'; '.join(still)}")
         log.info(
@@ -185,7 +185,12 @@ class Pipeline:
         yield answer
 
     @staticmethod
-    def _problems(text: str, numbered: dict[int, Passage]) -> list[str]:
+    def _tidy(text: str, numbered: dict[int, Passage]) -> str:
+        """Drop markers that point at no passage; mark figures left unmarked where that is unambiguous."""
+        return attribute(drop_unknown_markers(text, set(numbered)), numbered)
+
+    def _problems(self, text: str, numbered: dict[int, Passage], question: Question) -> list[str]:
+        """What is wrong with a model answer, in words the repair request can quote back to it."""
         if _abstains(text):
             return []
         problems = [
@@ -193,7 +198,14 @@ class Pipeline:
             for f in ground(text, numbered)
             if not f.verified
         ]
-        if not problems and not cited_ids(text):
+        cited = [n for n in cited_ids(text) if n in numbered]
+        # A figure can be true of its passage and still answer for the wrong ward.
+        problems += [
+            f"đoạn [{n}] nói về địa phương khác với địa phương được hỏi"
+            for n in cited
+            if self.answerer.about_elsewhere(question, numbered[n])
+        ]
+        if not problems and not cited:
             problems.append("câu trả lời không ghi [n] của đoạn tài liệu nào")
         return problems
 

@@ -77,6 +77,13 @@ class ExtractiveAnswerer:
     def analyse(self, query: Query) -> Question:
         return analyse(query, self.known_localities)
 
+    def about_elsewhere(self, question: Question, passage: Passage) -> bool:
+        """The question names a place and this passage's document is about another one."""
+        if question.unknown_localities:
+            return True
+        primary = self._primary.get(passage.chunk.doc_id, set())
+        return bool(question.localities) and not set(question.localities) & primary
+
     def answer(self, query: Query, passages: list[Passage]) -> Draft:
         question = self.analyse(query)
         if question.unknown_localities:
@@ -94,8 +101,7 @@ class ExtractiveAnswerer:
 
     def _candidates(self, question: Question, passage: Passage, rank: int) -> list[_Candidate]:
         doc = self.generation.documents[passage.chunk.doc_id]
-        primary = self._primary.get(doc.doc_id, set())
-        if question.localities and not set(question.localities) & primary:
+        if self.about_elsewhere(question, passage):
             return []
         sentences = self._sentences.get(passage.chunk.chunk_id)
         if sentences is None:

@@ -45,6 +45,22 @@ def drop_unknown_markers(text: str, valid: set[int]) -> str:
     return re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
 
 
+def attribute(text: str, passages: dict[int, Passage]) -> str:
+    """Give a figure stated without any [n] the marker of the one passage that holds it, if exactly
+    one does (small models often forget markers). Ambiguous or unsupported figures stay unmarked and
+    so unverified."""
+    inserts: list[tuple[int, int]] = []
+    for q in extract_quantities(_MARKER.sub(lambda m: " " * len(m.group(0)), text)):
+        if _citation_for(text, q, None) is not None:
+            continue
+        holders = [n for n, p in passages.items() if _supported(q, p)]
+        if len(holders) == 1:
+            inserts.append((q.end, holders[0]))
+    for pos, n in reversed(inserts):
+        text = f"{text[:pos]} [{n}]{text[pos:]}"
+    return text
+
+
 def ground(text: str, passages: dict[int, Passage]) -> list[Figure]:
     """Each figure of `text` with the marker it belongs to and whether that passage holds it."""
     markers = cited_ids(text)

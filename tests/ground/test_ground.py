@@ -77,3 +77,18 @@ def test_pipeline_never_returns_an_unverified_figure(seed_index: Settings, embed
     result = pipeline.ask_sync("Tổng thu ngân sách phường Quy Nhơn năm 2025")
     assert result.answer.abstained and result.answer.fallback_reason == "unverified figure"
     assert "999" not in result.answer.text
+
+
+def test_unmarked_figure_gets_the_one_passage_that_holds_it() -> None:
+    from app.ground import attribute
+
+    other = _passage("Phường khác thu 12 tỷ đồng.")
+    text = attribute("Tổng thu là 348,5 tỷ đồng.", {1: other, 2: _passage()})
+    assert text == "Tổng thu là 348,5 tỷ đồng [2]."
+    assert ground(text, {1: other, 2: _passage()})[0].verified
+    # Held by two passages, or by none: left unmarked, so it stays unverified.
+    both = {1: _passage(), 2: _passage()}
+    assert attribute("Thu 348,5 tỷ đồng.", both) == "Thu 348,5 tỷ đồng."
+    assert attribute("Thu 999 tỷ đồng.", {1: _passage()}) == "Thu 999 tỷ đồng."
+    # A figure that already has a marker is not touched.
+    assert attribute("Thu 348,5 tỷ đồng [1].", {1: other, 2: _passage()}) == "Thu 348,5 tỷ đồng [1]."

@@ -121,6 +121,24 @@ def test_figure_from_another_wards_passage_is_caught(client: httpx.Client, llm: 
     assert body["mode"] == "extractive" and "unverified" in body["fallback_reason"]
 
 
+def test_right_figure_for_the_wrong_ward_is_caught(client: httpx.Client, llm: FakeLLM) -> None:
+    """The figure is true of the passage it cites, but that passage is another ward's report."""
+    q = "Tổng thu ngân sách phường Quy Nhơn Nam năm 2025 là bao nhiêu?"  # only Quy Nhơn's is given
+    passages = client.post("/search", json={"question": q}).json()["passages"]
+    quy_nhon = next(p["rank"] for p in passages if "348,5 tỷ đồng" in p["text"])
+    llm.script(Reply(text=f"Là 348,5 tỷ đồng [{quy_nhon}]."), Reply(text=f"Là 348,5 tỷ đồng [{quy_nhon}]."))
+    body, _ = ask(client, q)
+    assert body["mode"] == "extractive" and body["abstained"] and "348,5" not in body["answer"]
+    assert "địa phương khác" in llm.requests[-1]["messages"][-1]["content"]
+
+
+def test_unmarked_figure_is_attributed(client: httpx.Client, llm: FakeLLM) -> None:
+    n = budget_n(client)
+    llm.script(Reply(text="Năm 2025, tổng thu ngân sách của phường Quy Nhơn là 348,5 tỷ đồng."))
+    body, _ = ask(client)
+    assert body["mode"] == "llm" and f"348,5 tỷ đồng [{n}]" in body["answer"] and not body["llm"]["repaired"]
+
+
 def test_markers_to_no_passage_are_dropped(client: httpx.Client, llm: FakeLLM) -> None:
     n = budget_n(client)
     llm.script(Reply(text=f"Tổng thu ngân sách là 348,5 tỷ đồng [{n}][9]."))
@@ -190,7 +208,7 @@ def test_circuit_breaker_opens_and_readyz_says_so(seed_index: Settings, llm: Fak
         assert ready["breaker"] == "open" and ready["failures"] == 2 and "500" in ready["last_error"]
         body, elapsed = ask(c)
         assert "paused" in body["fallback_reason"] and len(llm.requests) == calls  # not called while open
-        assert elapsed < 1.0
+        assert elapsed < DEADLINE  # no waiting on the endpoint
 
 
 def _events(response: httpx.Response) -> list[tuple[str, dict]]:
@@ -246,7 +264,7 @@ def test_client_disconnect_frees_the_server(client: httpx.Client, llm: FakeLLM) 
     assert llm.pending == 0
     # The server goes on answering others at once, and answers a stream to its end.
     t0 = time.monotonic()
-    assert client.get("/healthz").status_code == 200 and time.monotonic() - t0 < 0.5
+    assert client.get("/healthz").status_code == 200 and time.monotonic() - t0 < 2.0
     n = budget_n(client)
     llm.script(Reply(text=f"Là 348,5 tỷ đồng [{n}]."))
     body, _ = ask(client)

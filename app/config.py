@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     CHUNK_OVERLAP_SENTENCES: int = Field(1, ge=0, le=5)
     KEEP_GENERATIONS: int = Field(2, ge=1, le=20)
     PROMPTS_DIR: Path = ROOT / "prompts"
+    CORS_ORIGINS: str = Field(
+        "", description="comma-separated origins whose pages may embed the widget; localhost always may"
+    )
 
     # Language model: any OpenAI-compatible endpoint. Empty LLM_BASE_URL = extractive answers only.
     LLM_BASE_URL: str = ""

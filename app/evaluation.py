@@ -128,7 +128,7 @@ def run(settings: Settings, base_url: str | None = None) -> Report:
     report = Report()
 
     def go(base: str) -> None:
-        with httpx.Client(base_url=base, timeout=60) as client:
+        with httpx.Client(base_url=base, timeout=settings.LLM_DEADLINE_S + 60) as client:
             ready = client.get("/readyz")
             if ready.status_code != 200:
                 raise RuntimeError(f"service not ready: {ready.text}")

@@ -1,4 +1,4 @@
-"""ASGI entry point: `uvicorn app.main:app`. Settings are read when the app starts, not at import."""
+"""ASGI entry point: `uvicorn app.main:app` (settings are read here, from the environment and .env)."""
 
 from app.serve import create_app
 

@@ -6,7 +6,10 @@ import re
 
 from app.text.names import SURNAMES
 
-_LOCALITY = re.compile(r"\b(phường|xã|thị trấn|thị xã|thành phố|TP|quận|huyện|tỉnh)\s+(?=((?:\S+\s*){1,4}))")
+# The kind word may open a sentence ("Phường Quy Nhơn Nam được thành lập ..."): any case but "TP".
+_LOCALITY = re.compile(
+    r"\b((?i:phường|xã|thị trấn|thị xã|thành phố|quận|huyện|tỉnh)|TP)\s+(?=((?:\S+\s*){1,4}))"
+)
 # Capitalised words that start a clause rather than continue a name.
 _NOT_NAME = {"Ủy", "UBND", "HĐND", "Đảng", "Nghị", "Ban", "Thường", "Chủ", "Bí"}
 # "Chủ tịch UBND phường Nguyễn Thị Bích Hoa": an office holder's name, not a place.

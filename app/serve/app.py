@@ -12,11 +12,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from app.config import Settings
 from app.serve.openai_api import router as openai_router
 from app.serve.routes import router
+from app.serve.widget import router as widget_router
+
+# Pages served from the developer's own machine may always embed the widget.
+LOCALHOST = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
 
 log = logging.getLogger("app")
 
@@ -47,12 +52,13 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    cfg = settings or Settings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from app.index import IndexLoadError
         from app.pipeline import Pipeline
 
-        cfg = settings or Settings()
         app.state.settings = cfg
         app.state.pipeline = None
         app.state.load_error = None
@@ -79,4 +85,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.include_router(router)
     app.include_router(openai_router)
+    app.include_router(widget_router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[o.strip().rstrip("/") for o in cfg.CORS_ORIGINS.split(",") if o.strip()],
+        allow_origin_regex=LOCALHOST,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "Authorization"],
+        max_age=600,
+    )
     return app

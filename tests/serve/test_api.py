@@ -129,3 +129,35 @@ def test_without_index_says_how_to_build(tmp_path: Path) -> None:
         assert ready.status_code == 503 and "python -m app ingest" in ready.json()["error"]
         r = c.post("/ask", json={"question": "ngân sách"})
         assert r.status_code == 503 and "python -m app ingest" in r.json()["error"]
+
+
+def test_cors_allows_localhost_and_the_allow_list_only(seed_index: Settings) -> None:
+    settings = seed_index.model_copy(update={"CORS_ORIGINS": "https://phuong.example.vn"})
+    with running_app(settings) as base, httpx.Client(base_url=base, timeout=30) as c:
+
+        def preflight(origin: str) -> httpx.Response:
+            headers = {"Origin": origin, "Access-Control-Request-Method": "POST"}
+            return c.options(
+                "/ask/stream", headers={**headers, "Access-Control-Request-Headers": "content-type"}
+            )
+
+        assert (
+            preflight("http://localhost:5173").headers.get("access-control-allow-origin")
+            == "http://localhost:5173"
+        )
+        ok = preflight("https://phuong.example.vn")
+        assert ok.headers.get("access-control-allow-origin") == "https://phuong.example.vn"
+        assert "access-control-allow-origin" not in preflight("https://evil.example").headers
+        r = c.post("/ask", json={"question": "ngân sách"}, headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in r.headers
+
+
+def test_widget_and_demo_are_served(client: httpx.Client) -> None:
+    js = client.get("/widget.js")
+    assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
+    assert (
+        "max-age" in js.headers["cache-control"] and "attachShadow" in js.text and "innerHTML" not in js.text
+    )
+    assert client.get("/widget.js", headers={"If-None-Match": js.headers["etag"]}).status_code == 304
+    demo = client.get("/")
+    assert demo.status_code == 200 and '<script src="/widget.js" defer' in demo.text

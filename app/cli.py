@@ -66,7 +66,7 @@ def _cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 def _cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     from app.evaluation import main as run_eval
 
-    return run_eval(settings, args.url)
+    return run_eval(settings, args.url, args.sample)
 
 
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_ask)
     p = sub.add_parser("eval", help="run evals/questions.jsonl through the HTTP API and gate on thresholds")
     p.add_argument("--url", help="a running service to evaluate (default: start one on 127.0.0.1)")
+    p.add_argument("--sample", type=int, help="only N questions spread over the set (for slow LLMs)")
     p.set_defaults(func=_cmd_eval)
     p = sub.add_parser("serve", help="run the HTTP service (uvicorn, TCP_NODELAY for prompt streaming)")
     p.add_argument("--host", default="127.0.0.1")

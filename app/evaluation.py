@@ -123,8 +123,16 @@ def judge(q: dict, ask: dict, search: dict) -> Outcome:
     )
 
 
-def run(settings: Settings, base_url: str | None = None) -> Report:
-    questions = load_questions()
+def sample(questions: list[dict], n: int | None) -> list[dict]:
+    """Every k-th question, so a slow endpoint (a CPU-bound local model) can be evaluated on a spread."""
+    if not n or n >= len(questions):
+        return questions
+    step = len(questions) / n
+    return [questions[int(i * step)] for i in range(n)]
+
+
+def run(settings: Settings, base_url: str | None = None, n: int | None = None) -> Report:
+    questions = sample(load_questions(), n)
     report = Report()
 
     def go(base: str) -> None:
@@ -218,8 +226,8 @@ def write(report: Report, failures: list[str], out_dir: Path = EVALS) -> str:
     return text
 
 
-def main(settings: Settings, base_url: str | None = None) -> int:
-    report = run(settings, base_url)
+def main(settings: Settings, base_url: str | None = None, n: int | None = None) -> int:
+    report = run(settings, base_url, n)
     thresholds = tomllib.loads((EVALS / "thresholds.toml").read_text(encoding="utf-8"))
     failures = check(report, thresholds)
     print(write(report, failures))

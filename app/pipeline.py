@@ -174,7 +174,7 @@ class Pipeline:
             text = self._tidy("".join([d async for d in self.llm.stream(repair, usage, deadline)]), numbered)
             still = self._problems(text, numbered, question)
             if still:
-                raise _Unverified(f"LLM answer had unverified figures after one repair: {'; '.join(still)}")
+                raise _Unverified(f"LLM answer failed its checks after one repair: {'; '.join(still)}")
         log.info(
             "llm answer: model=%s latency_ms=%.0f first_token_ms=%s tokens=%s/%s attempts=%d repaired=%s",
             usage.model, usage.latency_ms, usage.first_token_ms, usage.prompt_tokens,

@@ -105,7 +105,7 @@ def test_wrong_twice_falls_back_to_extractive(client: httpx.Client, llm: FakeLLM
     n = budget_n(client)
     llm.script(Reply(text=f"Thu 384,5 tỷ đồng [{n}]."), Reply(text=f"Thu 999 tỷ đồng [{n}]."))
     body, _ = ask(client)
-    assert body["mode"] == "extractive" and "unverified" in body["fallback_reason"]
+    assert body["mode"] == "extractive" and "after one repair" in body["fallback_reason"]
     assert "348,5 tỷ đồng" in body["answer"] and "384,5" not in body["answer"] and "999" not in body["answer"]
     assert all(f["verified"] for f in body["figures"])
 
@@ -118,7 +118,7 @@ def test_figure_from_another_wards_passage_is_caught(client: httpx.Client, llm: 
         Reply(text=f"Tổng thu là 348,5 tỷ đồng [{other}]."), Reply(text=f"Là 348,5 tỷ đồng [{other}].")
     )
     body, _ = ask(client)
-    assert body["mode"] == "extractive" and "unverified" in body["fallback_reason"]
+    assert body["mode"] == "extractive" and "after one repair" in body["fallback_reason"]
 
 
 def test_right_figure_for_the_wrong_ward_is_caught(client: httpx.Client, llm: FakeLLM) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from app.answer.prompts import Prompts
 from app.answer.question import Question
 from app.config import Settings
 from app.embed import Embedder, make_embedder
-from app.ground import attribute, cited_ids, drop_unknown_markers, ground
+from app.ground import attribute, cited_ids, drop_unknown_markers, figures_with_citations, ground
 from app.index import Generation, load_generation
 from app.models import Answer, Citation, LLMUsage, Passage
 from app.retrieve import Filters, Query, Retriever
@@ -193,10 +194,18 @@ class Pipeline:
         """What is wrong with a model answer, in words the repair request can quote back to it."""
         if _abstains(text):
             return []
+        if len(_MARKERS.sub(" ", text).split()) < 2:
+            return ["câu trả lời không có nội dung"]
         problems = [
             f"“{f.text}” không có trong đoạn [{f.citation}]" if f.citation else f"“{f.text}” thiếu [n]"
             for f in ground(text, numbered)
             if not f.verified
+        ]
+        # A verbatim figure of the right passage can still be of another year than the one asked.
+        problems += [
+            f"“{q.text}” trong đoạn [{n}] không thuộc năm hoặc nhiệm kỳ được hỏi"
+            for q, n in figures_with_citations(text)
+            if n in numbered and self.answerer.out_of_period(question, numbered[n], q)
         ]
         cited = [n for n in cited_ids(text) if n in numbered]
         # A figure can be true of its passage and still answer for the wrong ward.
@@ -212,6 +221,9 @@ class Pipeline:
 
 class _Unverified(Exception):
     """The model kept stating a figure its citation does not hold."""
+
+
+_MARKERS = re.compile(r"\[\d+\]|[^\w]+")
 
 
 def _abstains(text: str) -> bool:

@@ -22,7 +22,7 @@ from app.models import Document, Passage
 from app.retrieve import Query
 from app.text import fold
 from app.text.names import person_names
-from app.text.numbers import Quantity
+from app.text.numbers import Quantity, figure_in_text
 
 # Share of the question's content (idf-weighted) a sentence must cover. Calibrated on evals/: the
 # best unanswerable question scored 0.49, the weakest answered paraphrases 0.57; 0.55 sits between.
@@ -84,6 +84,22 @@ class ExtractiveAnswerer:
         primary = self._primary.get(passage.chunk.doc_id, set())
         return bool(question.localities) and not set(question.localities) & primary
 
+    def out_of_period(self, question: Question, passage: Passage, figure: Quantity) -> bool:
+        """The question names a year or term, and no sentence of the passage that holds this figure is
+        about it: "năm 2024" is not answered by the 2025 figure, however verbatim."""
+        if not question.years and not question.ranges:
+            return False
+        doc = self.generation.documents[passage.chunk.doc_id]
+        holding = [s for s in self._analysed(passage) if figure_in_text(figure, s.text)]
+        return bool(holding) and not any(self._period_ok(question, s, doc) for s in holding)
+
+    def _analysed(self, passage: Passage) -> tuple[Sentence, ...]:
+        sentences = self._sentences.get(passage.chunk.chunk_id)
+        if sentences is None:
+            doc = self.generation.documents[passage.chunk.doc_id]
+            sentences = self._sentences[passage.chunk.chunk_id] = analyse_chunk(passage.chunk, doc)
+        return sentences
+
     def answer(self, query: Query, passages: list[Passage]) -> Draft:
         question = self.analyse(query)
         if question.unknown_localities:
@@ -103,12 +119,9 @@ class ExtractiveAnswerer:
         doc = self.generation.documents[passage.chunk.doc_id]
         if self.about_elsewhere(question, passage):
             return []
-        sentences = self._sentences.get(passage.chunk.chunk_id)
-        if sentences is None:
-            sentences = self._sentences[passage.chunk.chunk_id] = analyse_chunk(passage.chunk, doc)
         folded = not question.query.written
         out: list[_Candidate] = []
-        for sentence in sentences:
+        for sentence in self._analysed(passage):
             if not self._period_ok(question, sentence, doc):
                 continue
             # Each "; "-separated clause is a candidate (the sentence itself when it has none): the rest

@@ -14,8 +14,8 @@ from app.text.numbers import Quantity, extract_quantities, figure_in_text
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
-def _citation_for(text: str, q: Quantity, only: int | None) -> int | None:
-    """The marker that follows the figure in its sentence; else the one before; else the only one."""
+def _citation_for(text: str, q: Quantity) -> int | None:
+    """The marker after the figure in its sentence; else the next one; else the one before."""
     end = text.find(".", q.end)
     after = _MARKER.search(text, q.end, end if end >= 0 else len(text))
     if after is None:
@@ -25,7 +25,7 @@ def _citation_for(text: str, q: Quantity, only: int | None) -> int | None:
     before = list(_MARKER.finditer(text, 0, q.start))
     if before:
         return int(before[-1].group(1))
-    return only
+    return None
 
 
 def _supported(q: Quantity, passage: Passage) -> bool:
@@ -50,8 +50,8 @@ def attribute(text: str, passages: dict[int, Passage]) -> str:
     one does (small models often forget markers). Ambiguous or unsupported figures stay unmarked and
     so unverified."""
     inserts: list[tuple[int, int]] = []
-    for q in extract_quantities(_MARKER.sub(lambda m: " " * len(m.group(0)), text)):
-        if _citation_for(text, q, None) is not None:
+    for q, n in figures_with_citations(text):
+        if n is not None:
             continue
         holders = [n for n, p in passages.items() if _supported(q, p)]
         if len(holders) == 1:
@@ -61,13 +61,16 @@ def attribute(text: str, passages: dict[int, Passage]) -> str:
     return text
 
 
+def figures_with_citations(text: str) -> list[tuple[Quantity, int | None]]:
+    """Each figure of `text` with the [n] it belongs to (the marker after it in its sentence, or before)."""
+    blanked = _MARKER.sub(lambda m: " " * len(m.group(0)), text)
+    return [(q, _citation_for(text, q)) for q in extract_quantities(blanked)]
+
+
 def ground(text: str, passages: dict[int, Passage]) -> list[Figure]:
     """Each figure of `text` with the marker it belongs to and whether that passage holds it."""
-    markers = cited_ids(text)
-    only = markers[0] if len(markers) == 1 else None
     figures = []
-    for q in extract_quantities(_MARKER.sub(lambda m: " " * len(m.group(0)), text)):
-        n = _citation_for(text, q, only)
+    for q, n in figures_with_citations(text):
         passage = passages.get(n) if n is not None else None
         ok = passage is not None and _supported(q, passage)
         figures.append(Figure(text=q.text, value=q.value, unit=q.unit, citation=n, verified=ok))

@@ -132,6 +132,25 @@ def test_right_figure_for_the_wrong_ward_is_caught(client: httpx.Client, llm: Fa
     assert "địa phương khác" in llm.requests[-1]["messages"][-1]["content"]
 
 
+def test_figure_of_another_year_is_caught(client: httpx.Client, llm: FakeLLM) -> None:
+    """2025's figure, verbatim and from the right ward's passage, does not answer a question about 2024."""
+    q = "Tổng thu ngân sách phường Quy Nhơn năm 2024 là bao nhiêu?"
+    passages = client.post("/search", json={"question": q}).json()["passages"]
+    n = next(p["rank"] for p in passages if "348,5 tỷ đồng" in p["text"])
+    llm.script(Reply(text=f"Là 348,5 tỷ đồng [{n}]."), Reply(text=f"Là 348,5 tỷ đồng [{n}]."))
+    body, _ = ask(client, q)
+    assert body["mode"] == "extractive" and body["abstained"] and "348,5" not in body["answer"]
+    assert "năm hoặc nhiệm kỳ" in llm.requests[-1]["messages"][-1]["content"]
+
+
+def test_empty_answer_is_not_an_answer(client: httpx.Client, llm: FakeLLM) -> None:
+    n = budget_n(client)
+    llm.script(Reply(text=f"[{n}]"), Reply(text=f"[{n}]."))
+    body, _ = ask(client)
+    assert body["mode"] == "extractive" and "không có nội dung" in body["fallback_reason"]
+    assert "348,5 tỷ đồng" in body["answer"]
+
+
 def test_unmarked_figure_is_attributed(client: httpx.Client, llm: FakeLLM) -> None:
     n = budget_n(client)
     llm.script(Reply(text="Năm 2025, tổng thu ngân sách của phường Quy Nhơn là 348,5 tỷ đồng."))

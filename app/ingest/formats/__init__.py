@@ -1,0 +1,1 @@
+"""One reader per rich format; each returns text shaped like the seed `.txt` files."""

@@ -121,14 +121,19 @@ class Pipeline:
                 except _Unverified as exc:
                     fallback = str(exc)
         reason = None
-        if answer is None:
+        if answer is None or answer.abstained:
             draft: Draft = await to_thread.run_sync(self.answerer.answer, query, passages)
             reason = draft.reason
-            answer = self._grounded(draft.text, draft.abstained, "extractive", numbered)
-            answer.fallback_reason = fallback or answer.fallback_reason
-            answer.corrected = bool(streamed)
-            if not streamed:
-                yield DeltaEvent(answer.text)  # the extractive answer streams too: one parser for clients
+            if answer is None or not draft.abstained:
+                # No usable model answer; or the model found nothing where a passage verifiably answers:
+                # the checked extractive answer beats a wrong "the documents do not say".
+                if answer is not None:
+                    fallback = "the LLM found no answer, but a passage answers the question"
+                answer = self._grounded(draft.text, draft.abstained, "extractive", numbered)
+                answer.fallback_reason = fallback or answer.fallback_reason
+                answer.corrected = bool(streamed)
+                if not streamed:
+                    yield DeltaEvent(answer.text)  # the extractive answer streams too: one parser for clients
         if fallback:
             log.warning("LLM answer not used: %s", fallback)
         yield FinalEvent(answer, (time.perf_counter() - t0) * 1000, reason)

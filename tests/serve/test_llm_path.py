@@ -171,6 +171,14 @@ def test_model_abstention_is_an_abstention(client: httpx.Client, llm: FakeLLM) -
     assert body["mode"] == "llm" and body["abstained"] and body["citations"] == []
 
 
+def test_wrong_abstention_gives_way_to_a_verified_answer(client: httpx.Client, llm: FakeLLM) -> None:
+    """A small model often says "not in the documents" when a passage answers: the checked quote wins."""
+    llm.script(Reply(text="Tài liệu hiện có không nêu thông tin này."))
+    body, _ = ask(client)
+    assert body["mode"] == "extractive" and not body["abstained"] and "348,5 tỷ đồng" in body["answer"]
+    assert "found no answer" in body["fallback_reason"] and body["corrected"]
+
+
 FAULTS = [
     pytest.param([Reply(mode="status", status=500), Reply(mode="status", status=503)], "HTTP 503", id="5xx"),
     pytest.param([Reply(mode="status", status=429, retry_after=60)], "429", id="429-too-long"),

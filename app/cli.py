@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.config import Settings
+
+if TYPE_CHECKING:
+    from app.index import IngestReport
 
 
 def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
@@ -17,7 +21,10 @@ def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or [settings.SEEDS_DIR]
     sources = find_sources(paths)
     if not sources:
-        print(f"no .txt or .md files under {', '.join(map(str, paths))}", file=sys.stderr)
+        print(
+            f"no supported files (.txt .md .html .pdf .docx) under {', '.join(map(str, paths))}",
+            file=sys.stderr,
+        )
         return 2
     documents = [load_document(p) for p in sources]
     report = ingest_documents(
@@ -25,12 +32,39 @@ def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     )
     print(
         f"{len(sources)} files: {len(report.added)} added, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged; "
-        f"index holds {report.documents} documents, {report.chunks} chunks; "
-        f"embedded {report.embedded} chunks in {report.seconds:.1f} s; "
-        + (f"generation {report.generation}" if report.generation else "nothing to write")
+        f"{len(report.unchanged)} unchanged; " + _report(report)
     )
     return 0
+
+
+def _report(r: IngestReport) -> str:
+    return (
+        f"index holds {r.documents} documents, {r.chunks} chunks; "
+        f"embedded {r.embedded} chunks in {r.seconds:.1f} s; "
+        + (f"generation {r.generation}" if r.generation else "nothing to write")
+    )
+
+
+def _cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
+    from app.embed import make_embedder
+    from app.index import reindex
+
+    print(
+        "reindexed from stored documents: "
+        + _report(reindex(settings, make_embedder(settings), progress=True))
+    )
+    return 0
+
+
+def _cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
+    from app.embed import make_embedder
+    from app.index import ingest_documents
+
+    report = ingest_documents(settings, make_embedder(settings), [], remove=args.doc_ids)
+    missing = sorted(set(args.doc_ids) - set(report.removed))
+    print(f"deleted {len(report.removed)}" + (f"; not in the index: {', '.join(missing)}" if missing else ""))
+    print(_report(report))
+    return 1 if missing else 0
 
 
 def _cmd_search(settings: Settings, args: argparse.Namespace) -> int:
@@ -89,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--top-k", type=int, default=5)
     p.set_defaults(func=_cmd_search)
+    p = sub.add_parser(
+        "reindex", help="rebuild chunks and vectors from the stored documents (e.g. new embedder)"
+    )
+    p.set_defaults(func=_cmd_reindex)
+    p = sub.add_parser("delete", help="remove documents from the index by doc_id")
+    p.add_argument("doc_ids", nargs="+")
+    p.set_defaults(func=_cmd_delete)
     p = sub.add_parser("ask", help="answer a question, with its figures and sources")
     p.add_argument("question")
     p.add_argument("--top-k", type=int, default=5)

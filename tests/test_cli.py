@@ -42,3 +42,13 @@ def test_settings_from_environment(monkeypatch) -> None:  # type: ignore[no-unty
     monkeypatch.setenv("CHUNK_MAX_CHARS", "500")
     s = Settings(_env_file=None)
     assert s.INDEX_DIR == Path("/tmp/x") and s.CHUNK_MAX_CHARS == 500
+
+
+def test_delete_and_reindex_commands(tmp_path: Path) -> None:
+    seed = ROOT / "seeds" / "002_65dc7c8ac4db1663.txt"
+    assert _run(["ingest", str(seed)], tmp_path / "index").returncode == 0
+    again = _run(["reindex"], tmp_path / "index")
+    assert again.returncode == 0 and "embedded 0 chunks" in again.stdout
+    gone = _run(["delete", "002_65dc7c8ac4db1663", "missing_doc"], tmp_path / "index")
+    assert gone.returncode == 1 and "deleted 1" in gone.stdout and "missing_doc" in gone.stdout
+    assert "holds 0 documents" in gone.stdout

@@ -1,6 +1,6 @@
 """Persisted index: documents, chunks and vectors in atomic generations."""
 
-from app.index.build import IngestReport, ingest_documents
+from app.index.build import IngestReport, ingest_documents, reindex
 from app.index.store import Generation, IndexLoadError, load_generation
 from app.index.vectors import FaissStore, VectorStore
 
@@ -12,4 +12,5 @@ __all__ = [
     "VectorStore",
     "ingest_documents",
     "load_generation",
+    "reindex",
 ]

@@ -166,6 +166,26 @@ def _prune(index_dir: Path, keep: int, current: str) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def load_documents(index_dir: Path) -> list[Document]:
+    """The stored documents alone (checksum-verified): what a reindex rebuilds everything from."""
+    name = current_name(index_dir)
+    if name is None:
+        raise IndexLoadError(f"no index in {index_dir}: build it with: python -m app ingest")
+    gen_dir = index_dir / name
+    try:
+        manifest = json.loads((gen_dir / "manifest.json").read_text(encoding="utf-8"))
+        digest = manifest["files"]["documents.jsonl"]
+        if _sha256(gen_dir / "documents.jsonl") != digest:
+            raise IndexLoadError(f"{gen_dir}/documents.jsonl does not match its checksum")
+        return [_document(d) for d in _read_jsonl(gen_dir / "documents.jsonl")]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexLoadError(f"{gen_dir}: the stored documents cannot be read ({exc})") from exc
+
+
+def _document(row: dict) -> Document:
+    return Document(**{**row, "localities": tuple(row["localities"])})
+
+
 def load_generation(index_dir: Path, expected_embedder: str | None = None) -> Generation:
     """Load and verify the current generation, or raise `IndexLoadError` saying how to fix it."""
     name = current_name(index_dir)
@@ -193,10 +213,7 @@ def load_generation(index_dir: Path, expected_embedder: str | None = None) -> Ge
         if not path.exists() or _sha256(path) != digest:
             raise IndexLoadError(f"{path} is missing or does not match its checksum; {REBUILD_HINT}")
     try:
-        documents = [
-            Document(**{**d, "localities": tuple(d["localities"])})
-            for d in _read_jsonl(gen_dir / "documents.jsonl")
-        ]
+        documents = [_document(d) for d in _read_jsonl(gen_dir / "documents.jsonl")]
         chunks = [Chunk(**c) for c in _read_jsonl(gen_dir / "chunks.jsonl")]
         vectors = FaissStore.load(gen_dir / "vectors.faiss")
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:

@@ -126,3 +126,48 @@ def test_rebuild_recovers_from_corruption(
     report = ingest_documents(index_copy, embedder, seed_docs[:1], rebuild=True)
     assert report.documents == 1 and report.generation
     assert len(load_generation(index_copy.INDEX_DIR, embedder.name).documents) == 1
+
+
+def test_delete_a_document(index_copy: Settings, embedder: Embedder) -> None:
+    counting = CountingEmbedder(embedder)
+    report = ingest_documents(index_copy, counting, [], remove=["002_65dc7c8ac4db1663", "nope"])
+    assert report.removed == ["002_65dc7c8ac4db1663"] and report.embedded == 0 and counting.texts == []
+    gen = load_generation(index_copy.INDEX_DIR, embedder.name)
+    assert "002_65dc7c8ac4db1663" not in gen.documents and len(gen.documents) == 4
+    assert all(c.doc_id != "002_65dc7c8ac4db1663" for c in gen.chunks) and len(gen.vectors) == len(gen.chunks)
+
+
+def test_reindex_from_stored_documents(index_copy: Settings, embedder: Embedder) -> None:
+    from app.index import reindex
+
+    before = load_generation(index_copy.INDEX_DIR, embedder.name)
+    same = reindex(index_copy, CountingEmbedder(embedder))
+    assert same.embedded == 0 and same.generation  # same embedder: every vector reused
+    smaller = index_copy.model_copy(update={"CHUNK_MAX_CHARS": 400})
+    counting = CountingEmbedder(embedder)
+    report = reindex(smaller, counting)
+    gen = load_generation(index_copy.INDEX_DIR, embedder.name)
+    assert (
+        report.documents == 5
+        and len(gen.chunks) > len(before.chunks)
+        and report.embedded == len(counting.texts)
+    )
+    assert all(len(c.text) <= 400 for c in gen.chunks)
+    assert gen.documents == before.documents
+
+
+class _OtherEmbedder(CountingEmbedder):
+    def __init__(self, inner: Embedder) -> None:
+        super().__init__(inner)
+        self.name = "other-embedder"
+
+
+def test_reindex_with_another_embedder_embeds_everything(index_copy: Settings, embedder: Embedder) -> None:
+    from app.index import reindex
+
+    other = _OtherEmbedder(embedder)
+    report = reindex(index_copy, other)
+    gen = load_generation(index_copy.INDEX_DIR, "other-embedder")
+    assert report.embedded == len(gen.chunks) and gen.embedder == "other-embedder"
+    with pytest.raises(IndexLoadError, match="cannot be mixed"):
+        load_generation(index_copy.INDEX_DIR, embedder.name)

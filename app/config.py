@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     CHUNK_OVERLAP_SENTENCES: int = Field(1, ge=0, le=5)
     KEEP_GENERATIONS: int = Field(2, ge=1, le=20)
     PROMPTS_DIR: Path = ROOT / "prompts"
+    ADMIN_API_KEY: SecretStr = Field(
+        SecretStr(""), description="enables the document admin API; empty = the admin routes answer 403"
+    )
+    MAX_UPLOAD_MB: float = Field(20, gt=0, le=1024)
     CORS_ORIGINS: str = Field(
         "", description="comma-separated origins whose pages may embed the widget; localhost always may"
     )

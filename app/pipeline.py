@@ -9,6 +9,7 @@ come from the model; if it fails, stalls, times out or states a figure its citat
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import re
 import time
@@ -74,6 +75,15 @@ class Pipeline:
         if settings.LLM_BASE_URL:
             self.llm = LLMClient(settings, Prompts.load(settings.PROMPTS_DIR))
         self.breaker = CircuitBreaker(settings.LLM_BREAKER_FAILURES, settings.LLM_BREAKER_COOLDOWN_S)
+
+    def reloaded(self) -> Pipeline:
+        """The same pipeline over the index's current generation (after an upload or delete). Requests
+        already running keep the old one, so each answers from one whole generation."""
+        new = copy.copy(self)
+        new.generation = load_generation(self.settings.INDEX_DIR, self.embedder.name)
+        new.retriever = Retriever(new.generation, self.embedder)
+        new.answerer = ExtractiveAnswerer(new.generation)
+        return new
 
     def search(self, question: str, top_k: int, filters: Filters | None = None) -> list[Passage]:
         return self.retriever.search(question, top_k, filters)

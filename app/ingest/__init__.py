@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from app.ingest.clean import clean
-from app.ingest.loaders import SUPPORTED, UnsupportedFormat, read_text
+from app.ingest.loaders import SUPPORTED, DocumentError, UnsupportedFormat, read_bytes, read_text
 from app.ingest.localities import find_localities
 from app.models import Document
 
-__all__ = ["SUPPORTED", "UnsupportedFormat", "document_from_text", "find_sources", "load_document"]
+__all__ = [
+    "SUPPORTED",
+    "DocumentError",
+    "UnsupportedFormat",
+    "document_from_bytes",
+    "document_from_text",
+    "find_sources",
+    "load_document",
+]
 
 
 def document_from_text(doc_id: str, raw: str, source: str | None = None) -> Document:
@@ -26,6 +35,12 @@ def document_from_text(doc_id: str, raw: str, source: str | None = None) -> Docu
         source=source,
         content_hash=digest,
     )
+
+
+def document_from_bytes(name: str, data: bytes) -> Document:
+    """An uploaded file: the doc_id is its name without extension, made safe for URLs."""
+    doc_id = re.sub(r"[^\w.-]+", "_", Path(name).stem).strip("._")[:100] or "document"
+    return document_from_text(doc_id, read_bytes(name, data), source=name)
 
 
 def load_document(path: Path) -> Document:

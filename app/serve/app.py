@@ -16,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from app.config import Settings
+from app.serve.admin import router as admin_router
 from app.serve.openai_api import router as openai_router
 from app.serve.routes import router
 from app.serve.widget import router as widget_router
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(openai_router)
     app.include_router(widget_router)
+    app.include_router(admin_router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=[o.strip().rstrip("/") for o in cfg.CORS_ORIGINS.split(",") if o.strip()],

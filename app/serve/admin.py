@@ -1,0 +1,169 @@
+"""Document management over HTTP: upload (.txt .md .html .pdf .docx, or JSON text), list, read, delete.
+
+Protected by `ADMIN_API_KEY` (Bearer or X-API-Key, compared in constant time); with no key set the
+routes answer 403. Every file is parsed before anything is written, so a bad file changes nothing; a
+change is acknowledged only once its new index generation is on disk, and the server then switches to
+it in one step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+from typing import Annotated, Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.index import ingest_documents
+from app.ingest import DocumentError, UnsupportedFormat, document_from_bytes, document_from_text
+from app.models import Document
+from app.pipeline import Pipeline
+from app.serve.routes import PipelineDep
+
+router = APIRouter(prefix="/documents", tags=["admin"])
+
+
+def require_admin(
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> None:
+    key = request.app.state.settings.ADMIN_API_KEY.get_secret_value()
+    if not key:
+        raise HTTPException(403, detail="the admin API is disabled: set ADMIN_API_KEY to enable it")
+    given = x_api_key or ""
+    if not given and authorization and authorization.lower().startswith("bearer "):
+        given = authorization[7:].strip()
+    if not given or not hmac.compare_digest(given.encode(), key.encode()):
+        raise HTTPException(
+            401,
+            detail="missing or wrong API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+Admin = Annotated[None, Depends(require_admin)]
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    doc_id: str | None = Field(None, pattern=r"^[\w.-]{1,100}$")
+    title: str | None = Field(None, max_length=300)
+    date: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    text: str = Field(..., min_length=1, max_length=2_000_000)
+
+
+def _from_json(body: DocumentIn) -> Document:
+    raw = f"{body.title}\n\n{body.text}" if body.title else body.text
+    doc = document_from_text(body.doc_id or "document", raw, source="api")
+    if body.date:
+        doc = dataclasses.replace(doc, date=body.date)
+    if not doc.text.strip():
+        raise HTTPException(422, detail="text: no content left after cleaning")
+    return doc
+
+
+async def _parse(request: Request) -> list[Document]:
+    """Every upload, parsed in memory; any bad one fails the whole request before anything is stored."""
+    limit = int(request.app.state.settings.MAX_UPLOAD_MB * 1024 * 1024)
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("application/json"):
+        try:
+            return [_from_json(DocumentIn.model_validate(await request.json()))]
+        except ValidationError as exc:
+            fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise HTTPException(422, detail=f"invalid document: {fields}") from None
+        except ValueError:
+            raise HTTPException(422, detail="body: invalid JSON") from None
+    if not ctype.startswith("multipart/form-data"):
+        raise HTTPException(415, detail="send multipart/form-data with files, or application/json")
+    form = await request.form(max_files=50)
+    uploads = [f for f in form.getlist("files") + form.getlist("file") if not isinstance(f, str)]
+    if not uploads:
+        raise HTTPException(422, detail="no files: send them as multipart fields named 'files'")
+    docs = []
+    for upload in uploads:
+        name = upload.filename or "upload"
+        data = await upload.read(limit + 1)
+        if len(data) > limit:
+            raise HTTPException(
+                413, detail=f"{name}: larger than MAX_UPLOAD_MB ({limit // (1024 * 1024)} MB)"
+            )
+        try:
+            docs.append(document_from_bytes(name, data))
+        except UnsupportedFormat as exc:
+            raise HTTPException(415, detail=str(exc)) from None
+        except DocumentError as exc:
+            raise HTTPException(422, detail=str(exc)) from None
+    return docs
+
+
+def _swap(request: Request, pipeline: Pipeline) -> None:
+    request.app.state.pipeline = pipeline.reloaded()
+
+
+@router.post("", status_code=201, summary="Upload documents (multipart files, or JSON text)")
+async def upload(request: Request, _: Admin, pipeline: PipelineDep) -> dict[str, Any]:
+    docs = await _parse(request)
+    report = await to_thread.run_sync(lambda: ingest_documents(pipeline.settings, pipeline.embedder, docs))
+    if report.generation:
+        _swap(request, pipeline)
+    state = request.app.state.pipeline
+    counts = state.generation.manifest["documents"]
+    status = {**dict.fromkeys(report.added, "new"), **dict.fromkeys(report.updated, "updated")}
+    return {
+        "documents": [
+            {
+                "doc_id": d.doc_id,
+                "title": d.title,
+                "status": status.get(d.doc_id, "unchanged"),
+                "chunks": counts[d.doc_id]["chunks"],
+            }
+            for d in docs
+        ],
+        "generation": state.generation.name,
+    }
+
+
+@router.get("", summary="List documents (paged)")
+def list_documents(
+    _: Admin,
+    pipeline: PipelineDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    gen = pipeline.generation
+    docs = sorted(gen.documents.values(), key=lambda d: d.doc_id)
+    page = [
+        {
+            "doc_id": d.doc_id,
+            "title": d.title,
+            "date": d.date,
+            "localities": list(d.localities),
+            "chunks": gen.manifest["documents"][d.doc_id]["chunks"],
+        }
+        for d in docs[offset : offset + limit]
+    ]
+    return {"total": len(docs), "offset": offset, "limit": limit, "documents": page}
+
+
+@router.get("/{doc_id}", summary="One document: metadata and cleaned text")
+def get_document(doc_id: str, _: Admin, pipeline: PipelineDep) -> dict[str, Any]:
+    doc = pipeline.generation.documents.get(doc_id)
+    if doc is None:
+        raise HTTPException(404, detail=f"no document {doc_id!r}")
+    return {**dataclasses.asdict(doc), "localities": list(doc.localities)}
+
+
+@router.delete("/{doc_id}", summary="Delete a document and its vectors")
+async def delete_document(doc_id: str, request: Request, _: Admin, pipeline: PipelineDep) -> dict[str, Any]:
+    if doc_id not in pipeline.generation.documents:
+        raise HTTPException(404, detail=f"no document {doc_id!r}")
+    await to_thread.run_sync(
+        lambda: ingest_documents(pipeline.settings, pipeline.embedder, [], remove=[doc_id])
+    )
+    _swap(request, pipeline)
+    return {"deleted": doc_id, "generation": request.app.state.pipeline.generation.name}

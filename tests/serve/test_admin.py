@@ -1,0 +1,189 @@
+"""The document admin API over HTTP: upload real formats, answer from them, delete, refuse bad input
+without changing anything."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from app.config import Settings
+from app.serve.server import running_app
+
+KEY = "test-admin-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory, seed_index: Settings) -> Iterator[httpx.Client]:
+    root = tmp_path_factory.mktemp("admin")
+    shutil.copytree(seed_index.INDEX_DIR, root / "index")
+    settings = seed_index.model_copy(
+        update={"INDEX_DIR": root / "index", "ADMIN_API_KEY": SecretStr(KEY), "MAX_UPLOAD_MB": 0.5}
+    )
+    with running_app(settings) as base, httpx.Client(base_url=base, timeout=60) as c:
+        yield c
+
+
+def doc_ids(client: httpx.Client) -> list[str]:
+    r = client.get("/documents", headers=AUTH, params={"limit": 500})
+    assert r.status_code == 200, r.text
+    return [d["doc_id"] for d in r.json()["documents"]]
+
+
+def answer(client: httpx.Client, question: str) -> dict:
+    r = client.post("/ask", json={"question": question})
+    assert r.status_code == 200
+    return r.json()
+
+
+def upload(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
+    return client.post("/documents", headers=AUTH, files={"files": (name, data)})
+
+
+def _pdf(text: str) -> bytes:
+    fpdf = pytest.importorskip("fpdf")
+    if not FONT.exists():
+        pytest.skip(f"{FONT} missing")
+    pdf = fpdf.FPDF()
+    pdf.add_page()
+    pdf.add_font("DejaVu", fname=str(FONT))
+    pdf.set_font("DejaVu", size=12)
+    for para in text.split("\n\n"):
+        pdf.multi_cell(0, 8, para)
+        pdf.ln(4)
+    return bytes(pdf.output())
+
+
+def _docx(text: str) -> bytes:
+    import docx
+
+    d = docx.Document()
+    for para in text.split("\n\n"):
+        d.add_paragraph(para)
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def _html(text: str) -> bytes:
+    title, body = text.split("\n\n", 1)
+    return (
+        "<html><head><title>x</title></head><body><nav><a href='/'>Trang chủ</a> | <a>Tin tức</a></nav>"
+        f"<article><h1>{title}</h1><p>{body}</p></article><footer>Bản quyền thuộc Cổng thông tin</footer>"
+        "</body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("name", "maker", "ward", "figure"),
+    [
+        ("bao_cao_an_binh.txt", lambda t: t.encode(), "An Bình", "41,7 tỷ đồng"),
+        ("bao_cao_binh_minh.pdf", _pdf, "Bình Minh", "52,3 tỷ đồng"),
+        ("bao_cao_hoa_lac.docx", _docx, "Hòa Lạc", "63,9 tỷ đồng"),
+        ("bao_cao_tan_phu.html", _html, "Tân Phú", "74,1 tỷ đồng"),
+    ],
+)
+def test_upload_answer_delete(client: httpx.Client, name: str, maker, ward: str, figure: str) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        f"Phường {ward} tổng kết năm 2025\n\n"
+        f"Năm 2025, tổng thu ngân sách phường {ward} đạt {figure}, vượt dự toán. "
+        f"Phường {ward} có 3 tổ dân phố mới."
+    )
+    question = f"Tổng thu ngân sách phường {ward} năm 2025 là bao nhiêu?"
+    assert answer(client, question)["abstained"]
+    r = upload(client, name, maker(text))
+    assert r.status_code == 201, r.text
+    (entry,) = r.json()["documents"]
+    assert entry["status"] == "new" and entry["chunks"] >= 1
+    doc_id = entry["doc_id"]
+    body = answer(client, question)
+    assert not body["abstained"] and figure in body["answer"], body["answer"]
+    assert [c["doc_id"] for c in body["citations"]] == [doc_id]
+    again = upload(client, name, maker(text))
+    assert again.json()["documents"][0]["status"] == "unchanged"
+    got = client.get(f"/documents/{doc_id}", headers=AUTH).json()
+    assert figure in got["text"] and got["title"].startswith(f"Phường {ward}")
+    assert "Trang chủ" not in got["text"] and "Bản quyền" not in got["text"]
+    assert client.delete(f"/documents/{doc_id}", headers=AUTH).status_code == 200
+    assert doc_id not in doc_ids(client)
+    assert answer(client, question)["abstained"]
+
+
+def test_json_upload(client: httpx.Client) -> None:
+    r = client.post(
+        "/documents",
+        headers={**AUTH, "Content-Type": "application/json"},
+        json={
+            "doc_id": "json_doc",
+            "title": "Xã Suối Tiên",
+            "date": "2025-06-01",
+            "text": "Năm 2025, xã Suối Tiên có 1.205 hộ dân.",
+        },
+    )
+    assert r.status_code == 201, r.text
+    got = client.get("/documents/json_doc", headers=AUTH).json()
+    assert got["date"] == "2025-06-01" and got["title"] == "Xã Suối Tiên"
+    assert client.delete("/documents/json_doc", headers=AUTH).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "status", "says"),
+    [
+        ("hong.pdf", b"%PDF-1.4\n" + b"\x00garbage" * 50, 422, "hong.pdf"),
+        ("rong.txt", b"", 422, "empty"),
+        ("virus.pdf", b"MZ\x90\x00" + b"\x00" * 200, 422, "virus.pdf"),
+        ("chuong_trinh.exe", b"MZ\x90\x00", 415, "unsupported"),
+        ("qua_lon.txt", b"a" * (600 * 1024), 413, "MAX_UPLOAD_MB"),
+        ("latin1.txt", "Tổng thu".encode("cp1258", errors="replace") + b"\xff\xfe", 422, "UTF-8"),
+    ],
+)
+def test_bad_files_are_refused_and_change_nothing(
+    client: httpx.Client, name: str, data: bytes, status: int, says: str
+) -> None:
+    before = doc_ids(client)
+    r = upload(client, name, data)
+    assert r.status_code == status, r.text
+    assert says.lower() in r.json()["error"].lower()
+    assert doc_ids(client) == before
+    assert (
+        "348,5 tỷ đồng"
+        in answer(client, "Tổng thu ngân sách phường Quy Nhơn năm 2025 là bao nhiêu?")["answer"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer wrong"}, 401),
+        ({"X-API-Key": "wrong"}, 401),
+        ({"X-API-Key": KEY}, 200),
+    ],
+)
+def test_keys(client: httpx.Client, headers: dict, status: int) -> None:
+    assert client.get("/documents", headers=headers).status_code == status
+    before = doc_ids(client)
+    r = client.post("/documents", headers=headers, files={"files": ("x.txt", b"Tieu de\n\nNoi dung.")})
+    if status == 401:
+        assert r.status_code == 401 and "API key" in r.json()["error"]
+        assert doc_ids(client) == before
+    else:
+        client.delete("/documents/x", headers=AUTH)
+
+
+def test_unknown_document_is_404(client: httpx.Client) -> None:
+    assert client.get("/documents/khong_co", headers=AUTH).status_code == 404
+    assert client.delete("/documents/khong_co", headers=AUTH).status_code == 404
+
+
+def test_admin_disabled_without_a_key(seed_index: Settings) -> None:
+    with running_app(seed_index) as base, httpx.Client(base_url=base, timeout=30) as c:
+        r = c.get("/documents", headers=AUTH)
+        assert r.status_code == 403 and "ADMIN_API_KEY" in r.json()["error"]

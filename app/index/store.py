@@ -168,26 +168,18 @@ def _prune(index_dir: Path, keep: int, current: str) -> None:
 
 def load_documents(index_dir: Path) -> list[Document]:
     """The stored documents alone (checksum-verified): what a reindex rebuilds everything from."""
-    name = current_name(index_dir)
-    if name is None:
-        raise IndexLoadError(f"no index in {index_dir}: build it with: python -m app ingest")
-    gen_dir = index_dir / name
+    gen_dir, manifest = _current(index_dir)
+    path = gen_dir / "documents.jsonl"
     try:
-        manifest = json.loads((gen_dir / "manifest.json").read_text(encoding="utf-8"))
-        digest = manifest["files"]["documents.jsonl"]
-        if _sha256(gen_dir / "documents.jsonl") != digest:
-            raise IndexLoadError(f"{gen_dir}/documents.jsonl does not match its checksum")
-        return [_document(d) for d in _read_jsonl(gen_dir / "documents.jsonl")]
+        if _sha256(path) != manifest["files"]["documents.jsonl"]:
+            raise IndexLoadError(f"{path} does not match its checksum")
+        return [_document(d) for d in _read_jsonl(path)]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexLoadError(f"{gen_dir}: the stored documents cannot be read ({exc})") from exc
 
 
-def _document(row: dict) -> Document:
-    return Document(**{**row, "localities": tuple(row["localities"])})
-
-
-def load_generation(index_dir: Path, expected_embedder: str | None = None) -> Generation:
-    """Load and verify the current generation, or raise `IndexLoadError` saying how to fix it."""
+def _current(index_dir: Path) -> tuple[Path, dict]:
+    """The current generation's folder and its manifest, read and of this format version."""
     name = current_name(index_dir)
     if name is None:
         raise IndexLoadError(f"no index in {index_dir}: build it with: python -m app ingest")
@@ -203,6 +195,17 @@ def load_generation(index_dir: Path, expected_embedder: str | None = None) -> Ge
         raise IndexLoadError(
             f"{gen_dir}: index format {found!r}, this version reads {FORMAT_VERSION}; {REBUILD_HINT}"
         )
+    return gen_dir, manifest
+
+
+def _document(row: dict) -> Document:
+    return Document(**{**row, "localities": tuple(row["localities"])})
+
+
+def load_generation(index_dir: Path, expected_embedder: str | None = None) -> Generation:
+    """Load and verify the current generation, or raise `IndexLoadError` saying how to fix it."""
+    gen_dir, manifest = _current(index_dir)
+    name = gen_dir.name
     if expected_embedder and manifest.get("embedder") != expected_embedder:
         raise IndexLoadError(
             f"{gen_dir} was built with embedder {manifest.get('embedder')!r} but {expected_embedder!r} is "

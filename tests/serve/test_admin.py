@@ -175,7 +175,8 @@ def test_keys(client: httpx.Client, headers: dict, status: int) -> None:
         assert r.status_code == 401 and "API key" in r.json()["error"]
         assert doc_ids(client) == before
     else:
-        client.delete("/documents/x", headers=AUTH)
+        assert r.status_code == 201 and doc_ids(client) == sorted([*before, "x"])
+        assert client.delete("/documents/x", headers=AUTH).status_code == 200
 
 
 def test_unknown_document_is_404(client: httpx.Client) -> None:

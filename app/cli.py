@@ -5,12 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from app.config import Settings
-
-if TYPE_CHECKING:
-    from app.index import IngestReport
 
 
 def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
@@ -30,29 +26,16 @@ def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     report = ingest_documents(
         settings, make_embedder(settings), documents, rebuild=args.rebuild, progress=True
     )
-    print(
-        f"{len(sources)} files: {len(report.added)} added, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged; " + _report(report)
-    )
+    print(f"{len(sources)} files: {report.summary()}")
     return 0
-
-
-def _report(r: IngestReport) -> str:
-    return (
-        f"index holds {r.documents} documents, {r.chunks} chunks; "
-        f"embedded {r.embedded} chunks in {r.seconds:.1f} s; "
-        + (f"generation {r.generation}" if r.generation else "nothing to write")
-    )
 
 
 def _cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
     from app.embed import make_embedder
     from app.index import reindex
 
-    print(
-        "reindexed from stored documents: "
-        + _report(reindex(settings, make_embedder(settings), progress=True))
-    )
+    report = reindex(settings, make_embedder(settings), progress=True)
+    print(f"reindexed from the stored documents: {report.summary()}")
     return 0
 
 
@@ -62,8 +45,9 @@ def _cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
 
     report = ingest_documents(settings, make_embedder(settings), [], remove=args.doc_ids)
     missing = sorted(set(args.doc_ids) - set(report.removed))
-    print(f"deleted {len(report.removed)}" + (f"; not in the index: {', '.join(missing)}" if missing else ""))
-    print(_report(report))
+    if missing:
+        print(f"not stored: {', '.join(missing)}", file=sys.stderr)
+    print(report.summary())
     return 1 if missing else 0
 
 
@@ -116,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="clean, chunk, embed and index files (default: SEEDS_DIR)")
     p.add_argument("paths", nargs="*", help=".txt/.md files or folders")
     p.add_argument(
-        "--rebuild", action="store_true", help="ignore the current index and build from these files"
+        "--rebuild", action="store_true", help="re-embed every stored document (ignore stored vectors)"
     )
     p.set_defaults(func=_cmd_ingest)
     p = sub.add_parser("search", help="top passages for a question")

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     CHUNK_MAX_CHARS: int = Field(900, ge=200, le=8000)
     CHUNK_OVERLAP_SENTENCES: int = Field(1, ge=0, le=5)
     KEEP_GENERATIONS: int = Field(2, ge=1, le=20)
+    WRITER_WAIT_S: float = Field(
+        30, ge=0, le=3600, description="how long an admin write waits for another writer before a 409"
+    )
+    RELOAD_INTERVAL_S: float = Field(
+        1.0, ge=0, le=3600, description="how often a server checks for generations others wrote; 0 = never"
+    )
     PROMPTS_DIR: Path = ROOT / "prompts"
     ADMIN_API_KEY: SecretStr = Field(
         SecretStr(""), description="enables the document admin API; empty = the admin routes answer 403"

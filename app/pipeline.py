@@ -26,7 +26,7 @@ from app.answer.question import Question
 from app.config import Settings
 from app.embed import Embedder, make_embedder
 from app.ground import attribute, cited_ids, drop_unknown_markers, figures_with_citations, ground
-from app.index import Generation, load_generation
+from app.index import Generation, load_generation, open_index
 from app.models import Answer, Citation, LLMUsage, Passage
 from app.retrieve import Filters, Query, Retriever
 from app.text import fold
@@ -65,10 +65,12 @@ class Result:
 class Pipeline:
     """Everything loaded once: the embedder, one index generation, its retriever and answerers."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder | None = None, generation: Generation | None = None
+    ) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings)
-        self.generation: Generation = load_generation(settings.INDEX_DIR, self.embedder.name)
+        self.generation: Generation = generation or open_index(settings, self.embedder)
         self.retriever = Retriever(self.generation, self.embedder)
         self.answerer = ExtractiveAnswerer(self.generation)
         self.llm: LLMClient | None = None

@@ -50,5 +50,6 @@ def test_delete_and_reindex_commands(tmp_path: Path) -> None:
     again = _run(["reindex"], tmp_path / "index")
     assert again.returncode == 0 and "embedded 0 chunks" in again.stdout
     gone = _run(["delete", "002_65dc7c8ac4db1663", "missing_doc"], tmp_path / "index")
-    assert gone.returncode == 1 and "deleted 1" in gone.stdout and "missing_doc" in gone.stdout
+    assert gone.returncode == 1 and "1 removed" in gone.stdout and "not stored: missing_doc" in gone.stderr
     assert "holds 0 documents" in gone.stdout
+    assert not list((tmp_path / "index" / "documents").glob("*.json"))

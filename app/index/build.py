@@ -1,4 +1,9 @@
-"""Documents -> a new index generation, embedding only chunks whose vectors are not already stored.
+"""Documents -> the document store -> a new index generation, embedding only chunks not already stored.
+
+Every change follows one order: take the writer lock, write the changed documents to the store
+(fsynced: the source of truth), then build and publish a generation derived from the whole store.
+A crash between the two leaves the store ahead of the index; `open_index` notices (the manifest
+records each document's content hash) and rebuilds, so nothing acknowledged is ever lost.
 
 Embedding is the slow part of ingest (seconds per dozen chunks on this hardware), so vectors are
 keyed by a hash of the exact text embedded and reused across runs; an unchanged corpus writes nothing.
@@ -7,8 +12,9 @@ keyed by a hash of the exact text embedded and reused across runs; an unchanged 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,17 +24,22 @@ from tqdm import tqdm
 from app.chunk import chunk_document
 from app.config import Settings
 from app.embed import Embedder, embed_passages
+from app.index.crashpoints import checkpoint
+from app.index.documents import DocumentStore
 from app.index.store import (
+    EmbedderMismatch,
     Generation,
     IndexLoadError,
     current_name,
-    load_documents,
+    generation_documents,
     load_generation,
     write_generation,
     writer_lock,
 )
 from app.index.vectors import FaissStore
 from app.models import Chunk, Document
+
+log = logging.getLogger("app.index")
 
 
 @dataclass
@@ -43,15 +54,59 @@ class IngestReport:
     seconds: float = 0.0
     generation: str | None = None  # None when nothing changed and no generation was written
 
+    def summary(self) -> str:
+        """One line for the CLI and the admin API alike."""
+        changes = (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed"
+        )
+        written = f"generation {self.generation}" if self.generation else "nothing to write"
+        return (
+            f"{changes}; index holds {self.documents} documents, {self.chunks} chunks; "
+            f"embedded {self.embedded} chunks in {self.seconds:.1f} s; {written}"
+        )
+
 
 def _key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _previous(index_dir: Path, embedder: Embedder, rebuild: bool) -> Generation | None:
-    if rebuild or current_name(index_dir) is None:
+def document_store(index_dir: Path) -> DocumentStore:
+    """The store under `index_dir`, first filled from the current generation if the index predates it."""
+    store = DocumentStore(index_dir / "documents")
+    if not store.exists() and current_name(index_dir) is not None:
+        try:
+            docs = generation_documents(index_dir)
+        except IndexLoadError as exc:
+            raise IndexLoadError(
+                f"{exc}; this index predates the document store, so there is nothing to rebuild it "
+                f"from: ingest the source files again with: python -m app ingest --rebuild <files>"
+            ) from exc
+        store.put(docs)
+        log.info("moved %d documents from the index into %s", len(docs), store.root)
+    store.clean_leftovers()
+    return store
+
+
+def in_sync(gen: Generation, documents: Mapping[str, Document]) -> bool:
+    """The generation was built from exactly these documents (same ids, same content)."""
+    built = gen.manifest.get("documents") or {}
+    return built.keys() == documents.keys() and all(
+        built[i].get("content_hash") == d.content_hash for i, d in documents.items()
+    )
+
+
+def _reusable(index_dir: Path, embedder: Embedder) -> Generation | None:
+    """The current generation if its vectors can be reused; None if there is none or it is damaged."""
+    if current_name(index_dir) is None:
         return None
-    return load_generation(index_dir, expected_embedder=embedder.name)
+    try:
+        return load_generation(index_dir, expected_embedder=embedder.name)
+    except EmbedderMismatch:
+        raise
+    except IndexLoadError as exc:
+        log.warning("the current index is damaged, rebuilding it from the stored documents: %s", exc)
+        return None
 
 
 def ingest_documents(
@@ -62,33 +117,42 @@ def ingest_documents(
     remove: Iterable[str] = (),
     rebuild: bool = False,
     progress: bool = False,
+    wait_s: float | None = None,
 ) -> IngestReport:
-    """Add or update `documents` and drop `remove` in the current index (or start afresh: `rebuild`)."""
+    """Add or update `documents` and drop `remove`: store first, then a generation derived from the
+    store. `rebuild` re-embeds everything; `wait_s` bounds the wait for another writer (`WriterBusy`)."""
     t0 = time.perf_counter()
     report = IngestReport()
-    with writer_lock(settings.INDEX_DIR):
+    index_dir = settings.INDEX_DIR
+    with writer_lock(index_dir, wait_s):
+        prev = None
         try:
-            prev = _previous(settings.INDEX_DIR, embedder, rebuild)
-        except IndexLoadError as exc:
-            raise IndexLoadError(f"{exc} (or pass --rebuild to start from the files given)") from exc
-        by_id: dict[str, Document] = dict(prev.documents) if prev else {}
-        for doc_id in remove:
-            if by_id.pop(doc_id, None) is not None:
-                report.removed.append(doc_id)
+            prev = None if rebuild else _reusable(index_dir, embedder)
+        except EmbedderMismatch as exc:
+            raise EmbedderMismatch(f"{exc} (or pass --rebuild to re-embed everything)") from exc
+        store = document_store(index_dir)
+        stored = store.all()
+        report.removed = [i for i in dict.fromkeys(remove) if i in stored]
+        changed: dict[str, Document] = {}
         for doc in documents:
-            old = by_id.get(doc.doc_id)
+            old = stored.get(doc.doc_id)
             if old is None:
                 report.added.append(doc.doc_id)
             elif old.content_hash != doc.content_hash:
                 report.updated.append(doc.doc_id)
             else:
                 report.unchanged.append(doc.doc_id)
-            by_id[doc.doc_id] = doc
-        report.documents = len(by_id)
-        if prev and not (report.added or report.updated or report.removed):
+                continue
+            changed[doc.doc_id] = doc
+        store.put(changed.values())
+        store.remove(report.removed)
+        checkpoint("documents-written", index_dir)
+        final = {k: v for k, v in stored.items() if k not in report.removed} | changed
+        report.documents = len(final)
+        if prev is not None and in_sync(prev, final):
             report.chunks = len(prev.chunks)
         else:
-            _write(settings, embedder, by_id, prev, report, progress)
+            _write(settings, embedder, final, prev, report, progress)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -99,17 +163,49 @@ def reindex(settings: Settings, embedder: Embedder, *, progress: bool = False) -
     t0 = time.perf_counter()
     report = IngestReport()
     with writer_lock(settings.INDEX_DIR):
-        documents = load_documents(settings.INDEX_DIR)
+        by_id = document_store(settings.INDEX_DIR).all()
         try:
-            prev: Generation | None = load_generation(settings.INDEX_DIR, expected_embedder=embedder.name)
-        except IndexLoadError:
-            prev = None  # another embedder, or damaged vectors: embed everything
-        by_id = {d.doc_id: d for d in documents}
+            prev = _reusable(settings.INDEX_DIR, embedder)
+        except EmbedderMismatch:
+            prev = None  # another embedder: embed everything
         report.unchanged = sorted(by_id)
         report.documents = len(by_id)
         _write(settings, embedder, by_id, prev, report, progress)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def check_index(settings: Settings, embedder: Embedder) -> Generation:
+    """The current generation if it loads, verifies and matches the stored documents; else
+    `IndexLoadError` (`EmbedderMismatch` when only a reindex may fix it). Reads, never writes."""
+    gen = load_generation(settings.INDEX_DIR, expected_embedder=embedder.name)
+    store = DocumentStore(settings.INDEX_DIR / "documents")
+    if store.exists() and not in_sync(gen, store.all()):
+        raise IndexLoadError(f"{gen.name} is behind the stored documents (a write was interrupted)")
+    return gen
+
+
+def can_rebuild(settings: Settings) -> bool:
+    """There is something to rebuild an index from: stored documents, or an index to take them from."""
+    return bool(DocumentStore(settings.INDEX_DIR / "documents").ids()) or (
+        current_name(settings.INDEX_DIR) is not None
+    )
+
+
+def open_index(settings: Settings, embedder: Embedder) -> Generation:
+    """The current generation, first rebuilt from the stored documents if it is missing, damaged or
+    behind them. Never serves vectors of another embedder: that stays an error (`reindex`)."""
+    try:
+        return check_index(settings, embedder)
+    except EmbedderMismatch:
+        raise
+    except IndexLoadError as exc:
+        if not can_rebuild(settings):
+            raise
+        log.warning("rebuilding the index: %s", exc)
+    report = ingest_documents(settings, embedder, [])
+    log.info("index rebuilt: %s", report.summary())
+    return load_generation(settings.INDEX_DIR, expected_embedder=embedder.name)
 
 
 def _write(

@@ -1,12 +1,15 @@
 """Index generations on disk: write one atomically, load the current one and verify it.
 
 Layout under INDEX_DIR:
+    documents/           the source of truth (`app.index.documents`); generations derive from it
     CURRENT              name of the generation to serve, written last (temp file + rename)
     gen-<time>-<rand>/   manifest.json, documents.jsonl, chunks.jsonl, vectors.faiss
     .lock                held by the one writer at a time
 
-A generation is built in a temp directory, every file fsynced, then renamed into place; only then
-does CURRENT move. A crash at any point leaves the previous generation whole and current.
+A generation is a self-contained snapshot (its documents.jsonl is what it was built from, so a
+reader never pairs chunks with a document's newer text). It is built in a temp directory, every file
+fsynced, then renamed into place; only then does CURRENT move. A crash at any point leaves the
+previous generation whole and current.
 """
 
 from __future__ import annotations
@@ -24,16 +27,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.index.crashpoints import checkpoint
+from app.index.documents import document_from_row, fsync_dir
 from app.index.vectors import FaissStore
 from app.models import Chunk, Document
 
 FORMAT_VERSION = 1
 _FILES = ("documents.jsonl", "chunks.jsonl", "vectors.faiss")
-REBUILD_HINT = "rebuild it with: python -m app ingest --rebuild"
+REBUILD_HINT = "rebuild it from the stored documents with: python -m app reindex"
 
 
 class IndexLoadError(RuntimeError):
     """The index on disk is missing, corrupt or built by another embedder; the message says what to do."""
+
+
+class EmbedderMismatch(IndexLoadError):
+    """Built by another embedder: not damage, so nothing rebuilds it behind the operator's back."""
+
+
+class WriterBusy(RuntimeError):
+    """Another writer (CLI or server) holds the lock longer than this one was willing to wait."""
 
 
 @dataclass
@@ -59,14 +72,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
     with path.open("w", encoding="utf-8") as f:
         for row in rows:
@@ -81,11 +86,28 @@ def _read_jsonl(path: Path) -> list[dict]:
 
 
 @contextmanager
-def writer_lock(index_dir: Path) -> Iterator[None]:
-    """One writer at a time across processes (CLI and server share it); a second one waits."""
+def writer_lock(index_dir: Path, wait_s: float | None = None) -> Iterator[None]:
+    """One writer at a time across processes (CLI and server share the lock file).
+
+    `wait_s=None` waits as long as it takes (the CLI); otherwise `WriterBusy` after `wait_s` seconds
+    (the API turns it into a 409). The kernel drops the lock when its holder dies, even by SIGKILL.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
     with (index_dir / ".lock").open("a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
+        if wait_s is None:
+            fcntl.flock(f, fcntl.LOCK_EX)
+        else:
+            deadline = time.monotonic() + wait_s
+            while True:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise WriterBusy(
+                            f"another ingest is writing the index (waited {wait_s:g} s); retry shortly"
+                        ) from None
+                    time.sleep(0.05)
         try:
             yield
         finally:
@@ -140,19 +162,22 @@ def write_generation(
             json.dump(manifest, f, ensure_ascii=False, indent=1)
             f.flush()
             os.fsync(f.fileno())
-        _fsync_dir(tmp)
+        fsync_dir(tmp)
+        checkpoint("generation-written", index_dir)
         os.rename(tmp, index_dir / name)
-        _fsync_dir(index_dir)
+        fsync_dir(index_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    checkpoint("generation-renamed", index_dir)
     pointer_tmp = index_dir / "CURRENT.tmp"
     with pointer_tmp.open("w", encoding="utf-8") as f:
         f.write(name + "\n")
         f.flush()
         os.fsync(f.fileno())
     os.replace(pointer_tmp, index_dir / "CURRENT")
-    _fsync_dir(index_dir)
+    fsync_dir(index_dir)
+    checkpoint("current-written", index_dir)
     _prune(index_dir, keep=keep, current=name)
     return name
 
@@ -166,14 +191,15 @@ def _prune(index_dir: Path, keep: int, current: str) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def load_documents(index_dir: Path) -> list[Document]:
-    """The stored documents alone (checksum-verified): what a reindex rebuilds everything from."""
+def generation_documents(index_dir: Path) -> list[Document]:
+    """The documents the current generation was built from (checksum-verified). Only for indexes made
+    before the document store existed: their documents move into it once."""
     gen_dir, manifest = _current(index_dir)
     path = gen_dir / "documents.jsonl"
     try:
         if _sha256(path) != manifest["files"]["documents.jsonl"]:
             raise IndexLoadError(f"{path} does not match its checksum")
-        return [_document(d) for d in _read_jsonl(path)]
+        return [document_from_row(d) for d in _read_jsonl(path)]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexLoadError(f"{gen_dir}: the stored documents cannot be read ({exc})") from exc
 
@@ -198,16 +224,12 @@ def _current(index_dir: Path) -> tuple[Path, dict]:
     return gen_dir, manifest
 
 
-def _document(row: dict) -> Document:
-    return Document(**{**row, "localities": tuple(row["localities"])})
-
-
 def load_generation(index_dir: Path, expected_embedder: str | None = None) -> Generation:
     """Load and verify the current generation, or raise `IndexLoadError` saying how to fix it."""
     gen_dir, manifest = _current(index_dir)
     name = gen_dir.name
     if expected_embedder and manifest.get("embedder") != expected_embedder:
-        raise IndexLoadError(
+        raise EmbedderMismatch(
             f"{gen_dir} was built with embedder {manifest.get('embedder')!r} but {expected_embedder!r} is "
             f"configured; vectors of two embedders cannot be mixed: {REBUILD_HINT}"
         )
@@ -216,7 +238,7 @@ def load_generation(index_dir: Path, expected_embedder: str | None = None) -> Ge
         if not path.exists() or _sha256(path) != digest:
             raise IndexLoadError(f"{path} is missing or does not match its checksum; {REBUILD_HINT}")
     try:
-        documents = [_document(d) for d in _read_jsonl(gen_dir / "documents.jsonl")]
+        documents = [document_from_row(d) for d in _read_jsonl(gen_dir / "documents.jsonl")]
         chunks = [Chunk(**c) for c in _read_jsonl(gen_dir / "chunks.jsonl")]
         vectors = FaissStore.load(gen_dir / "vectors.faiss")
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
@@ -226,6 +248,9 @@ def load_generation(index_dir: Path, expected_embedder: str | None = None) -> Ge
             f"{gen_dir}: {len(vectors)} vectors, {len(chunks)} chunks, manifest says "
             f"{manifest.get('chunk_count')} (dim {vectors.dim} vs {manifest.get('dim')}); {REBUILD_HINT}"
         )
+    ids = {d.doc_id for d in documents}
+    if ids != set(manifest.get("documents") or {}) or any(c.doc_id not in ids for c in chunks):
+        raise IndexLoadError(f"{gen_dir}: chunks, documents and manifest disagree; {REBUILD_HINT}")
     return Generation(
         name=name,
         manifest=manifest,

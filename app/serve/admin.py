@@ -2,8 +2,9 @@
 
 Protected by `ADMIN_API_KEY` (Bearer or X-API-Key, compared in constant time); with no key set the
 routes answer 403. Every file is parsed before anything is written, so a bad file changes nothing; a
-change is acknowledged only once its new index generation is on disk, and the server then switches to
-it in one step.
+change is acknowledged only once the documents are fsynced in the store and their new index generation
+is on disk, and the server then switches to it in one step. While another writer (a CLI ingest,
+another replica) holds the lock, a write waits up to WRITER_WAIT_S, then answers 409.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.index import ingest_documents
+from app.index import IngestReport, WriterBusy, ingest_documents
 from app.ingest import DocumentError, UnsupportedFormat, document_from_bytes, document_from_text
 from app.models import Document
 from app.pipeline import Pipeline
@@ -101,18 +102,29 @@ async def _parse(request: Request) -> list[Document]:
     return docs
 
 
-def _swap(request: Request, pipeline: Pipeline) -> None:
-    request.app.state.pipeline = pipeline.reloaded()
+async def _write(
+    request: Request, pipeline: Pipeline, docs: list[Document], remove: list[str]
+) -> IngestReport:
+    """The same ingest as the CLI, off the event loop; then serve the generation it wrote."""
+    settings = pipeline.settings
+    try:
+        report = await to_thread.run_sync(
+            lambda: ingest_documents(
+                settings, pipeline.embedder, docs, remove=remove, wait_s=settings.WRITER_WAIT_S
+            )
+        )
+    except WriterBusy as exc:
+        raise HTTPException(409, detail=str(exc), headers={"Retry-After": "5"}) from None
+    await to_thread.run_sync(request.app.state.switch.to_current)
+    return report
 
 
 @router.post("", status_code=201, summary="Upload documents (multipart files, or JSON text)")
 async def upload(request: Request, _: Admin, pipeline: PipelineDep) -> dict[str, Any]:
     docs = await _parse(request)
-    report = await to_thread.run_sync(lambda: ingest_documents(pipeline.settings, pipeline.embedder, docs))
-    if report.generation:
-        _swap(request, pipeline)
-    state = request.app.state.pipeline
-    counts = state.generation.manifest["documents"]
+    report = await _write(request, pipeline, docs, [])
+    gen = request.app.state.pipeline.generation
+    counts = gen.manifest["documents"]
     status = {**dict.fromkeys(report.added, "new"), **dict.fromkeys(report.updated, "updated")}
     return {
         "documents": [
@@ -124,7 +136,10 @@ async def upload(request: Request, _: Admin, pipeline: PipelineDep) -> dict[str,
             }
             for d in docs
         ],
-        "generation": state.generation.name,
+        "generation": gen.name,
+        "embedded": report.embedded,
+        "seconds": round(report.seconds, 3),
+        "summary": report.summary(),
     }
 
 
@@ -162,8 +177,9 @@ def get_document(doc_id: str, _: Admin, pipeline: PipelineDep) -> dict[str, Any]
 async def delete_document(doc_id: str, request: Request, _: Admin, pipeline: PipelineDep) -> dict[str, Any]:
     if doc_id not in pipeline.generation.documents:
         raise HTTPException(404, detail=f"no document {doc_id!r}")
-    await to_thread.run_sync(
-        lambda: ingest_documents(pipeline.settings, pipeline.embedder, [], remove=[doc_id])
-    )
-    _swap(request, pipeline)
-    return {"deleted": doc_id, "generation": request.app.state.pipeline.generation.name}
+    report = await _write(request, pipeline, [], [doc_id])
+    return {
+        "deleted": doc_id,
+        "generation": request.app.state.pipeline.generation.name,
+        "summary": report.summary(),
+    }

@@ -6,7 +6,9 @@ is wrong and how to fix it (503), instead of a crash loop with the reason in a l
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,8 +18,18 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from app.config import Settings
+from app.embed import Embedder
+from app.index import (
+    DocumentStoreError,
+    EmbedderMismatch,
+    IndexLoadError,
+    can_rebuild,
+    check_index,
+    open_index,
+)
 from app.serve.admin import router as admin_router
 from app.serve.openai_api import router as openai_router
+from app.serve.reload import GenerationSwitch
 from app.serve.routes import router
 from app.serve.widget import router as widget_router
 
@@ -52,27 +64,54 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     return JSONResponse(status_code=exc.status_code, content={"error": str(exc.detail)}, headers=exc.headers)
 
 
+def _load(app: FastAPI, cfg: Settings, embedder: Embedder) -> None:
+    """Serve the index if it verifies. If it is damaged or behind the stored documents, rebuild it in
+    the background: /healthz answers meanwhile and /readyz, /ask say 503 "rebuilding", so no request
+    is ever answered from a broken generation."""
+    from app.pipeline import Pipeline
+
+    try:
+        app.state.pipeline = Pipeline(cfg, embedder, check_index(cfg, embedder))
+    except (IndexLoadError, DocumentStoreError) as exc:
+        if isinstance(exc, EmbedderMismatch | DocumentStoreError) or not can_rebuild(cfg):
+            app.state.load_error = str(exc)
+            log.error("index not loaded: %s", exc)
+            return
+        app.state.load_error = f"rebuilding the index from the stored documents ({exc})"
+        log.warning("%s", app.state.load_error)
+
+        def rebuild() -> None:
+            try:
+                app.state.pipeline = Pipeline(cfg, embedder, open_index(cfg, embedder))
+                app.state.load_error = None
+            except Exception as err:  # the thread's only report is this state: keep every failure
+                app.state.load_error = f"the index could not be rebuilt: {err}"
+                log.exception("index rebuild failed")
+
+        threading.Thread(target=rebuild, name="index-rebuild", daemon=True).start()
+        return
+    gen = app.state.pipeline.generation
+    log.info("index %s loaded: %d documents, %d chunks", gen.name, len(gen.documents), len(gen.chunks))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     cfg = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from app.index import IndexLoadError
-        from app.pipeline import Pipeline
+        from app.embed import make_embedder
 
         app.state.settings = cfg
         app.state.pipeline = None
         app.state.load_error = None
-        try:
-            app.state.pipeline = Pipeline(cfg)
-            gen = app.state.pipeline.generation
-            log.info(
-                "index %s loaded: %d documents, %d chunks", gen.name, len(gen.documents), len(gen.chunks)
-            )
-        except IndexLoadError as exc:
-            app.state.load_error = str(exc)
-            log.error("index not loaded: %s", exc)
+        app.state.switch = GenerationSwitch(app.state)
+        _load(app, cfg, make_embedder(cfg))
+        watcher = None
+        if cfg.RELOAD_INTERVAL_S > 0:
+            watcher = asyncio.create_task(app.state.switch.watch(cfg.RELOAD_INTERVAL_S))
         yield
+        if watcher is not None:
+            watcher.cancel()
         if app.state.pipeline is not None and app.state.pipeline.llm is not None:
             await app.state.pipeline.llm.close()
 

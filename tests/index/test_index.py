@@ -87,7 +87,7 @@ def _current_dir(settings: Settings) -> Path:
 
 def test_corrupt_manifest_gives_clear_error(index_copy: Settings, embedder: Embedder) -> None:
     (_current_dir(index_copy) / "manifest.json").write_text("{not json", encoding="utf-8")
-    with pytest.raises(IndexLoadError, match=r"corrupt.*python -m app ingest --rebuild"):
+    with pytest.raises(IndexLoadError, match=r"corrupt.*python -m app reindex"):
         load_generation(index_copy.INDEX_DIR, embedder.name)
 
 
@@ -117,15 +117,15 @@ def test_missing_index(tmp_path: Path, embedder: Embedder) -> None:
         load_generation(tmp_path / "nothing", embedder.name)
 
 
-def test_rebuild_recovers_from_corruption(
-    index_copy: Settings, embedder: Embedder, seed_docs: list[Document]
+def test_ingest_repairs_a_damaged_index_from_the_stored_documents(
+    index_copy: Settings, embedder: Embedder
 ) -> None:
     (_current_dir(index_copy) / "manifest.json").write_text("garbage")
-    with pytest.raises(IndexLoadError, match="--rebuild"):
-        ingest_documents(index_copy, embedder, seed_docs[:1])
-    report = ingest_documents(index_copy, embedder, seed_docs[:1], rebuild=True)
-    assert report.documents == 1 and report.generation
-    assert len(load_generation(index_copy.INDEX_DIR, embedder.name).documents) == 1
+    doc = document_from_text("new_doc", "Phường Thử\n\nNăm 2025 phường Thử thu 7,5 tỷ đồng.")
+    report = ingest_documents(index_copy, embedder, [doc])
+    gen = load_generation(index_copy.INDEX_DIR, embedder.name)
+    assert report.added == ["new_doc"] and report.documents == 6 and len(gen.documents) == 6
+    assert report.embedded == len(gen.chunks)  # nothing reusable survived the damage
 
 
 def test_delete_a_document(index_copy: Settings, embedder: Embedder) -> None:

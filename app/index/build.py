@@ -32,6 +32,7 @@ from app.index.store import (
     IndexLoadError,
     current_name,
     generation_documents,
+    generation_names,
     load_generation,
     write_generation,
     writer_lock,
@@ -97,8 +98,10 @@ def in_sync(gen: Generation, documents: Mapping[str, Document]) -> bool:
 
 
 def _reusable(index_dir: Path, embedder: Embedder) -> Generation | None:
-    """The current generation if its vectors can be reused; None if there is none or it is damaged."""
-    if current_name(index_dir) is None:
+    """The current generation, whose vectors the next one reuses. If it is damaged, the newest older
+    generation that verifies (same embedder) lends its vectors instead: vectors are keyed by the
+    text they embed, so a rebuild from the documents re-embeds only what no intact generation holds."""
+    if current_name(index_dir) is None and not generation_names(index_dir):
         return None
     try:
         return load_generation(index_dir, expected_embedder=embedder.name)
@@ -106,7 +109,12 @@ def _reusable(index_dir: Path, embedder: Embedder) -> Generation | None:
         raise
     except IndexLoadError as exc:
         log.warning("the current index is damaged, rebuilding it from the stored documents: %s", exc)
-        return None
+    for name in generation_names(index_dir):
+        try:
+            return load_generation(index_dir, expected_embedder=embedder.name, name=name)
+        except IndexLoadError:
+            continue
+    return None
 
 
 def ingest_documents(
@@ -149,7 +157,7 @@ def ingest_documents(
         checkpoint("documents-written", index_dir)
         final = {k: v for k, v in stored.items() if k not in report.removed} | changed
         report.documents = len(final)
-        if prev is not None and in_sync(prev, final):
+        if prev is not None and prev.name == current_name(index_dir) and in_sync(prev, final):
             report.chunks = len(prev.chunks)
         else:
             _write(settings, embedder, final, prev, report, progress)

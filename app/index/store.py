@@ -204,9 +204,9 @@ def generation_documents(index_dir: Path) -> list[Document]:
         raise IndexLoadError(f"{gen_dir}: the stored documents cannot be read ({exc})") from exc
 
 
-def _current(index_dir: Path) -> tuple[Path, dict]:
-    """The current generation's folder and its manifest, read and of this format version."""
-    name = current_name(index_dir)
+def _current(index_dir: Path, name: str | None = None) -> tuple[Path, dict]:
+    """The current (or the named) generation's folder and its manifest, read and of this format."""
+    name = name or current_name(index_dir)
     if name is None:
         raise IndexLoadError(f"no index in {index_dir}: build it with: python -m app ingest")
     gen_dir = index_dir / name
@@ -224,9 +224,17 @@ def _current(index_dir: Path) -> tuple[Path, dict]:
     return gen_dir, manifest
 
 
-def load_generation(index_dir: Path, expected_embedder: str | None = None) -> Generation:
-    """Load and verify the current generation, or raise `IndexLoadError` saying how to fix it."""
-    gen_dir, manifest = _current(index_dir)
+def generation_names(index_dir: Path) -> list[str]:
+    """Every generation on disk, newest first (names start with their creation time)."""
+    return sorted((p.name for p in index_dir.glob("gen-*") if p.is_dir()), reverse=True)
+
+
+def load_generation(
+    index_dir: Path, expected_embedder: str | None = None, name: str | None = None
+) -> Generation:
+    """Load and verify the current (or the named) generation, or raise `IndexLoadError` saying how
+    to fix it."""
+    gen_dir, manifest = _current(index_dir, name)
     name = gen_dir.name
     if expected_embedder and manifest.get("embedder") != expected_embedder:
         raise EmbedderMismatch(

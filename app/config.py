@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     WRITER_WAIT_S: float = Field(
         30, ge=0, le=3600, description="how long an admin write waits for another writer before a 409"
     )
+    EMBED_UPLOADS_IN_BACKGROUND: bool = Field(
+        True, description="an upload answers once stored and lexically searchable; vectors follow"
+    )
     RELOAD_INTERVAL_S: float = Field(
         1.0, ge=0, le=3600, description="how often a server checks for generations others wrote; 0 = never"
     )

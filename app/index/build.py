@@ -7,6 +7,9 @@ records each document's content hash) and rebuilds, so nothing acknowledged is e
 
 Embedding is the slow part of ingest (seconds per dozen chunks on this hardware), so vectors are
 keyed by a hash of the exact text embedded and reused across runs; an unchanged corpus writes nothing.
+An upload may also defer it (`defer_embedding`): the generation is published with the new chunks
+lexically searchable and their rows marked pending, and the next write without deferral (the
+server's backfill, any CLI ingest, a restart) embeds them. Dense search skips pending rows.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class IngestReport:
     documents: int = 0
     chunks: int = 0
     embedded: int = 0  # chunks that needed the model this run
+    pending: int = 0  # chunks published lexical-only, their vectors still to come
     seconds: float = 0.0
     generation: str | None = None  # None when nothing changed and no generation was written
 
@@ -62,9 +66,10 @@ class IngestReport:
             f"{len(self.removed)} removed"
         )
         written = f"generation {self.generation}" if self.generation else "nothing to write"
+        deferred = f", {self.pending} left to embed in the background" if self.pending else ""
         return (
             f"{changes}; index holds {self.documents} documents, {self.chunks} chunks; "
-            f"embedded {self.embedded} chunks in {self.seconds:.1f} s; {written}"
+            f"embedded {self.embedded} chunks{deferred} in {self.seconds:.1f} s; {written}"
         )
 
 
@@ -126,9 +131,11 @@ def ingest_documents(
     rebuild: bool = False,
     progress: bool = False,
     wait_s: float | None = None,
+    defer_embedding: bool = False,
 ) -> IngestReport:
     """Add or update `documents` and drop `remove`: store first, then a generation derived from the
-    store. `rebuild` re-embeds everything; `wait_s` bounds the wait for another writer (`WriterBusy`)."""
+    store. `rebuild` re-embeds everything; `wait_s` bounds the wait for another writer (`WriterBusy`);
+    `defer_embedding` publishes new chunks lexical-only (see the module docstring)."""
     t0 = time.perf_counter()
     report = IngestReport()
     index_dir = settings.INDEX_DIR
@@ -157,10 +164,11 @@ def ingest_documents(
         checkpoint("documents-written", index_dir)
         final = {k: v for k, v in stored.items() if k not in report.removed} | changed
         report.documents = len(final)
-        if prev is not None and prev.name == current_name(index_dir) and in_sync(prev, final):
-            report.chunks = len(prev.chunks)
+        current = prev is not None and prev.name == current_name(index_dir)
+        if prev is not None and current and in_sync(prev, final) and (defer_embedding or not prev.pending):
+            report.chunks, report.pending = len(prev.chunks), len(prev.pending)
         else:
-            _write(settings, embedder, final, prev, report, progress)
+            _write(settings, embedder, final, prev, report, progress, defer=defer_embedding)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -223,18 +231,26 @@ def _write(
     prev: Generation | None,
     report: IngestReport,
     progress: bool,
+    defer: bool = False,
 ) -> None:
-    """Chunk every document, embed only the chunks no stored vector covers, write a new generation."""
+    """Chunk every document, embed only the chunks no stored vector covers (or, deferring, mark them
+    pending behind a zero placeholder), write a new generation."""
     known: dict[str, np.ndarray] = {}
     if prev:
-        for chunk, vec in zip(prev.chunks, prev.vectors.vectors(), strict=True):
-            known[_key(chunk.embed_text)] = vec
+        for row, (chunk, vec) in enumerate(zip(prev.chunks, prev.vectors.vectors(), strict=True)):
+            if row not in prev.pending:
+                known[_key(chunk.embed_text)] = vec
     docs = sorted(by_id.values(), key=lambda d: d.doc_id)
     chunks: list[Chunk] = []
     for doc in docs:
         chunks.extend(chunk_document(doc, settings.CHUNK_MAX_CHARS, settings.CHUNK_OVERLAP_SENTENCES))
     keys = [_key(c.embed_text) for c in chunks]
     todo = {k: c.embed_text for k, c in zip(keys, chunks, strict=True) if k not in known}
+    pending: frozenset[int] = frozenset()
+    if todo and defer:
+        pending = frozenset(row for row, k in enumerate(keys) if k in todo)
+        known.update(dict.fromkeys(todo, np.zeros(embedder.dim, np.float32)))
+        todo = {}
     if todo:
         bar = tqdm(total=len(todo), unit="chunk", desc="embedding", disable=not progress)
         fresh = embed_passages(embedder, list(todo.values()), settings.EMBED_BATCH_SIZE, bar.update)
@@ -248,6 +264,8 @@ def _write(
         FaissStore.from_vectors(matrix, embedder.dim),
         embedder=embedder.name,
         keep=settings.KEEP_GENERATIONS,
+        pending=pending,
     )
     report.chunks = len(chunks)
     report.embedded = len(todo)
+    report.pending = len(pending)

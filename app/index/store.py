@@ -59,6 +59,7 @@ class Generation:
     documents: dict[str, Document]
     chunks: list[Chunk]  # row i <-> vector i
     vectors: FaissStore
+    pending: frozenset[int] = frozenset()  # rows stored before their vectors: lexical-only for now
 
     @property
     def embedder(self) -> str:
@@ -129,6 +130,7 @@ def write_generation(
     vectors: FaissStore,
     embedder: str,
     keep: int = 2,
+    pending: frozenset[int] = frozenset(),
 ) -> str:
     """Write a new generation and make it current; returns its name. Caller holds `writer_lock`."""
     if len(vectors) != len(chunks):
@@ -150,6 +152,7 @@ def write_generation(
             "dim": vectors.dim,
             "doc_count": len(documents),
             "chunk_count": len(chunks),
+            "pending": sorted(pending),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "documents": {
                 d.doc_id: {
@@ -259,7 +262,12 @@ def load_generation(
             f"{manifest.get('chunk_count')} (dim {vectors.dim} vs {manifest.get('dim')}); {REBUILD_HINT}"
         )
     ids = {d.doc_id for d in documents}
-    if ids != set(manifest.get("documents") or {}) or any(c.doc_id not in ids for c in chunks):
+    pending = frozenset(manifest.get("pending") or ())
+    if (
+        ids != set(manifest.get("documents") or {})
+        or any(c.doc_id not in ids for c in chunks)
+        or not all(isinstance(r, int) and 0 <= r < len(chunks) for r in pending)
+    ):
         raise IndexLoadError(f"{gen_dir}: chunks, documents and manifest disagree; {REBUILD_HINT}")
     return Generation(
         name=name,
@@ -267,4 +275,5 @@ def load_generation(
         documents={d.doc_id: d for d in documents},
         chunks=chunks,
         vectors=vectors,
+        pending=pending,
     )

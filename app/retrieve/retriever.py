@@ -78,8 +78,10 @@ class Retriever:
         pool = min(n, max(50, 10 * k))
         dense = [
             row
-            for row, _ in gen.vectors.search(embed_query(self.embedder, query.restored), pool)
-            if allowed[row]
+            for row, _ in gen.vectors.search(
+                embed_query(self.embedder, query.restored), pool + len(gen.pending)
+            )
+            if allowed[row] and row not in gen.pending  # pending rows hold a placeholder, not a vector
         ]
         lex_scores = self.lexical.scores(query.text, query.written)
         lexical = [int(r) for r in np.argsort(-lex_scores, kind="stable") if lex_scores[r] > 0 and allowed[r]]
@@ -90,6 +92,10 @@ class Retriever:
             for rank, row in enumerate(rows, start=1):
                 fused[row] = fused.get(row, 0.0) + weight / (RRF_K + rank)
                 ranks.setdefault(row, {})[name] = rank
+                if name == "lexical" and row in gen.pending:
+                    # No vector yet: let its lexical rank stand in for the dense rank it will have,
+                    # or a fresh upload would rank below every older passage that matches both ways.
+                    fused[row] += dense_weight / (RRF_K + rank)
         best = sorted(fused, key=lambda r: -fused[r])[:k]
         out = []
         for row in best:

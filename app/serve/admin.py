@@ -3,8 +3,10 @@
 Protected by `ADMIN_API_KEY` (Bearer or X-API-Key, compared in constant time); with no key set the
 routes answer 403. Every file is parsed before anything is written, so a bad file changes nothing; a
 change is acknowledged only once the documents are fsynced in the store and their new index generation
-is on disk, and the server then switches to it in one step. While another writer (a CLI ingest,
-another replica) holds the lock, a write waits up to WRITER_WAIT_S, then answers 409.
+is on disk, and the server then switches to it in one step. With EMBED_UPLOADS_IN_BACKGROUND (the
+default) that generation holds the new chunks lexical-only and `Backfill` adds their vectors next.
+While another writer (a CLI ingest, another replica) holds the lock, a write waits up to
+WRITER_WAIT_S, then answers 409.
 """
 
 from __future__ import annotations
@@ -110,12 +112,19 @@ async def _write(
     try:
         report = await to_thread.run_sync(
             lambda: ingest_documents(
-                settings, pipeline.embedder, docs, remove=remove, wait_s=settings.WRITER_WAIT_S
+                settings,
+                pipeline.embedder,
+                docs,
+                remove=remove,
+                wait_s=settings.WRITER_WAIT_S,
+                defer_embedding=settings.EMBED_UPLOADS_IN_BACKGROUND,
             )
         )
     except WriterBusy as exc:
         raise HTTPException(409, detail=str(exc), headers={"Retry-After": "5"}) from None
     await to_thread.run_sync(request.app.state.switch.to_current)
+    if report.pending:
+        request.app.state.backfill.request()
     return report
 
 
@@ -138,6 +147,7 @@ async def upload(request: Request, _: Admin, pipeline: PipelineDep) -> dict[str,
         ],
         "generation": gen.name,
         "embedded": report.embedded,
+        "embedding_pending": report.pending,
         "seconds": round(report.seconds, 3),
         "summary": report.summary(),
     }

@@ -28,6 +28,7 @@ from app.index import (
     open_index,
 )
 from app.serve.admin import router as admin_router
+from app.serve.backfill import Backfill
 from app.serve.openai_api import router as openai_router
 from app.serve.reload import GenerationSwitch
 from app.serve.routes import router
@@ -105,13 +106,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.pipeline = None
         app.state.load_error = None
         app.state.switch = GenerationSwitch(app.state)
+        app.state.backfill = Backfill(app.state)
         _load(app, cfg, make_embedder(cfg))
-        watcher = None
+        tasks = [asyncio.create_task(app.state.backfill.run())]
         if cfg.RELOAD_INTERVAL_S > 0:
-            watcher = asyncio.create_task(app.state.switch.watch(cfg.RELOAD_INTERVAL_S))
+            tasks.append(asyncio.create_task(app.state.switch.watch(cfg.RELOAD_INTERVAL_S)))
+        app.state.backfill.request()  # a crash may have left rows unembedded
         yield
-        if watcher is not None:
-            watcher.cancel()
+        for task in tasks:
+            task.cancel()
         if app.state.pipeline is not None and app.state.pipeline.llm is not None:
             await app.state.pipeline.llm.close()
 

@@ -73,6 +73,7 @@ async def readyz(request: Request, response: Response) -> ReadyResponse:
         ready=True,
         documents=len(gen.documents),
         chunks=len(gen.chunks),
+        pending_vectors=len(gen.pending),
         embedder=gen.embedder,
         generation=gen.name,
         llm=llm,

@@ -110,6 +110,7 @@ class ReadyResponse(BaseModel):
     ready: bool
     documents: int = 0
     chunks: int = 0
+    pending_vectors: int = 0  # chunks an upload stored lexical-only, being embedded in the background
     embedder: str | None = None
     generation: str | None = None
     llm: LLMStatus | None = None

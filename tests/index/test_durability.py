@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from conftest import make_settings
@@ -197,3 +198,35 @@ def test_crashed_writers_leftovers_are_ignored_and_cleaned(index_copy: Settings,
     assert "half" not in gen.documents
     ingest_documents(index_copy, embedder, [document_from_text("x", "Tiêu đề\n\nNội dung 1.")])
     assert not list(docs_dir.glob(".tmp-*")) and not list(index_copy.INDEX_DIR.glob(".tmp-gen-*"))
+
+
+def test_deferred_embedding_is_searchable_at_once_and_embedded_later(
+    small_copy: Settings, embedder: Embedder
+) -> None:
+    class Counting:
+        name, dim = embedder.name, embedder.dim
+        texts: ClassVar[list[str]] = []
+
+        def encode(self, texts, kind):  # type: ignore[no-untyped-def]
+            if kind == "passage":
+                self.texts.extend(texts)
+            return embedder.encode(texts, kind)
+
+    counting = Counting()
+    doc = document_from_text("late_doc", "Xã Hoài Sơn\n\nNăm 2025 xã Hoài Sơn trồng 321 ha rừng mới.")
+    report = ingest_documents(small_copy, counting, [doc], defer_embedding=True)  # type: ignore[arg-type]
+    gen = check_index(small_copy, embedder)
+    rows = {r for r, c in enumerate(gen.chunks) if c.doc_id == "late_doc"}
+    assert report.pending == len(rows) == 1 and report.embedded == 0 and counting.texts == []
+    assert gen.pending == rows
+    top = Retriever(gen, embedder).search("Năm 2025 xã Hoài Sơn trồng bao nhiêu ha rừng?", 3)
+    assert top[0].chunk.doc_id == "late_doc" and "dense" not in top[0].ranks  # lexical only, for now
+
+    done = ingest_documents(small_copy, counting, [])  # type: ignore[arg-type]
+    gen = check_index(small_copy, embedder)
+    assert done.embedded == 1 and done.pending == 0 and not gen.pending and len(counting.texts) == 1
+    (row,) = rows
+    expected = embedder.encode([gen.chunks[row].embed_text], "passage")[0]
+    assert abs(float(gen.vectors.vectors()[row] @ expected) - 1.0) < 1e-4
+    top = Retriever(gen, embedder).search("Năm 2025 xã Hoài Sơn trồng bao nhiêu ha rừng?", 3)
+    assert top[0].chunk.doc_id == "late_doc" and "dense" in top[0].ranks

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -188,3 +189,18 @@ def test_admin_disabled_without_a_key(seed_index: Settings) -> None:
     with running_app(seed_index) as base, httpx.Client(base_url=base, timeout=30) as c:
         r = c.get("/documents", headers=AUTH)
         assert r.status_code == 403 and "ADMIN_API_KEY" in r.json()["error"]
+
+
+def test_upload_answers_before_its_vectors_and_they_follow(client: httpx.Client) -> None:
+    text = "Xã Ân Tường Đông tổng kết năm 2025\n\nNăm 2025, xã Ân Tường Đông trồng mới 415 ha rừng."
+    r = upload(client, "an_tuong_dong.txt", text.encode())
+    assert r.status_code == 201 and r.json()["embedding_pending"] >= 1, r.text
+    body = answer(client, "Năm 2025 xã Ân Tường Đông trồng mới bao nhiêu ha rừng?")
+    assert not body["abstained"] and "415 ha" in body["answer"]  # answerable already, lexically
+    deadline = time.monotonic() + 60
+    while client.get("/readyz").json()["pending_vectors"]:
+        assert time.monotonic() < deadline, "the background embedding never finished"
+        time.sleep(0.1)
+    search = client.post("/search", json={"question": "trồng rừng xã Ân Tường Đông 2025", "top_k": 3}).json()
+    assert search["passages"][0]["doc_id"] == "an_tuong_dong"
+    assert client.delete("/documents/an_tuong_dong", headers=AUTH).status_code == 200

@@ -71,9 +71,18 @@ def assert_absent(url: str, ward: str, i: int) -> None:
     assert body["abstained"], (ward, body["answer"])
 
 
+def wait_for_vectors(url: str, timeout: float = 60) -> None:
+    """Rows an interrupted upload left lexical-only are embedded after the restart."""
+    deadline = time.monotonic() + timeout
+    while httpx.get(f"{url}/readyz", timeout=10).json()["pending_vectors"]:
+        assert time.monotonic() < deadline, "pending vectors were never embedded"
+        time.sleep(0.2)
+
+
 def assert_consistent(index_dir: Path, embedder: Embedder) -> set[str]:
     """The served generation verifies and was built from exactly the stored documents."""
     gen = check_index(make_settings(index_dir.parent), embedder)
+    assert not gen.pending
     assert set(gen.documents) == set(DocumentStore(index_dir / "documents").ids())
     for c in gen.chunks:
         assert gen.documents[c.doc_id].text[c.start : c.end] == c.text
@@ -104,6 +113,7 @@ def test_kill_at_each_write_step(index_dir: Path, embedder: Embedder, point: str
         assert_answerable(again.url, crash_ward, 1)
         docs = httpx.get(f"{again.url}/documents", headers=AUTH, params={"limit": 500}).json()
         assert {d["doc_id"] for d in docs["documents"]} >= {slug(acked_ward), slug(crash_ward)}
+        wait_for_vectors(again.url)
     assert slug(crash_ward) in assert_consistent(index_dir, embedder)
     assert not list(index_dir.glob(".tmp-gen-*"))  # a half-written generation is swept, never served
 
@@ -141,6 +151,7 @@ def test_kill_at_random_moments(index_dir: Path, embedder: Embedder, seed: int) 
     with ServerProcess(index_dir) as again:
         for i in acked:
             assert_answerable(again.url, WARDS[i], i)
+        wait_for_vectors(again.url)
         present = assert_consistent(index_dir, embedder)
         for i in sorted(set(sent) - set(acked)):
             if slug(WARDS[i]) in present:

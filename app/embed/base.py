@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Literal, Protocol
 
 import numpy as np
@@ -19,6 +21,53 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         """(len(texts), dim) float32; the backend applies its model's query/passage convention."""
         ...
+
+
+class QueriesFirst:
+    """One model call at a time, and a waiting question goes before the next slice of passages.
+
+    The model parallelises inside a call (OpenMP), so calls are serialised. A 5-page upload is ~20
+    passages and seconds of work, embedded while the server keeps answering; a plain lock would make
+    a question wait for all of it (no fairness). Passages are therefore embedded in short slices,
+    and a slice waits while any query waits: a question is delayed by at most one slice.
+    """
+
+    PASSAGE_SLICE = 2
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+        self._queries_waiting = 0
+
+    @contextmanager
+    def turn(self, kind: Kind) -> Iterator[None]:
+        with self._cond:
+            if kind == "query":
+                self._queries_waiting += 1
+            try:
+                while self._busy or (kind == "passage" and self._queries_waiting):
+                    self._cond.wait()
+            finally:
+                if kind == "query":
+                    self._queries_waiting -= 1
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+    def run(self, texts: Sequence[str], kind: Kind, call: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """`call` over `texts`, queries in one turn, passages one short slice per turn."""
+        if kind == "query":
+            with self.turn(kind):
+                return call(list(texts))
+        parts = []
+        for i in range(0, len(texts), self.PASSAGE_SLICE):
+            with self.turn(kind):
+                parts.append(call(list(texts[i : i + self.PASSAGE_SLICE])))
+        return np.concatenate(parts)
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

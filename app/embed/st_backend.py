@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.embed.base import Kind
+from app.embed.base import Kind, QueriesFirst
 
 
 class SentenceTransformerEmbedder:
@@ -31,9 +31,12 @@ class SentenceTransformerEmbedder:
         self.name = f"sentence-transformers:{Path(model).name if Path(model).exists() else model}"
         # E5-family models are trained with "query: " / "passage: " prefixes; others with none.
         self._prefixes = "e5" in model.lower()
+        self._turns = QueriesFirst()  # torch also parallelises inside a call; questions go first
 
     def encode(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
         items = [f"{kind}: {t}" for t in texts] if self._prefixes else list(texts)
-        return np.asarray(self._model.encode(items, convert_to_numpy=True), dtype=np.float32)
+        return self._turns.run(
+            items, kind, lambda part: np.asarray(self._model.encode(part, convert_to_numpy=True), np.float32)
+        )

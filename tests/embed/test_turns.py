@@ -1,0 +1,62 @@
+"""Questions are not starved by an ingest embedding passages on the same model."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from app.embed import Embedder
+from app.embed.base import QueriesFirst
+
+
+def test_a_waiting_query_goes_before_the_next_passage_slice() -> None:
+    turns = QueriesFirst()
+    log: list[str] = []
+    slice_started = threading.Event()
+
+    def call(kind: str):  # type: ignore[no-untyped-def]
+        def run(part: list[str]) -> np.ndarray:
+            log.append(f"{kind}:{','.join(part)}")
+            slice_started.set()
+            time.sleep(0.05)
+            return np.zeros((len(part), 3), np.float32)
+
+        return run
+
+    passages = [f"p{i}" for i in range(10)]
+    out: dict[str, np.ndarray] = {}
+    worker = threading.Thread(target=lambda: out.update(p=turns.run(passages, "passage", call("passage"))))
+    worker.start()
+    slice_started.wait(5)
+    q = turns.run(["q"], "query", call("query"))
+    worker.join(10)
+    assert q.shape == (1, 3) and out["p"].shape == (10, 3)
+    position = log.index("query:q")
+    assert 1 <= position <= 2, log  # after at most the slice already running
+    assert [e for e in log if e.startswith("passage")] == [
+        f"passage:p{i},p{i + 1}" for i in range(0, 10, QueriesFirst.PASSAGE_SLICE)
+    ]
+
+
+def test_query_answers_during_a_long_passage_batch(embedder: Embedder) -> None:
+    texts = [f"Năm 2025, xã số {i} trồng {i * 7} ha rừng và làm {i} km đường nông thôn." for i in range(40)]
+    started = threading.Event()
+    result: dict[str, np.ndarray] = {}
+
+    def ingest() -> None:
+        started.set()
+        result["passages"] = embedder.encode(texts, "passage")
+
+    worker = threading.Thread(target=ingest)
+    worker.start()
+    started.wait(5)
+    time.sleep(0.05)
+    q = embedder.encode(["xã số 3 trồng bao nhiêu ha rừng"], "query")
+    still_embedding = worker.is_alive()
+    worker.join(120)
+    assert q.shape == (1, embedder.dim) and result["passages"].shape == (40, embedder.dim)
+    assert still_embedding  # the question did not wait for the whole batch
+    one_by_one = np.vstack([embedder.encode([t], "passage") for t in texts[:3]])
+    assert np.allclose(one_by_one, result["passages"][:3], atol=1e-4)  # slicing changes no vector

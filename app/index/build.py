@@ -132,10 +132,12 @@ def ingest_documents(
     progress: bool = False,
     wait_s: float | None = None,
     defer_embedding: bool = False,
+    vectors: Mapping[str, np.ndarray] | None = None,
 ) -> IngestReport:
     """Add or update `documents` and drop `remove`: store first, then a generation derived from the
     store. `rebuild` re-embeds everything; `wait_s` bounds the wait for another writer (`WriterBusy`);
-    `defer_embedding` publishes new chunks lexical-only (see the module docstring)."""
+    `defer_embedding` publishes new chunks lexical-only (see the module docstring); `vectors` are
+    ready-made ones by text hash (`embed_pending` computes them before it takes the lock)."""
     t0 = time.perf_counter()
     report = IngestReport()
     index_dir = settings.INDEX_DIR
@@ -168,8 +170,21 @@ def ingest_documents(
         if prev is not None and current and in_sync(prev, final) and (defer_embedding or not prev.pending):
             report.chunks, report.pending = len(prev.chunks), len(prev.pending)
         else:
-            _write(settings, embedder, final, prev, report, progress, defer=defer_embedding)
+            _write(settings, embedder, final, prev, report, progress, defer_embedding, vectors or {})
     report.seconds = time.perf_counter() - t0
+    return report
+
+
+def embed_pending(settings: Settings, embedder: Embedder, wait_s: float | None = None) -> IngestReport:
+    """Give the current generation's pending rows their vectors. The embedding (seconds) runs without
+    the writer lock, so uploads meanwhile are not kept waiting; the lock is held only to publish."""
+    gen = load_generation(settings.INDEX_DIR, expected_embedder=embedder.name)
+    texts = {_key(c.embed_text): c.embed_text for row, c in enumerate(gen.chunks) if row in gen.pending}
+    fresh = embed_passages(embedder, list(texts.values()), settings.EMBED_BATCH_SIZE)
+    report = ingest_documents(
+        settings, embedder, [], wait_s=wait_s, vectors=dict(zip(texts, fresh, strict=True))
+    )
+    report.embedded += len(texts)
     return report
 
 
@@ -232,10 +247,11 @@ def _write(
     report: IngestReport,
     progress: bool,
     defer: bool = False,
+    ready: Mapping[str, np.ndarray] | None = None,
 ) -> None:
     """Chunk every document, embed only the chunks no stored vector covers (or, deferring, mark them
     pending behind a zero placeholder), write a new generation."""
-    known: dict[str, np.ndarray] = {}
+    known: dict[str, np.ndarray] = dict(ready or {})
     if prev:
         for row, (chunk, vec) in enumerate(zip(prev.chunks, prev.vectors.vectors(), strict=True)):
             if row not in prev.pending:

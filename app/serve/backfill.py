@@ -2,9 +2,10 @@
 
 An upload answers as soon as its documents are stored and lexically searchable (about a second);
 embedding a 5-page report takes ~5 s on 2 cores, so it runs here, after the response. One run at a
-time: a run embeds every pending row of the current generation, so requests made while one runs
-are served by the next. A run that cannot take the writer lock retries; a crash loses nothing,
-because start-up requests a run whenever the current generation still has pending rows.
+time: a run embeds every pending row of the current generation, without the writer lock, then
+publishes under it; requests made while one runs are served by the next. A run that cannot take
+the writer lock retries; a crash loses nothing, because start-up requests a run whenever the current
+generation still has pending rows.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from anyio import to_thread
 
-from app.index import ingest_documents
+from app.index import embed_pending
 
 log = logging.getLogger("app.serve")
 
@@ -37,7 +38,7 @@ class Backfill:
     def _embed_pending(self) -> None:
         pipeline = self._state.pipeline
         settings = pipeline.settings
-        report = ingest_documents(settings, pipeline.embedder, [], wait_s=settings.WRITER_WAIT_S)
+        report = embed_pending(settings, pipeline.embedder, wait_s=settings.WRITER_WAIT_S)
         log.info("background embedding done: %s", report.summary())
 
     async def run(self) -> None:

@@ -10,46 +10,23 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 
 from app.config import Settings
+from app.serve import errors
 from app.serve.admin import router as admin_router
+from app.serve.context import RequestContext
+from app.serve.limits import BodyLimit, ConcurrencyLimit, RateLimit
+from app.serve.metrics import Metrics, MetricsMiddleware
+from app.serve.metrics import router as metrics_router
 from app.serve.openai_api import router as openai_router
+from app.serve.openapi import document_errors
 from app.serve.routes import router
+from app.serve.security import OriginGuard, SecurityHeaders, origins
 from app.serve.widget import router as widget_router
 
-# Pages served from the developer's own machine may always embed the widget.
-LOCALHOST = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
-
 log = logging.getLogger("app")
-
-
-def _field(loc: tuple) -> str:
-    return ".".join(str(p) for p in loc if p != "body") or "body"
-
-
-def _problem(e: dict) -> dict[str, str]:
-    if e.get("type") == "json_invalid":
-        return {
-            "field": "body",
-            "message": f"invalid JSON ({e.get('ctx', {}).get('error', 'cannot be parsed')})",
-        }
-    message = str(e.get("msg", "invalid")).removeprefix("Value error, ")
-    return {"field": _field(tuple(e.get("loc", ()))), "message": message}
-
-
-async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """422 naming each bad field; the raw input is never echoed back."""
-    detail = [_problem(e) for e in exc.errors()]
-    summary = "; ".join(f"{d['field']}: {d['message']}" for d in detail)
-    return JSONResponse(status_code=422, content={"error": f"invalid request: {summary}", "detail": detail})
-
-
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    return JSONResponse(status_code=exc.status_code, content={"error": str(exc.detail)}, headers=exc.headers)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -82,18 +59,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    errors.install(app)
     app.include_router(router)
     app.include_router(openai_router)
     app.include_router(widget_router)
     app.include_router(admin_router)
+    if cfg.METRICS_ENABLED:
+        app.include_router(metrics_router)
+    app.state.metrics = Metrics(app.state)
+    document_errors(app)
+
+    # Added innermost first: a request meets them from the bottom of this list up.
+    allowed = origins(cfg.CORS_ORIGINS)
+    app.add_middleware(BodyLimit, settings=cfg)
+    app.add_middleware(ConcurrencyLimit, settings=cfg)
+    app.add_middleware(RateLimit, settings=cfg)
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=[o.strip().rstrip("/") for o in cfg.CORS_ORIGINS.split(",") if o.strip()],
-        allow_origin_regex=LOCALHOST,
+        allow_origins=allowed,  # empty: same-origin only
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "Authorization"],
+        allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Request-ID"],
+        expose_headers=["Retry-After", "X-Request-ID"],
         max_age=600,
     )
+    app.add_middleware(OriginGuard, allowed=allowed)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(RequestContext)
     return app

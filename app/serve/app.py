@@ -67,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if cfg.METRICS_ENABLED:
         app.include_router(metrics_router)
     app.state.metrics = Metrics(app.state)
+    routers = (router, openai_router, widget_router, admin_router, metrics_router)
+    templates = sorted({r.path for rt in routers for r in rt.routes} | {"/docs", "/redoc", "/openapi.json"})
     document_errors(app)
 
     # Added innermost first: a request meets them from the bottom of this list up.
@@ -84,6 +86,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(OriginGuard, allowed=allowed)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, templates=templates)
     app.add_middleware(RequestContext)
     return app

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
-from starlette.routing import Match
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.pipeline import CitationsEvent, Event, FinalEvent
@@ -116,22 +116,28 @@ class Metrics:
         return reason != "unverified figure"  # the extractive answerer's own safety net, not a fallback
 
 
-def route_of(scope: Scope) -> str:
-    """The route template a request matches, for labels; "unmatched" for everything else."""
-    app = scope.get("app")
-    for route in getattr(getattr(app, "router", None), "routes", ()):
-        match, _ = route.matches(scope)
-        if match != Match.NONE:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+class RouteLabels:
+    """Path -> route template. The matched route is in the scope once routing ran; requests the
+    limits answered before routing are matched here against the same templates."""
+
+    def __init__(self, templates: list[str]) -> None:
+        self.patterns = [(compile_path(t)[0], t) for t in templates]
+
+    def __call__(self, scope: Scope) -> str:
+        route = scope.get("route")
+        if isinstance(getattr(route, "path", None), str):
+            return route.path  # type: ignore[union-attr]
+        path = scope["path"]
+        return next((t for rx, t in self.patterns if rx.match(path)), "unmatched")
 
 
 class MetricsMiddleware:
     """Counts every response by method, route and final status, and times it (streams to their end)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, templates: list[str]) -> None:
         self.app = app
         self.metrics = metrics
+        self.route_of = RouteLabels(templates)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -150,7 +156,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, seen)
         finally:
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-            route = route_of(scope)
+            route = self.route_of(scope)
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(time.perf_counter() - t0)
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from app.config import Settings
@@ -60,6 +62,7 @@ SURROGATE = json.dumps({"question": "ngân sách \udc99 Quy Nhơn"})  # ensure_a
 NESTED = "[" * 5000 + "]" * 5000
 WRONG_KEY = {"X-API-Key": "not-the-key"}
 EVIL = {"Origin": "https://evil.example"}
+WORDS = ["ngân sách", " Quy Nhơn", " 2025", "?", "!", " ", "\u202e", "\x00", "<b>"]
 
 # (case, method, path, request kwargs, status, words the error must contain)
 TABLE: list[tuple[str, str, str, dict[str, Any], int, str]] = [
@@ -237,6 +240,26 @@ def test_markup_in_a_document_is_stored_as_text_and_served_as_json(
     assert "<script>alert(1)</script>" in stored.json()["text"]  # kept as text, never served as HTML
     assert "\u202e" not in stored.json()["text"] and "\u200b" not in stored.json()["text"]
     assert client.delete("/documents/markup_doc", headers=auth).status_code == 200
+
+
+def test_symbols_only_question_is_answered(served: tuple[httpx.Client, Path]) -> None:
+    client, _ = served
+    for q in ("!", "???", "…", "😀"):  # no word to match: an abstention, not a crash
+        assert ask(client, q)["abstained"] is True
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    question=st.lists(st.one_of(st.characters(exclude_categories=()), st.sampled_from(WORDS)), max_size=40)
+)
+def test_any_question_over_http_is_answered_or_refused(
+    served: tuple[httpx.Client, Path], question: list[str]
+) -> None:
+    """All of Unicode, surrogates included, through the real app: 200 or 422, never anything else."""
+    client, _ = served
+    r = client.post("/ask", **raw(json.dumps({"question": "".join(question)})))
+    assert r.status_code in (200, 422), r.text[:300]
+    assert ("answer" in r.json()) if r.status_code == 200 else r.json()["error"]
 
 
 def test_no_500_was_answered(served: tuple[httpx.Client, Path]) -> None:

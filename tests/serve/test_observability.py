@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -38,6 +39,10 @@ def test_json_log_lines_carry_the_request_id(client: httpx.Client) -> None:
     try:
         client.post("/ask", json=QUESTION, headers={"X-Request-ID": "trace-42"})
         client.post("/ask", json={"question": ""}, headers={"X-Request-ID": "trace-43"})
+        # The access line is written once the response has gone out: give the server thread a moment.
+        deadline = time.monotonic() + 5
+        while buf.getvalue().count('"app.access"') < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
     finally:
         logs.configure("json", "warning")
     lines = [json.loads(line) for line in buf.getvalue().splitlines()]

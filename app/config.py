@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     FORWARDED_ALLOW_IPS: str = Field(
         "", description="proxies trusted for X-Forwarded-For (comma-separated); empty = none"
     )
+    MAX_WORKER_THREADS: int = Field(
+        4, ge=1, le=256, description="threads for blocking work (retrieval, answering, ingest)"
+    )
     LOG_FORMAT: Literal["json", "text"] = "json"
     METRICS_ENABLED: bool = Field(True, description="serve Prometheus metrics at /metrics")
 

@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -37,6 +38,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from app.index import IndexLoadError
         from app.pipeline import Pipeline
 
+        # Retrieval and answering are Python CPU work run in threads. Each runnable thread competes
+        # with the event loop for the GIL, so 40 of them (anyio's default) make /healthz wait
+        # hundreds of ms under load; a few keep it prompt and lose no throughput on a few cores.
+        to_thread.current_default_thread_limiter().total_tokens = cfg.MAX_WORKER_THREADS
         app.state.settings = cfg
         app.state.pipeline = None
         app.state.load_error = None

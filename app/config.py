@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     )
     MAX_UPLOAD_MB: float = Field(20, gt=0, le=1024)
     CORS_ORIGINS: str = Field(
-        "", description="comma-separated origins whose pages may embed the widget; localhost always may"
+        "", description="comma-separated origins whose pages may embed the widget; empty = same-origin only"
     )
 
     # Language model: any OpenAI-compatible endpoint. Empty LLM_BASE_URL = extractive answers only.
@@ -62,6 +62,49 @@ class Settings(BaseSettings):
     LLM_RETRIES: int = Field(1, ge=0, le=5, description="extra tries on 429/5xx/connection errors")
     LLM_BREAKER_FAILURES: int = Field(3, ge=1, description="failures in a row that open the breaker")
     LLM_BREAKER_COOLDOWN_S: float = Field(30.0, gt=0)
+
+    # Hardening: request limits, abuse control, logs and metrics (issue 8).
+    MAX_BODY_KB: int = Field(64, ge=1, le=102_400, description="largest request body (413 past it)")
+    MAX_UPLOAD_REQUEST_MB: float = Field(
+        100, gt=0, le=10_240, description="largest POST /documents request, all files together (413)"
+    )
+    MAX_CONCURRENT_REQUESTS: int = Field(
+        64, ge=1, le=10_000, description="requests in flight on the limited routes; 503 past it"
+    )
+    MAX_CONNECTIONS: int = Field(
+        1000, ge=1, le=100_000, description="uvicorn's limit_concurrency: connections + tasks; 503 past it"
+    )
+    RATE_LIMIT_PER_IP: str = Field("60/minute", description="per client address; empty = no limit")
+    RATE_LIMIT_PER_KEY: str = Field("600/minute", description="per key of API_KEYS; empty = no limit")
+    API_KEYS: SecretStr = Field(
+        SecretStr(""), description="comma-separated client keys, each rate-limited on its own"
+    )
+    FORWARDED_ALLOW_IPS: str = Field(
+        "", description="proxies trusted for X-Forwarded-For (comma-separated); empty = none"
+    )
+    MAX_WORKER_THREADS: int = Field(
+        4, ge=1, le=256, description="threads for blocking work (retrieval, answering, ingest)"
+    )
+    LOG_FORMAT: Literal["json", "text"] = "json"
+    METRICS_ENABLED: bool = Field(True, description="serve Prometheus metrics at /metrics")
+
+    @model_validator(mode="after")
+    def _limits_parse(self) -> Settings:
+        from limits import parse_many
+
+        for name in ("RATE_LIMIT_PER_IP", "RATE_LIMIT_PER_KEY"):
+            value = getattr(self, name)
+            try:
+                if value.strip():
+                    parse_many(value)
+            except ValueError:
+                raise ValueError(
+                    f"{name}={value!r}: write it like '60/minute' or '10/second;300/hour'"
+                ) from None
+        origins = [o.strip() for o in self.CORS_ORIGINS.split(",") if o.strip()]
+        if any(o == "*" or "://" not in o for o in origins):
+            raise ValueError("CORS_ORIGINS lists origins like https://phuong.example.vn; '*' is not allowed")
+        return self
 
     @model_validator(mode="after")
     def _llm_needs_model(self) -> Settings:

@@ -36,7 +36,10 @@ def embedder() -> Embedder:
 
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:
-    return Settings(_env_file=None, INDEX_DIR=tmp / "index", SEEDS_DIR=SEEDS, **overrides)
+    """Test settings: no rate limits (tests send bursts from one address); tests/serve/test_limits.py
+    sets its own."""
+    values: dict[str, object] = {"RATE_LIMIT_PER_IP": "", "RATE_LIMIT_PER_KEY": "", **overrides}
+    return Settings(_env_file=None, INDEX_DIR=tmp / "index", SEEDS_DIR=SEEDS, **values)
 
 
 @pytest.fixture(scope="session")

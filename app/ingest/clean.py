@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.text import nfc
+from app.text import sanitize
 
 # " date 2025-12-11 (GLO)- Năm 2025, ..." : crawler header, optionally followed by a source tag.
 _DATE_HEADER = re.compile(r"^\s*date\s+(\d{4})-(\d{2})-(\d{2})\s*(?:\([A-ZĐ]{2,10}\)\s*[-–—]\s*)?")
@@ -55,7 +55,7 @@ def _first_sentence(paragraph: str) -> str:
 
 
 def clean(raw: str) -> Cleaned:
-    text = nfc(raw).replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    text = sanitize(raw).replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     lines = [ln.strip() for ln in text.split("\n")]
     date: str | None = None
 

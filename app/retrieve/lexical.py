@@ -41,7 +41,10 @@ class LexicalIndex:
         """BM25 score of every row; `written` = the query carries diacritics."""
         if self._exact is None or self._folded is None:
             return np.zeros(0, dtype=np.float32)
-        folded = np.asarray(self._folded.get_scores(tokens(query, folded=True)), dtype=np.float32)
+        query_tokens = tokens(query, folded=True)
+        if not query_tokens:  # only punctuation or symbols: nothing to match (bm25s fails on none)
+            return np.zeros(self.size, dtype=np.float32)
+        folded = np.asarray(self._folded.get_scores(query_tokens), dtype=np.float32)
         if not written:
             return folded
         exact = np.asarray(self._exact.get_scores(tokens(query, folded=False)), dtype=np.float32)

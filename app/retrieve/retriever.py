@@ -16,7 +16,7 @@ from app.index import Generation
 from app.models import Passage
 from app.retrieve.diacritics import DiacriticRestorer
 from app.retrieve.lexical import LexicalIndex
-from app.text import canonical, has_diacritics
+from app.text import canonical, has_diacritics, sanitize
 
 RRF_K = 60
 DENSE_WEIGHT_FOLDED = 0.5
@@ -59,7 +59,7 @@ class Retriever:
         self.restorer = DiacriticRestorer([d.text for d in generation.documents.values()])
 
     def parse(self, question: str) -> Query:
-        text = canonical(question)
+        text = canonical(sanitize(question))  # the API sanitises already; the CLI and scripts may not
         written = has_diacritics(text)
         return Query(text=text, written=written, restored=text if written else self.restorer.restore(text))
 

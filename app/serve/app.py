@@ -12,10 +12,9 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
+from anyio import to_thread
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 
 from app.config import Settings
 from app.embed import Embedder
@@ -27,42 +26,21 @@ from app.index import (
     check_index,
     open_index,
 )
+from app.serve import errors
 from app.serve.admin import router as admin_router
 from app.serve.backfill import Backfill
+from app.serve.context import RequestContext
+from app.serve.limits import BodyLimit, ConcurrencyLimit, RateLimit
+from app.serve.metrics import Metrics, MetricsMiddleware
+from app.serve.metrics import router as metrics_router
 from app.serve.openai_api import router as openai_router
+from app.serve.openapi import document_errors
 from app.serve.reload import GenerationSwitch
 from app.serve.routes import router
+from app.serve.security import OriginGuard, SecurityHeaders, origins
 from app.serve.widget import router as widget_router
 
-# Pages served from the developer's own machine may always embed the widget.
-LOCALHOST = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
-
 log = logging.getLogger("app")
-
-
-def _field(loc: tuple) -> str:
-    return ".".join(str(p) for p in loc if p != "body") or "body"
-
-
-def _problem(e: dict) -> dict[str, str]:
-    if e.get("type") == "json_invalid":
-        return {
-            "field": "body",
-            "message": f"invalid JSON ({e.get('ctx', {}).get('error', 'cannot be parsed')})",
-        }
-    message = str(e.get("msg", "invalid")).removeprefix("Value error, ")
-    return {"field": _field(tuple(e.get("loc", ()))), "message": message}
-
-
-async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """422 naming each bad field; the raw input is never echoed back."""
-    detail = [_problem(e) for e in exc.errors()]
-    summary = "; ".join(f"{d['field']}: {d['message']}" for d in detail)
-    return JSONResponse(status_code=422, content={"error": f"invalid request: {summary}", "detail": detail})
-
-
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    return JSONResponse(status_code=exc.status_code, content={"error": str(exc.detail)}, headers=exc.headers)
 
 
 def _load(app: FastAPI, cfg: Settings, embedder: Embedder) -> None:
@@ -102,6 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from app.embed import make_embedder
 
+        # Retrieval and answering are Python CPU work run in threads. Each runnable thread competes
+        # with the event loop for the GIL, so 40 of them (anyio's default) make /healthz wait
+        # hundreds of ms under load; a few keep it prompt and lose no throughput on a few cores.
+        to_thread.current_default_thread_limiter().total_tokens = cfg.MAX_WORKER_THREADS
         app.state.settings = cfg
         app.state.pipeline = None
         app.state.load_error = None
@@ -124,18 +106,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    errors.install(app)
     app.include_router(router)
     app.include_router(openai_router)
     app.include_router(widget_router)
     app.include_router(admin_router)
+    if cfg.METRICS_ENABLED:
+        app.include_router(metrics_router)
+    app.state.metrics = Metrics(app.state)
+    routers = (router, openai_router, widget_router, admin_router, metrics_router)
+    templates = sorted({r.path for rt in routers for r in rt.routes} | {"/docs", "/redoc", "/openapi.json"})
+    document_errors(app)
+
+    # Added innermost first: a request meets them from the bottom of this list up.
+    allowed = origins(cfg.CORS_ORIGINS)
+    app.add_middleware(BodyLimit, settings=cfg)
+    app.add_middleware(ConcurrencyLimit, settings=cfg)
+    app.add_middleware(RateLimit, settings=cfg)
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=[o.strip().rstrip("/") for o in cfg.CORS_ORIGINS.split(",") if o.strip()],
-        allow_origin_regex=LOCALHOST,
+        allow_origins=allowed,  # empty: same-origin only
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "Authorization"],
+        allow_headers=["Content-Type", "Authorization", "X-API-Key", "X-Request-ID"],
+        expose_headers=["Retry-After", "X-Request-ID"],
         max_age=600,
     )
+    app.add_middleware(OriginGuard, allowed=allowed)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, templates=templates)
+    app.add_middleware(RequestContext)
     return app

@@ -21,8 +21,10 @@ from app.answer.followup import conversation_question
 from app.models import Answer
 from app.pipeline import DeltaEvent, FinalEvent, Pipeline
 from app.serve import convert
-from app.serve.routes import PipelineDep
+from app.serve.metrics import Metrics
+from app.serve.routes import MetricsDep, PipelineDep
 from app.serve.schemas import MAX_QUESTION_CHARS
+from app.text import lone_surrogate, sanitize
 
 MODEL_ID = "vn-docqa"
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -48,10 +50,16 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(..., min_length=1, max_length=100)
     stream: bool = False
     top_k: int = Field(5, ge=1, le=20, description="extension: passages to retrieve")
+    # Bounded so nonsense is refused (422); the answer's length is capped by LLM_MAX_TOKENS either way.
+    max_tokens: int | None = Field(None, ge=1, le=4096, description="accepted; LLM_MAX_TOKENS caps answers")
+    max_completion_tokens: int | None = Field(None, ge=1, le=4096, description="as max_tokens")
 
 
 def _question(body: ChatRequest) -> str:
-    turns = [m.text().strip() for m in body.messages if m.role == "user" and m.text().strip()]
+    texts = [m.text() for m in body.messages if m.role == "user"]
+    if any(lone_surrogate(t) for t in texts):
+        raise HTTPException(422, detail="messages: a lone surrogate is not text: send UTF-8")
+    turns = [t for t in (sanitize(t).strip() for t in texts) if t]
     if not turns:
         raise HTTPException(422, detail="messages must contain a user message with text")
     question = conversation_question(turns[-6:])
@@ -92,15 +100,15 @@ async def models() -> dict[str, Any]:
 
 
 @router.post("/chat/completions", summary="OpenAI-compatible chat: answers the last user message")
-async def chat_completions(body: ChatRequest, pipeline: PipelineDep) -> Any:
+async def chat_completions(body: ChatRequest, pipeline: PipelineDep, metrics: MetricsDep) -> Any:
     question = _question(body)
     cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     if body.stream:
         return StreamingResponse(
-            _chunks(pipeline, question, body.top_k, cid, created), media_type="text/event-stream"
+            _chunks(pipeline, metrics, question, body.top_k, cid, created), media_type="text/event-stream"
         )
-    result = await pipeline.ask(question, body.top_k)
+    result = await metrics.final(pipeline.events(question, body.top_k))
     a = result.answer
     return {
         "id": cid,
@@ -120,7 +128,7 @@ async def chat_completions(body: ChatRequest, pipeline: PipelineDep) -> Any:
 
 
 async def _chunks(
-    pipeline: Pipeline, question: str, top_k: int, cid: str, created: int
+    pipeline: Pipeline, metrics: Metrics, question: str, top_k: int, cid: str, created: int
 ) -> AsyncIterator[str]:
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {
@@ -135,7 +143,7 @@ async def _chunks(
 
     yield chunk({"role": "assistant", "content": ""})
     try:
-        async for event in pipeline.events(question, top_k):
+        async for event in metrics.observe(pipeline.events(question, top_k)):
             if isinstance(event, DeltaEvent):
                 yield chunk({"content": event.text})
             elif isinstance(event, FinalEvent):

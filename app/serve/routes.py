@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from app.pipeline import CitationsEvent, DeltaEvent, FinalEvent, Pipeline
 from app.serve import convert
+from app.serve.metrics import Metrics
 from app.serve.schemas import (
     AskRequest,
     AskResponse,
@@ -45,6 +46,13 @@ def get_pipeline(request: Request, response: Response) -> Pipeline:
 
 
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
+
+
+def get_metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 
 
 @router.get("/healthz", summary="The process is up")
@@ -84,10 +92,11 @@ def _sse(event: str, data: object) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def _sse_stream(pipeline: Pipeline, body: AskRequest) -> AsyncIterator[str]:
+async def _sse_stream(pipeline: Pipeline, metrics: Metrics, body: AskRequest) -> AsyncIterator[str]:
     """citations, delta..., final; or error. The stream always ends with one of the last two."""
     try:
-        async for event in pipeline.events(body.question, body.top_k, convert.filters(body.filters)):
+        events = pipeline.events(body.question, body.top_k, convert.filters(body.filters))
+        async for event in metrics.observe(events):
             if isinstance(event, CitationsEvent):
                 cites = [convert.citation(i, p).model_dump() for i, p in enumerate(event.passages, start=1)]
                 yield _sse("citations", {"citations": cites})
@@ -111,23 +120,25 @@ _ASK_RESPONSES: dict[int | str, dict] = {
 
 
 @router.post("/ask", response_model=AskResponse, responses=_ASK_RESPONSES, summary="Answer a question")
-async def ask(body: AskRequest, pipeline: PipelineDep) -> AskResponse | StreamingResponse:
+async def ask(
+    body: AskRequest, pipeline: PipelineDep, metrics: MetricsDep
+) -> AskResponse | StreamingResponse:
     """Cites the passages every figure comes from, or says the documents do not tell. With an LLM
     configured the model writes the answer; the extractive answer stands in when it cannot."""
     if body.stream:
-        return _streaming(pipeline, body)
-    result = await pipeline.ask(body.question, body.top_k, convert.filters(body.filters))
-    return convert.answer(result.answer, result.latency_ms)
+        return _streaming(pipeline, metrics, body)
+    final = await metrics.final(pipeline.events(body.question, body.top_k, convert.filters(body.filters)))
+    return convert.answer(final.answer, final.latency_ms)
 
 
 @router.post("/ask/stream", responses=_ASK_RESPONSES, summary="Answer a question as Server-Sent Events")
-async def ask_stream(body: SearchRequest, pipeline: PipelineDep) -> StreamingResponse:
-    return _streaming(pipeline, AskRequest(**body.model_dump(), stream=True))
+async def ask_stream(body: SearchRequest, pipeline: PipelineDep, metrics: MetricsDep) -> StreamingResponse:
+    return _streaming(pipeline, metrics, AskRequest(**body.model_dump(), stream=True))
 
 
-def _streaming(pipeline: Pipeline, body: AskRequest) -> StreamingResponse:
+def _streaming(pipeline: Pipeline, metrics: Metrics, body: AskRequest) -> StreamingResponse:
     return StreamingResponse(
-        _sse_stream(pipeline, body),
+        _sse_stream(pipeline, metrics, body),
         media_type="text/event-stream",
         headers={
             "Cache-Control": "no-cache",
@@ -143,9 +154,10 @@ def _streaming(pipeline: Pipeline, body: AskRequest) -> StreamingResponse:
     responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
     summary="The passages retrieval ranks first for a question (no answer)",
 )
-def search(body: SearchRequest, pipeline: PipelineDep) -> SearchResponse:
+def search(body: SearchRequest, pipeline: PipelineDep, metrics: MetricsDep) -> SearchResponse:
     t0 = time.perf_counter()
     passages = pipeline.search(body.question, body.top_k, convert.filters(body.filters))
+    metrics.retrieval.observe(time.perf_counter() - t0)
     out = [
         PassageOut(
             rank=i,

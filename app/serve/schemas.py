@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.text import nfc
+from app.text import lone_surrogate, sanitize
 
 MAX_QUESTION_CHARS = 1000
 
@@ -30,12 +30,19 @@ class SearchRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _question(cls, v: str) -> str:
-        v = nfc(v).strip()
-        if not v:
-            raise ValueError("question must not be empty or only white space")
-        if len(v) > MAX_QUESTION_CHARS:
-            raise ValueError(f"question must be at most {MAX_QUESTION_CHARS} characters (got {len(v)})")
-        return v
+        return clean_question(v)
+
+
+def clean_question(v: str) -> str:
+    """The question as retrieval sees it: sanitised (see `app.text.sanitize`), NFC, stripped, bounded."""
+    if lone_surrogate(v):
+        raise ValueError("question holds a lone surrogate (\\ud800-\\udfff), which is not text: send UTF-8")
+    v = sanitize(v).strip()
+    if not v:
+        raise ValueError("question must not be empty or only white space")
+    if len(v) > MAX_QUESTION_CHARS:
+        raise ValueError(f"question must be at most {MAX_QUESTION_CHARS} characters (got {len(v)})")
+    return v
 
 
 class AskRequest(SearchRequest):

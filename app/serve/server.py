@@ -27,12 +27,26 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(settings: Settings | None, log_level: str) -> uvicorn.Server:
+def _server(settings: Settings, log_level: str) -> uvicorn.Server:
+    """uvicorn with our logging, the connection limit, and forwarded addresses from trusted proxies."""
     from app.serve import create_app
+    from app.serve.logs import configure
 
-    return uvicorn.Server(
-        uvicorn.Config(create_app(settings), log_level=log_level, timeout_graceful_shutdown=5)
+    configure(settings.LOG_FORMAT, log_level)
+    proxies = settings.FORWARDED_ALLOW_IPS.strip()
+    config = uvicorn.Config(
+        create_app(settings),
+        log_level=log_level,
+        log_config=None,
+        lifespan="on",  # a failing start-up must stop the server, not leave it serving without state
+        access_log=False,  # RequestContext logs each request, with its id
+        timeout_graceful_shutdown=5,
+        limit_concurrency=settings.MAX_CONNECTIONS,  # past it uvicorn answers 503 itself
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+        server_header=False,
     )
+    return uvicorn.Server(config)
 
 
 def serve(settings: Settings, host: str, port: int, log_level: str = "info") -> None:

@@ -26,13 +26,40 @@ QUESTION = "Tổng thu ngân sách phường Quy Nhơn năm 2025 là bao nhiêu?
 
 
 @pytest.fixture(scope="module")
+def host_server() -> Iterator[tuple[str, dict[str, bytes]]]:
+    """A third-party site on another port (another origin); its pages are filled in by `host`.
+    Started first, so the app can list its origin in CORS_ORIGINS."""
+    pages: dict[str, bytes] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = pages.get(self.path.split("?")[0])
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body or b"not found")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", pages
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
 def app_url(
-    tmp_path_factory: pytest.TempPathFactory, seed_index: Settings, embedder: Embedder
+    tmp_path_factory: pytest.TempPathFactory,
+    seed_index: Settings,
+    embedder: Embedder,
+    host_server: tuple[str, dict[str, bytes]],
 ) -> Iterator[str]:
-    """The seed index plus a document that carries markup, served by the real app."""
+    """The seed index plus a document that carries markup, served by the real app, which lets the
+    third-party site's pages call it (CORS_ORIGINS)."""
     root = tmp_path_factory.mktemp("widget")
     shutil.copytree(seed_index.INDEX_DIR, root / "index")
-    settings = seed_index.model_copy(update={"INDEX_DIR": root / "index"})
+    settings = seed_index.model_copy(update={"INDEX_DIR": root / "index", "CORS_ORIGINS": host_server[0]})
     raw = f"Phường Thử Nghiệm\n\nBáo cáo phường Thử Nghiệm ghi {XSS} tổng số hộ dân là 1.234 hộ."
     ingest_documents(settings, embedder, [document_from_text("xss_doc", raw)])
     with running_app(settings) as base:
@@ -48,31 +75,19 @@ def _page_html(app: str, css: str = "", attrs: str = "") -> bytes:
 
 
 @pytest.fixture(scope="module")
-def host(app_url: str) -> Iterator[str]:
-    """A third-party page on another port (another origin) that embeds the widget with one tag."""
-    pages = {
-        "/plain": _page_html(app_url),
-        "/hostile": _page_html(
-            app_url, css="* { all: unset } div { display: inline; color: red; font-size: 40px }"
-        ),
-        "/dead": _page_html(app_url, attrs="data-api='http://127.0.0.1:9'"),
-    }
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = pages.get(self.path.split("?")[0])
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(body or b"not found")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+def host(app_url: str, host_server: tuple[str, dict[str, bytes]]) -> str:
+    """The third-party site's pages, each embedding the widget with one tag."""
+    origin, pages = host_server
+    pages.update(
+        {
+            "/plain": _page_html(app_url),
+            "/hostile": _page_html(
+                app_url, css="* { all: unset } div { display: inline; color: red; font-size: 40px }"
+            ),
+            "/dead": _page_html(app_url, attrs="data-api='http://127.0.0.1:9'"),
+        }
+    )
+    return origin
 
 
 @pytest.fixture(scope="module")

@@ -131,7 +131,7 @@ def test_without_index_says_how_to_build(tmp_path: Path) -> None:
         assert r.status_code == 503 and "python -m app ingest" in r.json()["error"]
 
 
-def test_cors_allows_localhost_and_the_allow_list_only(seed_index: Settings) -> None:
+def test_cors_allows_the_allow_list_only(seed_index: Settings) -> None:
     settings = seed_index.model_copy(update={"CORS_ORIGINS": "https://phuong.example.vn"})
     with running_app(settings) as base, httpx.Client(base_url=base, timeout=30) as c:
 
@@ -141,15 +141,23 @@ def test_cors_allows_localhost_and_the_allow_list_only(seed_index: Settings) -> 
                 "/ask/stream", headers={**headers, "Access-Control-Request-Headers": "content-type"}
             )
 
-        assert (
-            preflight("http://localhost:5173").headers.get("access-control-allow-origin")
-            == "http://localhost:5173"
-        )
         ok = preflight("https://phuong.example.vn")
         assert ok.headers.get("access-control-allow-origin") == "https://phuong.example.vn"
-        assert "access-control-allow-origin" not in preflight("https://evil.example").headers
+        for other in ("https://evil.example", "http://localhost:5173"):  # localhost is not implicit
+            refused = preflight(other)
+            assert refused.status_code == 403 and "access-control-allow-origin" not in refused.headers
         r = c.post("/ask", json={"question": "ngân sách"}, headers={"Origin": "https://evil.example"})
+        assert r.status_code == 403 and "CORS_ORIGINS" in r.json()["error"]
         assert "access-control-allow-origin" not in r.headers
+        same = c.post("/ask", json={"question": "ngân sách"}, headers={"Origin": base})
+        assert same.status_code == 200  # the service's own pages (the demo) are always allowed
+
+
+def test_empty_allow_list_means_same_origin_only(client: httpx.Client) -> None:
+    r = client.post("/ask", json={"question": "ngân sách"}, headers={"Origin": "https://phuong.example.vn"})
+    assert r.status_code == 403 and "access-control-allow-origin" not in r.headers
+    read = client.get("/healthz", headers={"Origin": "https://phuong.example.vn"})
+    assert read.status_code == 200 and "access-control-allow-origin" not in read.headers
 
 
 def test_widget_and_demo_are_served(client: httpx.Client) -> None:

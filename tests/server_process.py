@@ -30,6 +30,8 @@ class ServerProcess:
             "ADMIN_API_KEY": KEY,
             "LLM_BASE_URL": "",
             "RELOAD_INTERVAL_S": "0.2",
+            "RATE_LIMIT_PER_IP": "",  # the tests send bursts from one address
+            "RATE_LIMIT_PER_KEY": "",
             **env,
         }
         self.proc: subprocess.Popen[str] | None = None
@@ -46,12 +48,16 @@ class ServerProcess:
             text=True,
         )
         assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        match = re.search(r"http://[\d.]+:\d+", line)
+        match = None
+        for _ in range(50):  # log lines may come before the address
+            line = self.proc.stdout.readline()
+            self.output.append(line)
+            if not line or (match := re.search(r"serving on (http://[\d.]+:\d+)", line)):
+                break
         if not match:
             self.kill()
-            raise RuntimeError(f"server did not start: {line!r}")
-        self.url = match.group(0)
+            raise RuntimeError("server did not start:\n" + "".join(self.output[-30:]))
+        self.url = match.group(1)
         # Keep draining the pipe so the child never blocks on a full one.
         threading.Thread(target=self._drain, daemon=True).start()
         deadline = time.monotonic() + ready_timeout

@@ -167,7 +167,10 @@ def ingest_documents(
         final = {k: v for k, v in stored.items() if k not in report.removed} | changed
         report.documents = len(final)
         current = prev is not None and prev.name == current_name(index_dir)
-        if prev is not None and current and in_sync(prev, final) and (defer_embedding or not prev.pending):
+        # Nothing to do when the current generation already is this store, with every vector it can
+        # have now (none pending, or more deferral with no ready-made vectors to fill them).
+        settled = not prev.pending or (defer_embedding and not vectors) if prev is not None else False
+        if prev is not None and current and in_sync(prev, final) and settled:
             report.chunks, report.pending = len(prev.chunks), len(prev.pending)
         else:
             _write(settings, embedder, final, prev, report, progress, defer_embedding, vectors or {})
@@ -181,8 +184,15 @@ def embed_pending(settings: Settings, embedder: Embedder, wait_s: float | None =
     gen = load_generation(settings.INDEX_DIR, expected_embedder=embedder.name)
     texts = {_key(c.embed_text): c.embed_text for row, c in enumerate(gen.chunks) if row in gen.pending}
     fresh = embed_passages(embedder, list(texts.values()), settings.EMBED_BATCH_SIZE)
+    # Rows uploaded while this ran stay pending (deferred again) for the next run: embedding them
+    # here would hold the lock for as long as the uploads took to embed.
     report = ingest_documents(
-        settings, embedder, [], wait_s=wait_s, vectors=dict(zip(texts, fresh, strict=True))
+        settings,
+        embedder,
+        [],
+        wait_s=wait_s,
+        vectors=dict(zip(texts, fresh, strict=True)),
+        defer_embedding=True,
     )
     report.embedded += len(texts)
     return report

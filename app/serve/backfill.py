@@ -50,6 +50,8 @@ class Backfill:
             try:
                 await to_thread.run_sync(self._embed_pending)
                 await to_thread.run_sync(self._state.switch.to_current)
+                if self._pending():  # uploaded while that run embedded
+                    self._wake.set()
             except Exception:  # the loop must outlive any one failure; the next run retries
                 log.exception("background embedding failed; retrying in %.0f s", RETRY_S)
                 await asyncio.sleep(RETRY_S)

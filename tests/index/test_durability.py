@@ -230,3 +230,28 @@ def test_deferred_embedding_is_searchable_at_once_and_embedded_later(
     assert abs(float(gen.vectors.vectors()[row] @ expected) - 1.0) < 1e-4
     top = Retriever(gen, embedder).search("Năm 2025 xã Hoài Sơn trồng bao nhiêu ha rừng?", 3)
     assert top[0].chunk.doc_id == "late_doc" and "dense" in top[0].ranks
+
+
+def test_background_embedding_leaves_later_uploads_pending(small_copy: Settings, embedder: Embedder) -> None:
+    """embed_pending embeds without the writer lock; an upload meanwhile stays pending for next time."""
+    from app.index import embed_pending
+
+    first = document_from_text("first", "Xã Một\n\nNăm 2025 xã Một làm 11 km đường.")
+    second = document_from_text("second", "Xã Hai\n\nNăm 2025 xã Hai làm 22 km đường.")
+    ingest_documents(small_copy, embedder, [first], defer_embedding=True)
+
+    class UploadsMidway:
+        name, dim = embedder.name, embedder.dim
+
+        def encode(self, texts, kind):  # type: ignore[no-untyped-def]
+            if kind == "passage" and texts and "Xã Một" in texts[0]:
+                # The lock is free while embed_pending embeds: an upload gets through.
+                ingest_documents(small_copy, embedder, [second], defer_embedding=True, wait_s=1)
+            return embedder.encode(texts, kind)
+
+    report = embed_pending(small_copy, UploadsMidway())  # type: ignore[arg-type]
+    gen = check_index(small_copy, embedder)
+    pending_docs = {gen.chunks[r].doc_id for r in gen.pending}
+    assert report.embedded == 1 and pending_docs == {"second"} and {"first", "second"} <= set(gen.documents)
+    embed_pending(small_copy, embedder)
+    assert not check_index(small_copy, embedder).pending

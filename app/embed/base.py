@@ -29,28 +29,39 @@ class QueriesFirst:
     The model parallelises inside a call (OpenMP), so calls are serialised. A 5-page upload is ~20
     passages and seconds of work, embedded while the server keeps answering; a plain lock would make
     a question wait for all of it (no fairness). Passages are therefore embedded in short slices,
-    and a slice waits while any query waits: a question is delayed by at most one slice.
+    and a slice waits while any query waits: a question is delayed by at most one slice. So that a
+    steady stream of questions cannot starve an ingest, a waiting slice goes after at most
+    `QUERY_BURST` questions in a row.
     """
 
     PASSAGE_SLICE = 2
+    QUERY_BURST = 4
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._busy = False
-        self._queries_waiting = 0
+        self._waiting = {"query": 0, "passage": 0}
+        self._queries_in_a_row = 0
+
+    def _must_wait(self, kind: Kind) -> bool:
+        if self._busy:
+            return True
+        burst_over = self._queries_in_a_row >= self.QUERY_BURST
+        if kind == "passage":
+            return self._waiting["query"] > 0 and not burst_over
+        return self._waiting["passage"] > 0 and burst_over
 
     @contextmanager
     def turn(self, kind: Kind) -> Iterator[None]:
         with self._cond:
-            if kind == "query":
-                self._queries_waiting += 1
+            self._waiting[kind] += 1
             try:
-                while self._busy or (kind == "passage" and self._queries_waiting):
+                while self._must_wait(kind):
                     self._cond.wait()
             finally:
-                if kind == "query":
-                    self._queries_waiting -= 1
+                self._waiting[kind] -= 1
             self._busy = True
+            self._queries_in_a_row = self._queries_in_a_row + 1 if kind == "query" else 0
         try:
             yield
         finally:

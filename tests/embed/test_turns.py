@@ -40,6 +40,38 @@ def test_a_waiting_query_goes_before_the_next_passage_slice() -> None:
     ]
 
 
+def test_a_stream_of_questions_does_not_starve_an_ingest() -> None:
+    turns = QueriesFirst()
+    log: list[str] = []
+    stop = threading.Event()
+
+    def call(kind: str):  # type: ignore[no-untyped-def]
+        def run(part: list[str]) -> np.ndarray:
+            log.append(kind)
+            time.sleep(0.005)
+            return np.zeros((len(part), 3), np.float32)
+
+        return run
+
+    def ask() -> None:
+        while not stop.is_set():
+            turns.run(["q"], "query", call("query"))
+
+    askers = [threading.Thread(target=ask) for _ in range(3)]
+    for t in askers:
+        t.start()
+    time.sleep(0.05)
+    out = turns.run([f"p{i}" for i in range(12)], "passage", call("passage"))
+    stop.set()
+    for t in askers:
+        t.join(5)
+    assert out.shape == (12, 3)
+    first = log.index("passage")
+    runs = "".join("p" if e == "passage" else "q" for e in log[first:]).split("p")
+    assert max(len(r) for r in runs[1:-1]) <= QueriesFirst.QUERY_BURST, log  # between slices
+    assert log.count("passage") == 12 // QueriesFirst.PASSAGE_SLICE
+
+
 def test_query_answers_during_a_long_passage_batch(embedder: Embedder) -> None:
     texts = [f"Năm 2025, xã số {i} trồng {i * 7} ha rừng và làm {i} km đường nông thôn." for i in range(40)]
     started = threading.Event()

@@ -29,7 +29,8 @@ RUN python -m venv .venv \
     && chown -R app:app /srv/index /srv/seeds
 
 USER app
-# The index generations (and the cleaned documents they hold) outlive the container.
+# The document store (index/documents: the source of truth) and the generations derived from it
+# outlive the container.
 VOLUME ["/srv/index"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=60s --retries=3 \

@@ -50,6 +50,11 @@ class _IndexCollector(Collector):
         yield GaugeMetricFamily(
             "index_chunks", "chunks (vectors) in the served generation", value=len(gen.chunks)
         )
+        yield GaugeMetricFamily(
+            "index_pending_vectors",
+            "chunks an upload stored lexical-only, still being embedded in the background",
+            value=len(gen.pending),
+        )
         folder = Path(pipeline.settings.INDEX_DIR) / gen.name
         size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) if folder.is_dir() else 0
         yield GaugeMetricFamily("index_size_bytes", "bytes on disk of the served generation", value=size)

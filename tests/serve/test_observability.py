@@ -70,7 +70,7 @@ def test_metrics(client: httpx.Client) -> None:
     assert float(abstained.split()[1]) >= 1
     count = next(ln for ln in m.splitlines() if ln.startswith("retrieval_duration_seconds_count"))
     assert float(count.split()[1]) >= 3
-    assert "index_documents 5.0" in m and "index_loaded 1.0" in m
+    assert "index_documents 5.0" in m and "index_loaded 1.0" in m and "index_pending_vectors 0.0" in m
     assert 'index_generation_info{generation="gen-' in m
     size = next(ln for ln in m.splitlines() if ln.startswith("index_size_bytes"))
     assert float(size.split()[1]) > 10_000

@@ -13,7 +13,7 @@ the scripted endpoint of tests/fake_llm.py (run here, so its script can be switc
    s in all; /healthz is polled every 50 ms meanwhile. Prints /healthz p50/p99 and how the answers
    kept coming (mode, fallback).
 
-    .venv/bin/python bench/load.py [--clients 50] [--seconds 60] [--embed-threads 1]
+    .venv/bin/python bench/load.py [--clients 50] [--seconds 60] [--embed-threads 1] [--think-s 0]
 """
 
 from __future__ import annotations
@@ -120,9 +120,11 @@ async def one_ask(c: httpx.AsyncClient, question: str, stream: bool, tally: Tall
 
 
 async def run_clients(
-    base: str, addresses: list[str], seconds: float, questions: list[str], tally: Tally
+    base: str, addresses: list[str], seconds: float, questions: list[str], tally: Tally, think_s: float = 0
 ) -> float:
-    """Each client asks, waits for the whole answer, asks again, until the time is up."""
+    """Each client asks, waits for the whole answer, (reads it for ~`think_s`,) asks again, until the
+    time is up. With no think time the clients form a closed loop that saturates the server: its
+    latency is then clients / throughput (Little's law), whatever the code does."""
     stop = time.monotonic() + seconds
     rng = random.Random(8)
 
@@ -130,6 +132,8 @@ async def run_clients(
         async with client(base, address) as c:
             while time.monotonic() < stop:
                 await one_ask(c, rng.choice(questions), rng.random() < 0.10, tally)
+                if think_s:
+                    await asyncio.sleep(think_s * rng.uniform(0.5, 1.5))
 
     t0 = time.perf_counter()
     await asyncio.gather(*(loop(a) for a in addresses))
@@ -223,8 +227,9 @@ async def main_async(args: argparse.Namespace, base: str, pid: int, fake: FakeLL
     rss0, cpu0, me0 = rss_mb(pid), cpu_s(pid), time.process_time()
     tally = Tally()
     addresses = [f"127.0.0.{10 + i}" for i in range(args.clients)]
-    elapsed = await run_clients(base, addresses, args.seconds, questions, tally)
-    report_load(f"load ({args.clients} clients, {args.seconds:.0f} s, 10% streamed)", tally, elapsed)
+    elapsed = await run_clients(base, addresses, args.seconds, questions, tally, args.think_s)
+    think = f", think time ~{args.think_s:g} s" if args.think_s else ", no think time"
+    report_load(f"load ({args.clients} clients, {args.seconds:.0f} s, 10% streamed{think})", tally, elapsed)
     print(f"  server RSS before {rss0:.0f} MB, after {rss_mb(pid):.0f} MB; CPU: server "
           f"{(cpu_s(pid) - cpu0) / elapsed:.0%}, "
           f"clients + scripted LLM {(time.process_time() - me0) / elapsed:.0%} "
@@ -258,6 +263,9 @@ def main() -> int:
     ap.add_argument("--fault-seconds", type=float, default=30)
     ap.add_argument("--embed-threads", type=int, default=1, help="EMBED_THREADS of the server")
     ap.add_argument("--rate-limit", default="5/second", help="RATE_LIMIT_PER_IP of the server")
+    ap.add_argument(
+        "--think-s", type=float, default=0, help="load phase: mean pause between a client's questions"
+    )
     args = ap.parse_args()
 
     log_path = Path(tempfile.gettempdir()) / "vn-docqa-load-server.log"

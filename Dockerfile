@@ -17,7 +17,7 @@ ENV VIRTUAL_ENV=/srv/.venv \
     PYTHONUNBUFFERED=1 \
     INDEX_DIR=/srv/index \
     SEEDS_DIR=/srv/seeds \
-    EMBED_THREADS=2
+    EMBED_THREADS=1
 
 COPY pyproject.toml README.md ./
 COPY app ./app

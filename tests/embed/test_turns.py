@@ -72,6 +72,25 @@ def test_a_stream_of_questions_does_not_starve_an_ingest() -> None:
     assert log.count("passage") == 12 // QueriesFirst.PASSAGE_SLICE
 
 
+def test_slices_run_side_by_side_on_several_engines_and_stay_in_order() -> None:
+    turns = QueriesFirst(capacity=2)
+    running, peak = [0], [0]
+    lock = threading.Lock()
+
+    def call(part: list[str]) -> np.ndarray:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return np.array([[float(t)] for t in part], np.float32)
+
+    out = turns.run([str(i) for i in range(16)], "passage", call)
+    assert out[:, 0].tolist() == list(range(16))
+    assert peak[0] == 2  # never more calls at once than engines
+
+
 def test_query_answers_during_a_long_passage_batch(embedder: Embedder) -> None:
     texts = [f"Năm 2025, xã số {i} trồng {i * 7} ha rừng và làm {i} km đường nông thôn." for i in range(40)]
     started = threading.Event()

@@ -13,21 +13,26 @@ import bm25s
 import numpy as np
 
 from app.text import match_words
+from app.text.normalize import word_forms
 
 FOLDED_WEIGHT_WHEN_WRITTEN = 0.25
 
 
 def tokens(text: str, folded: bool) -> list[str]:
     """Syllables plus adjacent pairs, so "Quy Nhơn Nam" is closer to itself than to "Quy Nhơn"."""
-    ws = match_words(text, folded)
+    return _with_pairs(match_words(text, folded))
+
+
+def _with_pairs(ws: list[str]) -> list[str]:
     return ws + [f"{a}_{b}" for a, b in itertools.pairwise(ws)]
 
 
 class LexicalIndex:
     def __init__(self, texts: list[str]) -> None:
         self.size = len(texts)
-        self._exact = self._build([tokens(t, folded=False) for t in texts])
-        self._folded = self._build([tokens(t, folded=True) for t in texts])
+        forms = [word_forms(t) for t in texts]  # one pass per text for both indexes
+        self._exact = self._build([_with_pairs(exact) for exact, _ in forms])
+        self._folded = self._build([_with_pairs(plain) for _, plain in forms])
 
     @staticmethod
     def _build(corpus: list[list[str]]) -> bm25s.BM25 | None:

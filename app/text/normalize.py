@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Combining tone marks: huyền, sắc, hỏi, ngã, nặng.
 _TONES = "\u0300\u0301\u0309\u0303\u0323"
@@ -24,8 +25,10 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+@lru_cache(maxsize=1 << 16)
 def _place_tone(word: str) -> str:
-    """Move a syllable's tone mark to its canonical vowel (the "new style": hòa, thủy)."""
+    """Move a syllable's tone mark to its canonical vowel (the "new style": hòa, thủy). Cached: a
+    corpus has a few thousand distinct syllables and every index build canonicalises each chunk."""
     decomposed = unicodedata.normalize("NFD", word)
     tones = [c for c in decomposed if c in _TONES]
     if len(tones) != 1:
@@ -72,6 +75,11 @@ def fold(text: str) -> str:
     return stripped.replace("đ", "d")
 
 
+@lru_cache(maxsize=1 << 16)
+def _fold_word(word: str) -> str:
+    return fold(word)
+
+
 def has_diacritics(text: str) -> bool:
     """True when the text carries any Vietnamese mark, i.e. it was not typed folded."""
     return fold(text) != text.lower()
@@ -93,26 +101,38 @@ ABBREVIATIONS = (
     ("khoa hoc cong nghe", "khcn"),
     ("thanh pho", "tp"),
 )
-_ABBREV_SEQS = [(tuple(full.split()), short) for full, short in ABBREVIATIONS]
+# By first word: most words start no full name, so matching costs one dict lookup per word.
+_ABBREV_BY_FIRST: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+for _full, _short in ABBREVIATIONS:
+    _ABBREV_BY_FIRST.setdefault(_full.split()[0], []).append((tuple(_full.split()), _short))
 
 
 def match_words(text: str, folded: bool) -> list[str]:
     """The words matching compares: canonical lower case (or folded), full administrative names
     contracted to their abbreviation, so "Ủy ban nhân dân" and "UBND" are one word."""
+    return word_forms(text)[1 if folded else 0]
+
+
+def word_forms(text: str) -> tuple[list[str], list[str]]:
+    """`match_words(text, False)` and `match_words(text, True)` from one pass over the text: an
+    index build needs both for every chunk."""
     ws = words(text)
-    fw = [fold(w) for w in ws]
-    out: list[str] = []
+    fw = [_fold_word(w) for w in ws]
+    exact: list[str] = []
+    plain: list[str] = []
     i = 0
     while i < len(ws):
-        for full, short in _ABBREV_SEQS:
+        for full, short in _ABBREV_BY_FIRST.get(fw[i], ()):
             if tuple(fw[i : i + len(full)]) == full:
-                out.append(fold(short) if folded else short)
+                exact.append(short)
+                plain.append(_fold_word(short))
                 i += len(full)
                 break
         else:
-            out.append(fw[i] if folded else ws[i])
+            exact.append(ws[i])
+            plain.append(fw[i])
             i += 1
-    return out
+    return exact, plain
 
 
 def folded_words(text: str) -> list[str]:

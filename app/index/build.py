@@ -122,6 +122,19 @@ def _reusable(index_dir: Path, embedder: Embedder) -> Generation | None:
     return None
 
 
+def _up_to_date(
+    index_dir: Path, prev: Generation | None, documents: Mapping[str, Document], fill_pending: bool
+) -> bool:
+    """The current generation already is these documents, with every vector this write could add
+    (none pending, or pending rows this write is not asked to fill)."""
+    return (
+        prev is not None
+        and prev.name == current_name(index_dir)
+        and in_sync(prev, documents)
+        and not (prev.pending and fill_pending)
+    )
+
+
 def ingest_documents(
     settings: Settings,
     embedder: Embedder,
@@ -142,7 +155,6 @@ def ingest_documents(
     report = IngestReport()
     index_dir = settings.INDEX_DIR
     with writer_lock(index_dir, wait_s):
-        prev = None
         try:
             prev = None if rebuild else _reusable(index_dir, embedder)
         except EmbedderMismatch as exc:
@@ -166,11 +178,8 @@ def ingest_documents(
         checkpoint("documents-written", index_dir)
         final = {k: v for k, v in stored.items() if k not in report.removed} | changed
         report.documents = len(final)
-        current = prev is not None and prev.name == current_name(index_dir)
-        # Nothing to do when the current generation already is this store, with every vector it can
-        # have now (none pending, or more deferral with no ready-made vectors to fill them).
-        settled = not prev.pending or (defer_embedding and not vectors) if prev is not None else False
-        if prev is not None and current and in_sync(prev, final) and settled:
+        if _up_to_date(index_dir, prev, final, fill_pending=bool(vectors) or not defer_embedding):
+            assert prev is not None
             report.chunks, report.pending = len(prev.chunks), len(prev.pending)
         else:
             _write(settings, embedder, final, prev, report, progress, defer_embedding, vectors or {})
@@ -178,10 +187,13 @@ def ingest_documents(
     return report
 
 
-def embed_pending(settings: Settings, embedder: Embedder, wait_s: float | None = None) -> IngestReport:
-    """Give the current generation's pending rows their vectors. The embedding (seconds) runs without
-    the writer lock, so uploads meanwhile are not kept waiting; the lock is held only to publish."""
-    gen = load_generation(settings.INDEX_DIR, expected_embedder=embedder.name)
+def embed_pending(
+    settings: Settings, embedder: Embedder, gen: Generation, wait_s: float | None = None
+) -> IngestReport:
+    """Give `gen`'s pending rows (the server's generation, already in memory) their vectors. The
+    embedding (seconds) runs without the writer lock, so uploads meanwhile are not kept waiting; the
+    lock is held only to publish. Vectors are matched by text, so if `gen` is no longer current the
+    rows it does not cover simply stay pending for the next run."""
     texts = {_key(c.embed_text): c.embed_text for row, c in enumerate(gen.chunks) if row in gen.pending}
     fresh = embed_passages(embedder, list(texts.values()), settings.EMBED_BATCH_SIZE)
     # Rows uploaded while this ran stay pending (deferred again) for the next run: embedding them

@@ -38,7 +38,7 @@ class Backfill:
     def _embed_pending(self) -> None:
         pipeline = self._state.pipeline
         settings = pipeline.settings
-        report = embed_pending(settings, pipeline.embedder, wait_s=settings.WRITER_WAIT_S)
+        report = embed_pending(settings, pipeline.embedder, pipeline.generation, settings.WRITER_WAIT_S)
         log.info("background embedding done: %s", report.summary())
 
     async def run(self) -> None:

@@ -249,9 +249,10 @@ def test_background_embedding_leaves_later_uploads_pending(small_copy: Settings,
                 ingest_documents(small_copy, embedder, [second], defer_embedding=True, wait_s=1)
             return embedder.encode(texts, kind)
 
-    report = embed_pending(small_copy, UploadsMidway())  # type: ignore[arg-type]
+    before = check_index(small_copy, embedder)  # what the server has in memory
+    report = embed_pending(small_copy, UploadsMidway(), before)  # type: ignore[arg-type]
     gen = check_index(small_copy, embedder)
     pending_docs = {gen.chunks[r].doc_id for r in gen.pending}
     assert report.embedded == 1 and pending_docs == {"second"} and {"first", "second"} <= set(gen.documents)
-    embed_pending(small_copy, embedder)
+    embed_pending(small_copy, embedder, gen)
     assert not check_index(small_copy, embedder).pending

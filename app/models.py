@@ -6,16 +6,41 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class Removed:
+    """A line ingest left out, and why ("photo caption", "page footer", "site menu (<nav>)")."""
+
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where one paragraph of a document's text came from: `text[start:end]` is one block."""
+
+    start: int
+    end: int
+    kind: str = "para"  # heading | para | item | row | caption
+    path: tuple[str, ...] = ()  # heading path: ("Chương II", "Điều 6", "Khoản 2")
+    page: int | None = None
+    table: int | None = None
+    row: int | None = None
+    ocr: float | None = None  # mean OCR confidence (0-100) of the scanned page it was read from
+
+
+@dataclass(frozen=True)
 class Document:
     """A cleaned document: the source of truth every derived index is built from."""
 
     doc_id: str
     title: str
-    text: str  # cleaned, NFC
+    text: str  # cleaned, NFC; paragraphs separated by a blank line, one `Span` each
     date: str | None = None  # ISO yyyy-mm-dd when the source gives one
     localities: tuple[str, ...] = ()
     source: str | None = None  # file name it came from
     content_hash: str = ""
+    format: str = "text"  # the reader that produced it (text, markdown, html, pdf, docx, xlsx, image)
+    spans: tuple[Span, ...] = ()
+    removed: tuple[Removed, ...] = ()  # what cleaning left out, each with its reason
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""HTML page -> its main text: the article, without menus, headers, footers, sidebars or scripts."""
+"""HTML page -> blocks of its main content. Menus, headers, footers, sidebars and share bars are
+left out, and every line of text they held is named in `removed` (never dropped silently)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from app.ingest.blocks import Block, Extracted, Removed
 from app.ingest.formats.text import decode_utf8
+from app.text import nfc
 
-_HTML_DROP = "script, style, noscript, nav, header, footer, aside, form, template, iframe, svg"
+_INVISIBLE = "script, style, noscript, template, svg, head"
+_CHROME_TAGS = {"nav": "site menu", "header": "page header", "footer": "page footer",
+                "aside": "sidebar", "form": "form", "iframe": "embedded frame"}  # fmt: skip
 _CHROME = re.compile(
-    r"(?:^|[\s_-])(?:menu|nav|navbar|navigation|sidebar|breadcrumbs?|footer|header|share|sharing|social"
+    r"(?:^|[\s_-])(menu|nav|navbar|navigation|sidebar|breadcrumbs?|footer|header|share|sharing|social"
     r"|comments?|related)(?:$|[\s_-])",
     re.IGNORECASE,
 )
@@ -20,64 +25,101 @@ _BLOCKS = {
     "article", "main", "blockquote", "pre", "table", "thead", "tbody", "tfoot", "caption", "figure",
     "figcaption", "address", "hr",
 }  # fmt: skip
+_HEADING = re.compile(r"^h([1-6])$")
 _WS = re.compile(r"\s+")
 
 
-def _flush(buf: list[str], out: list[str]) -> None:
-    """Gathered inline text -> paragraphs; a <br> ("\n" in `buf`) starts a new one."""
-    for piece in "".join(buf).split("\n"):
-        if line := _WS.sub(" ", piece).strip():
-            out.append(line)
-    buf.clear()
+def _text_lines(node: LexborNode) -> list[str]:
+    return [ln for ln in (_WS.sub(" ", t).strip() for t in node.text(separator="\n").split("\n")) if ln]
 
 
-def _html_lines(node: LexborNode, out: list[str], buf: list[str]) -> None:
-    """Depth-first walk: text gathers in `buf`; a block boundary flushes it as its own paragraph."""
-    for child in node.iter(include_text=True):
-        if child.is_text_node:
-            buf.append(_WS.sub(" ", child.text_content or ""))  # source newlines are just spaces
-            continue
-        tag = child.tag
-        if tag is None or tag.startswith("-"):  # comments, doctype
-            continue
-        if tag == "br":
-            buf.append("\n")
-        elif tag == "tr":
-            _flush(buf, out)
-            cells = [_WS.sub(" ", c.text(separator=" ")).strip() for c in child.css("td, th")]
-            row = " | ".join(c for c in cells if c)
-            if row:
-                out.append(row)
-        elif tag in _BLOCKS:
-            _flush(buf, out)
-            _html_lines(child, out, buf)
-            _flush(buf, out)
-        else:
-            _html_lines(child, out, buf)
+class _Walker:
+    """Depth-first walk: inline text gathers in `buf`; a block boundary flushes it as its own block."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.buf: list[str] = []
+        self.tables = 0
+
+    def flush(self, kind: str = "para", level: int = 0) -> None:
+        for piece in "".join(self.buf).split("\n"):  # a <br> ("\n") starts a new block
+            if line := _WS.sub(" ", piece).strip():
+                self.blocks.append(Block(line, kind, level=level))  # type: ignore[arg-type]
+        self.buf.clear()
+
+    def table(self, node: LexborNode) -> None:
+        from app.ingest.tables import html_grid, table_blocks
+
+        caption_node = node.css_first("caption")
+        caption = _WS.sub(" ", caption_node.text(separator=" ")).strip() if caption_node else None
+        if not caption and self.blocks and self.blocks[-1].kind in ("heading", "para"):
+            prev = self.blocks[-1]
+            if prev.kind == "heading" or prev.text.endswith(":") or len(prev.text) <= 120:
+                caption = self.blocks.pop().text  # the title just above the table becomes its caption
+        self.tables += 1
+        self.blocks.extend(table_blocks(html_grid(node), self.tables, caption=caption))
+
+    def walk(self, node: LexborNode) -> None:
+        for child in node.iter(include_text=True):
+            if child.is_text_node:
+                self.buf.append(_WS.sub(" ", child.text_content or ""))  # source newlines are spaces
+                continue
+            tag = child.tag
+            if tag is None or tag.startswith("-"):  # comments, doctype
+                continue
+            if tag == "br":
+                self.buf.append("\n")
+            elif tag == "table":
+                self.flush()
+                self.table(child)
+            elif m := _HEADING.match(tag):
+                self.flush()
+                self.walk(child)
+                self.flush("heading", int(m[1]))
+            elif tag == "li":
+                self.flush()
+                self.walk(child)
+                self.flush("item")
+            elif tag in _BLOCKS:
+                self.flush()
+                self.walk(child)
+                self.flush()
+            else:
+                self.walk(child)
 
 
-def read_html(name: str, data: bytes) -> str:
-    tree = LexborHTMLParser(decode_utf8(name, data))
+def read_html(name: str, data: bytes) -> Extracted:
+    tree = LexborHTMLParser(nfc(decode_utf8(name, data)))
     title_node = tree.css_first("title")
-    page_title = title_node.text(strip=True) if title_node else ""
-    for node in tree.css(_HTML_DROP):
+    page_title = _WS.sub(" ", title_node.text()).strip() if title_node else ""
+    for node in tree.css(_INVISIBLE):
         node.decompose()
+    removed: list[Removed] = []
+    for node in tree.css(", ".join(_CHROME_TAGS)):
+        if node.parent is not None:  # not already inside removed chrome
+            removed.extend(Removed(ln, f"{_CHROME_TAGS[node.tag]} (<{node.tag}>)") for ln in _text_lines(node))
+            node.decompose()
     for node in tree.css("[class], [id]"):
         if node.tag in _KEEP_TAGS:
             continue
         marks = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
-        if _CHROME.search(marks):
+        if m := _CHROME.search(marks):
+            removed.extend(Removed(ln, f"page chrome (class/id '{m[1].lower()}')") for ln in _text_lines(node))
             node.decompose()
     root = tree.css_first("article") or tree.css_first("main") or tree.body
     if root is None:
-        return ""
-    h1 = root.css_first("h1")
-    title = _WS.sub(" ", h1.text(separator=" ")).strip() if h1 else page_title
-    if h1 is not None:
-        h1.decompose()  # emitted first below, wherever it sat in the page
-    lines: list[str] = []
-    buf: list[str] = []
-    _html_lines(root, lines, buf)
-    _flush(buf, lines)
-    lines = [title, *lines] if title else lines
-    return "\n\n".join(lines)
+        return Extracted([], "html", title=page_title or None, removed=removed)
+    if root.tag in ("article", "main") and tree.body is not None:
+        # Text outside the article (a site's menus without markup, related links) is chrome too.
+        outside = [ln for ln in _text_lines(tree.body) if ln not in set(_text_lines(root))]
+        removed.extend(Removed(ln, f"outside the page's <{root.tag}>") for ln in outside)
+    walker = _Walker()
+    walker.walk(root)
+    walker.flush()
+    blocks = walker.blocks
+    h1 = next((b for b in blocks if b.kind == "heading" and b.level == 1), None)
+    if h1 is not None:  # the article's own title goes first, wherever it sat in the page
+        blocks = [h1, *(b for b in blocks if b is not h1)]
+    elif page_title:
+        blocks = [Block(page_title, "heading", level=1), *blocks]
+    return Extracted(blocks, "html", title=h1.text if h1 else page_title or None, removed=removed)

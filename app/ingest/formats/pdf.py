@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+from app.ingest.blocks import Block, Extracted
 from app.ingest.errors import CorruptDocument, DocumentError, EmptyDocument, NoTextLayer
 from app.ingest.formats.text import normalize
 
@@ -43,7 +44,7 @@ def join_pdf_lines(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def read_pdf(name: str, data: bytes) -> str:
+def read_pdf(name: str, data: bytes) -> Extracted:
     if _PDF_MAGIC not in data[:1024]:
         raise CorruptDocument(
             f"{name}: not a PDF (no %PDF- header); the file may be damaged or another format renamed "
@@ -67,10 +68,15 @@ def read_pdf(name: str, data: bytes) -> str:
         ) from e
     if not pages:
         raise EmptyDocument(f"{name}: the PDF has no pages. Check that you chose the right file.")
-    text = "\n\n".join(join_pdf_lines(normalize(p)) for p in pages)
-    if not text.strip():
+    blocks = [
+        Block(para, page=n)
+        for n, page in enumerate(pages, start=1)
+        for para in join_pdf_lines(normalize(page)).split("\n\n")
+        if para.strip()
+    ]
+    if not blocks:
         raise NoTextLayer(
             f"{name}: the PDF has no text layer (it looks scanned or image-only). "
             "Run OCR on it (e.g. ocrmypdf) and upload the result."
         )
-    return text
+    return Extracted(blocks, "pdf")

@@ -1,15 +1,34 @@
-"""DOCX -> paragraphs and table rows, in document order."""
+"""DOCX -> blocks: headings (by style), list items, paragraphs and table rows, in document order."""
 
 from __future__ import annotations
 
 import io
+import re
 
+from app.ingest.blocks import Block, Extracted
 from app.ingest.errors import CorruptDocument
 
 _ZIP_MAGIC = b"PK\x03\x04"
+_HEADING_STYLE = re.compile(r"^(?:Heading|Đề mục|Tiêu đề)\s*(\d)$", re.IGNORECASE)
+_WS = re.compile(r"\s+")
 
 
-def read_docx(name: str, data: bytes) -> str:
+def _paragraph_block(paragraph: object) -> Block | None:
+    text = _WS.sub(" ", paragraph.text).strip()  # type: ignore[attr-defined]
+    if not text:
+        return None
+    style = (getattr(paragraph.style, "name", "") or "").strip()  # type: ignore[attr-defined]
+    if style == "Title":
+        return Block(text, "heading", level=1)
+    if m := _HEADING_STYLE.match(style):
+        return Block(text, "heading", level=int(m[1]))
+    p_pr = paragraph._p.pPr  # type: ignore[attr-defined]
+    if style.startswith("List") or (p_pr is not None and p_pr.numPr is not None):
+        return Block(text, "item")
+    return Block(text)
+
+
+def read_docx(name: str, data: bytes) -> Extracted:
     if not data.startswith(_ZIP_MAGIC):
         raise CorruptDocument(
             f"{name}: not a DOCX file (not a zip package); it may be damaged, an old .doc, or another "
@@ -18,24 +37,25 @@ def read_docx(name: str, data: bytes) -> str:
     import docx
     from docx.table import Table
 
+    from app.ingest.tables import docx_grid, table_blocks
+
     try:
         document = docx.Document(io.BytesIO(data))
-        blocks: list[str] = []
+        blocks: list[Block] = []
+        tables = 0
         for item in document.iter_inner_content():  # paragraphs and tables in document order
             if isinstance(item, Table):
-                for row in item.rows:
-                    cells: list[str] = []
-                    for cell in row.cells:
-                        text = " ".join(cell.text.split())
-                        if text and (not cells or cells[-1] != text):  # merged cells repeat
-                            cells.append(text)
-                    if cells:
-                        blocks.append(" | ".join(cells))
-            elif item.text.strip():
-                blocks.append(item.text)
+                tables += 1
+                caption = None
+                if blocks and blocks[-1].kind in ("heading", "para") and blocks[-1].table is None:
+                    caption = blocks.pop().text  # the title line just above the table
+                blocks.extend(table_blocks(docx_grid(item), tables, caption=caption))
+            elif block := _paragraph_block(item):
+                blocks.append(block)
+        title = (document.core_properties.title or "").strip() or None
     except Exception as e:
         raise CorruptDocument(
             f"{name}: the DOCX could not be read ({type(e).__name__}: {e}). "
             "It may be damaged; open it in Word, save it again as .docx and retry."
         ) from e
-    return "\n\n".join(blocks)
+    return Extracted(blocks, "docx", title=title)

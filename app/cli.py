@@ -12,19 +12,20 @@ from app.config import Settings
 def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from app.embed import make_embedder
     from app.index import ingest_documents
-    from app.ingest import find_sources, load_document
+    from app.ingest import SUPPORTED, find_sources, load_document
 
     paths = [Path(p) for p in args.paths] or [settings.SEEDS_DIR]
     sources = find_sources(paths)
     if not sources:
         print(
-            f"no supported files (.txt .md .html .pdf .docx) under {', '.join(map(str, paths))}",
+            f"no supported files ({' '.join(SUPPORTED)}) under {', '.join(map(str, paths))}",
             file=sys.stderr,
         )
         return 2
     documents = [load_document(p) for p in sources]
+    originals = {d.doc_id: p.read_bytes() for d, p in zip(documents, sources, strict=True)}
     report = ingest_documents(
-        settings, make_embedder(settings), documents, rebuild=args.rebuild, progress=True
+        settings, make_embedder(settings), documents, rebuild=args.rebuild, progress=True, originals=originals
     )
     print(f"{len(sources)} files: {report.summary()}")
     return 0

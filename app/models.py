@@ -53,7 +53,12 @@ class Chunk:
     start: int
     end: int
     text: str
-    header: str  # title + date, prepended when embedding
+    header: str  # title + date + heading path (+ table caption), prepended when embedding
+    path: str = ""  # heading path in the original: "Chương II › Điều 6 › Khoản 2"
+    page: int | None = None  # first page it comes from (PDF, scans)
+    table: int | None = None  # the table its rows come from, when it is table rows
+    rows: tuple[int, ...] = ()  # those rows' numbers within the table
+    ocr: float | None = None  # lowest mean OCR confidence of the scanned pages it was read from
 
     @property
     def embed_text(self) -> str:

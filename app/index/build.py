@@ -146,11 +146,14 @@ def ingest_documents(
     wait_s: float | None = None,
     defer_embedding: bool = False,
     vectors: Mapping[str, np.ndarray] | None = None,
+    originals: Mapping[str, bytes] | None = None,
 ) -> IngestReport:
     """Add or update `documents` and drop `remove`: store first, then a generation derived from the
     store. `rebuild` re-embeds everything; `wait_s` bounds the wait for another writer (`WriterBusy`);
     `defer_embedding` publishes new chunks lexical-only (see the module docstring); `vectors` are
-    ready-made ones by text hash (`embed_pending` computes them before it takes the lock)."""
+    ready-made ones by text hash (`embed_pending` computes them before it takes the lock);
+    `originals` are the uploaded files by doc_id, kept beside their documents."""
+    originals = originals or {}
     t0 = time.perf_counter()
     report = IngestReport()
     index_dir = settings.INDEX_DIR
@@ -171,9 +174,11 @@ def ingest_documents(
                 report.updated.append(doc.doc_id)
             else:
                 report.unchanged.append(doc.doc_id)
+                if doc.doc_id in originals and not store.has_original(doc.doc_id):
+                    store.put([doc], originals)  # same text, but now its file is kept too
                 continue
             changed[doc.doc_id] = doc
-        store.put(changed.values())
+        store.put(changed.values(), originals)
         store.remove(report.removed)
         checkpoint("documents-written", index_dir)
         final = {k: v for k, v in stored.items() if k not in report.removed} | changed
@@ -216,16 +221,41 @@ def reindex(settings: Settings, embedder: Embedder, *, progress: bool = False) -
     t0 = time.perf_counter()
     report = IngestReport()
     with writer_lock(settings.INDEX_DIR):
-        by_id = document_store(settings.INDEX_DIR).all()
+        store = document_store(settings.INDEX_DIR)
+        by_id = store.all()
+        reread = _reread_originals(store, by_id)
+        if reread:
+            store.put(reread.values(), {i: store.original(i) or b"" for i in reread})
+            by_id |= reread
+            report.updated = sorted(reread)
         try:
             prev = _reusable(settings.INDEX_DIR, embedder)
         except EmbedderMismatch:
             prev = None  # another embedder: embed everything
-        report.unchanged = sorted(by_id)
+        report.unchanged = sorted(set(by_id) - set(report.updated))
         report.documents = len(by_id)
         _write(settings, embedder, by_id, prev, report, progress)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _reread_originals(store: DocumentStore, by_id: Mapping[str, Document]) -> dict[str, Document]:
+    """Documents whose kept original file, read again by today's readers, gives new content."""
+    from app.ingest import DocumentError, document_from_original
+
+    out: dict[str, Document] = {}
+    for doc_id, doc in by_id.items():
+        data = store.original(doc_id)
+        if data is None or not doc.source:
+            continue
+        try:
+            fresh = document_from_original(doc_id, doc.source, data)
+        except DocumentError as exc:
+            log.warning("keeping %s as stored: its original no longer reads (%s)", doc_id, exc)
+            continue
+        if fresh.content_hash != doc.content_hash:
+            out[doc_id] = fresh
+    return out
 
 
 def check_index(settings: Settings, embedder: Embedder) -> Generation:

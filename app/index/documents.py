@@ -4,7 +4,9 @@ Every index generation is derived from these files and can be rebuilt from them,
 first and durably: each to a temp file, fsynced, renamed over the old one, and the folder fsynced,
 before a change is acknowledged. A crash leaves each file either old or new, never half written.
 
-Layout: INDEX_DIR/documents/<quoted doc_id>.json
+Layout: INDEX_DIR/documents/<quoted doc_id>.json, and the uploaded file itself, byte for byte, in
+INDEX_DIR/documents/originals/<quoted doc_id> (its name is the document's `source`), so a later,
+better reader can parse it again (`python -m app reindex`).
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from app.models import Document
+from app.models import Document, Removed, Span
 
 _SUFFIX = ".json"
 
@@ -41,7 +43,18 @@ def _filename(doc_id: str) -> str:
 
 
 def document_from_row(row: dict) -> Document:
-    return Document(**{**row, "localities": tuple(row["localities"])})
+    spans = tuple(Span(**{**s, "path": tuple(s.get("path") or ())}) for s in row.get("spans") or ())
+    removed = tuple(Removed(**r) for r in row.get("removed") or ())
+    return Document(**{**row, "localities": tuple(row["localities"]), "spans": spans, "removed": removed})
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".tmp-{path.name}")
+    with tmp.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 class DocumentStore:
@@ -81,20 +94,40 @@ class DocumentStore:
                 docs[doc_id] = doc
         return docs
 
-    def put(self, documents: Iterable[Document]) -> None:
-        """Write each document durably (temp file, fsync, rename), then fsync the folder once."""
+    @property
+    def _originals(self) -> Path:
+        return self.root / "originals"
+
+    def original(self, doc_id: str) -> bytes | None:
+        """The file the document was read from, as uploaded; None for text given as JSON."""
+        try:
+            return (self._originals / _filename(doc_id)[: -len(_SUFFIX)]).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def has_original(self, doc_id: str) -> bool:
+        return (self._originals / _filename(doc_id)[: -len(_SUFFIX)]).exists()
+
+    def put(self, documents: Iterable[Document], originals: Mapping[str, bytes] | None = None) -> None:
+        """Write each document (and its original file, if given) durably: temp file, fsync, rename,
+        then fsync the folders once. A document given without an original loses any older one,
+        which no longer matches it."""
         self.root.mkdir(parents=True, exist_ok=True)
+        originals = originals or {}
         wrote = False
         for doc in documents:
-            final = self.root / _filename(doc.doc_id)
-            tmp = self.root / f".tmp-{final.name}"
-            with tmp.open("w", encoding="utf-8") as f:
-                json.dump(dataclasses.asdict(doc), f, ensure_ascii=False)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, final)
+            name = _filename(doc.doc_id)
+            original = self._originals / name[: -len(_SUFFIX)]
+            if doc.doc_id in originals:
+                self._originals.mkdir(exist_ok=True)
+                _write_durably(original, originals[doc.doc_id])
+            else:
+                original.unlink(missing_ok=True)
+            _write_durably(self.root / name, json.dumps(dataclasses.asdict(doc), ensure_ascii=False).encode())
             wrote = True
         if wrote:
+            if self._originals.is_dir():
+                fsync_dir(self._originals)
             fsync_dir(self.root)
 
     def remove(self, doc_ids: Iterable[str]) -> list[str]:
@@ -105,6 +138,7 @@ class DocumentStore:
                 (self.root / _filename(doc_id)).unlink()
             except FileNotFoundError:
                 continue
+            (self._originals / _filename(doc_id)[: -len(_SUFFIX)]).unlink(missing_ok=True)
             removed.append(doc_id)
         if removed:
             fsync_dir(self.root)
@@ -112,6 +146,7 @@ class DocumentStore:
 
     def clean_leftovers(self) -> None:
         """Temp files a crash left behind before their rename: never acknowledged, safe to drop."""
-        if self.root.is_dir():
-            for tmp in self.root.glob(".tmp-*"):
-                tmp.unlink(missing_ok=True)
+        for folder in (self.root, self._originals):
+            if folder.is_dir():
+                for tmp in folder.glob(".tmp-*"):
+                    tmp.unlink(missing_ok=True)

@@ -252,7 +252,9 @@ def load_generation(
             raise IndexLoadError(f"{path} is missing or does not match its checksum; {REBUILD_HINT}")
     try:
         documents = [document_from_row(d) for d in _read_jsonl(gen_dir / "documents.jsonl")]
-        chunks = [Chunk(**c) for c in _read_jsonl(gen_dir / "chunks.jsonl")]
+        chunks = [
+            Chunk(**{**c, "rows": tuple(c.get("rows") or ())}) for c in _read_jsonl(gen_dir / "chunks.jsonl")
+        ]
         vectors = FaissStore.load(gen_dir / "vectors.faiss")
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexLoadError(f"{gen_dir} cannot be read ({exc}); {REBUILD_HINT}") from exc

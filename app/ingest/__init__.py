@@ -1,50 +1,89 @@
-"""Source files -> `Document`s: read, clean, date, title, localities, content hash."""
+"""Source files -> `Document`s: read into blocks, clean (naming what goes), place under headings,
+date, title, localities, content hash."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from app.ingest.blocks import Extracted
 from app.ingest.clean import clean
+from app.ingest.formats.text import line_blocks
 from app.ingest.loaders import SUPPORTED, DocumentError, UnsupportedFormat, read_bytes, read_text
 from app.ingest.localities import find_localities
-from app.models import Document
+from app.ingest.structure import place_blocks
+from app.models import Document, Span
 
 __all__ = [
     "SUPPORTED",
     "DocumentError",
     "UnsupportedFormat",
+    "doc_id_for",
     "document_from_bytes",
+    "document_from_extracted",
+    "document_from_original",
     "document_from_text",
     "find_sources",
     "load_document",
 ]
 
 
-def document_from_text(doc_id: str, raw: str, source: str | None = None) -> Document:
-    c = clean(raw)
-    digest = hashlib.sha256("\x1f".join([c.title, c.date or "", c.text]).encode()).hexdigest()
+def document_from_extracted(doc_id: str, extracted: Extracted, source: str | None = None) -> Document:
+    """Clean, place under headings, and lay the blocks out as paragraphs with a `Span` each."""
+    c = clean(extracted)
+    parts: list[str] = []
+    spans: list[Span] = []
+    offset = 0
+    for placed in place_blocks(c.blocks, c.title):
+        b = placed.block
+        if parts:
+            offset += 2  # the "\n\n" between paragraphs
+        parts.append(b.text)
+        spans.append(Span(offset, offset + len(b.text), b.kind, placed.path, b.page, b.table, b.row, b.ocr))
+        offset += len(b.text)
+    text = "\n\n".join(parts)
+    structure = json.dumps(
+        [[s.kind, s.path, s.page, s.table, s.row, s.ocr] for s in spans], ensure_ascii=False
+    )
+    digest = hashlib.sha256("\x1f".join([c.title, c.date or "", text, structure]).encode()).hexdigest()
     return Document(
         doc_id=doc_id,
         title=c.title,
-        text=c.text,
+        text=text,
         date=c.date,
-        localities=find_localities(c.text),
+        localities=find_localities(text),
         source=source,
         content_hash=digest,
+        format=extracted.source,
+        spans=tuple(spans),
+        removed=tuple(c.removed),
     )
 
 
+def document_from_text(doc_id: str, raw: str, source: str | None = None) -> Document:
+    """Text given directly (the JSON upload, tests): one paragraph per line, as a .txt file."""
+    return document_from_extracted(doc_id, Extracted(line_blocks(raw), "text"), source)
+
+
+def doc_id_for(name: str) -> str:
+    """An uploaded file's doc_id: its name without extension, made safe for URLs."""
+    return re.sub(r"[^\w.-]+", "_", Path(name).stem).strip("._")[:100] or "document"
+
+
 def document_from_bytes(name: str, data: bytes) -> Document:
-    """An uploaded file: the doc_id is its name without extension, made safe for URLs."""
-    doc_id = re.sub(r"[^\w.-]+", "_", Path(name).stem).strip("._")[:100] or "document"
-    return document_from_text(doc_id, read_bytes(name, data), source=name)
+    return document_from_extracted(doc_id_for(name), read_bytes(name, data), source=name)
+
+
+def document_from_original(doc_id: str, name: str, data: bytes) -> Document:
+    """A stored original read again (by `reindex`), under the doc_id it was stored as."""
+    return document_from_extracted(doc_id, read_bytes(name, data), source=name)
 
 
 def load_document(path: Path) -> Document:
-    return document_from_text(path.stem, read_text(path), source=path.name)
+    return document_from_extracted(path.stem, read_text(path), source=path.name)
 
 
 def find_sources(paths: Iterable[Path]) -> list[Path]:

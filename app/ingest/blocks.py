@@ -13,7 +13,7 @@ from typing import Literal
 
 from app.models import Removed
 
-__all__ = ["Block", "BlockKind", "Extracted", "Removed", "SourceKind"]
+__all__ = ["Block", "BlockKind", "Extracted", "Removed", "SourceKind", "captions_table"]
 
 BlockKind = Literal["heading", "para", "item", "row", "caption"]
 SourceKind = Literal["text", "markdown", "html", "pdf", "docx", "xlsx", "image", "api"]
@@ -36,3 +36,13 @@ class Extracted:
     source: SourceKind
     title: str | None = None  # what the format itself calls the title (<h1>/<title>, DOCX core title)
     removed: list[Removed] = field(default_factory=list)
+
+
+def captions_table(b: Block) -> bool:
+    """The line just above a table names it ("Phụ lục: kết quả thực hiện các chỉ tiêu", "Bảng 2.
+    Thu chi ngân sách:") when it is a heading, or a short line that ends in a colon or not in a
+    full stop; a paragraph of prose above a table stays prose."""
+    if b.table is not None or b.kind not in ("heading", "para"):
+        return False
+    short = len(b.text) <= 160
+    return b.kind == "heading" or (short and (b.text.endswith(":") or not b.text.endswith((".", "!", "?"))))

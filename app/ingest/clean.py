@@ -1,50 +1,69 @@
-"""Raw article text -> content only, with its date and title.
+"""Extracted blocks -> content only, with the document's date and title, and every removal named.
 
-The seed files are scraped news pages: a " date 2025-12-11" header, site chrome (weather widget and
-its city list, section breadcrumbs, "Ngày đăng ... | View count"), photo captions ("... Ảnh: Dũng
-Nhân"), and bylines. None of that may rank or be quoted, so it is removed here, once, before anything
-is chunked or embedded.
+Cleaning removes only what it can name, and which rules apply depends on the source: a plain text
+that looks like a scraped news page (a crawler date header, "Ngày đăng ... | View count", photo
+credits, a weather widget, an agency byline) loses that page's chrome, captions and byline, by the
+rules of a profile (`profiles/news_vi.toml`); a regulation, a contract, a DOCX or a PDF loses nothing
+here (PDF page headers and footers are named by the PDF reader, which knows the pages). Each removed
+line goes to `removed` with its reason, so a user can see what was dropped.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import tomllib
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
+from app.ingest.blocks import Block, Extracted, Removed
 from app.text import sanitize
 
-# " date 2025-12-11 (GLO)- Năm 2025, ..." : crawler header, optionally followed by a source tag.
-_DATE_HEADER = re.compile(r"^\s*date\s+(\d{4})-(\d{2})-(\d{2})\s*(?:\([A-ZĐ]{2,10}\)\s*[-–—]\s*)?")
-# "Ngày đăng 15/03/2023 | 19:52  | View count: 55"
-_POSTED = re.compile(r"^\s*Ngày đăng\s+(\d{1,2})/(\d{1,2})/(\d{4})\b.*$", re.IGNORECASE)
-_VIEW_COUNT = re.compile(r"\|\s*(View count|Lượt xem)\s*:?\s*\d+", re.IGNORECASE)
-# A photo credit closing a caption: "... hội nghị, Ảnh: Dũng Nhân" / "(Ảnh: ...)".
-_PHOTO_CREDIT = re.compile(r"[.,;(]?\s*Ảnh\s*:\s*[^.:;]{2,40}\)?\s*$")
-_WEATHER = re.compile(r"^\s*thời tiết( các vùng)?\s*$", re.IGNORECASE)
-# A byline: a short last line of capitalised words, optionally "(CTV)" / "(TTXVN)".
-_BYLINE = re.compile(r"^[A-ZÀ-Ỹ][^\d.!?:;]{0,40}?(\s*\([A-ZÀ-Ỹ]{2,8}\))?\.?$")
+_PROFILES = Path(__file__).resolve().parent / "profiles"
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-Ỹ\"“])")
 _TITLE_MAX = 200
+# Sources a news scrape can arrive as; a PDF, DOCX, XLSX or scan is never cleaned as a web page.
+_NEWS_SOURCES = {"text", "markdown", "html", "api"}
 
 
 @dataclass(frozen=True)
 class Cleaned:
-    text: str
+    blocks: list[Block]
     title: str
     date: str | None
+    removed: list[Removed]
+    profile: str | None  # the chrome profile applied ("news_vi"), None when none applied
 
 
-def _is_caption_or_label(line: str) -> bool:
-    """Short stand-alone lines without a figure: photo captions, sub-headings, award labels."""
-    words = line.split()
-    return len(words) <= 10 and not re.search(r"\d", line)
+@dataclass(frozen=True)
+class _Rule:
+    name: str
+    action: str
+    reason: str
+    pattern: re.Pattern[str] | None
+    marker: bool
+    options: dict
 
 
-def _is_byline(line: str) -> bool:
-    words = line.replace("(", " ").split()
-    if not 1 <= len(words) <= 5 or not _BYLINE.match(line):
-        return False
-    return all(w[0].isupper() for w in words)
+@cache
+def _rules(profile: str) -> tuple[_Rule, ...]:
+    raw = tomllib.loads((_PROFILES / f"{profile}.toml").read_text(encoding="utf-8"))
+    rules = []
+    for name, spec in raw.items():
+        pattern = spec.get("pattern")
+        flags = 0 if spec.get("case_sensitive") else re.IGNORECASE
+        rules.append(
+            _Rule(
+                name=name,
+                action=spec["action"],
+                reason=spec["reason"],
+                pattern=re.compile(pattern, flags) if pattern else None,
+                marker=bool(spec.get("marker")),
+                options=spec,
+            )
+        )
+    return tuple(rules)
 
 
 def _first_sentence(paragraph: str) -> str:
@@ -54,55 +73,132 @@ def _first_sentence(paragraph: str) -> str:
     return first[:_TITLE_MAX].rsplit(" ", 1)[0] + "…"
 
 
-def clean(raw: str) -> Cleaned:
-    text = sanitize(raw).replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
-    lines = [ln.strip() for ln in text.split("\n")]
-    date: str | None = None
+def _iso(m: re.Match[str]) -> str:
+    return f"{m['y']}-{int(m['m']):02d}-{int(m['d']):02d}"
 
-    # Crawler date header on the first non-empty line.
-    for i, ln in enumerate(lines):
-        if not ln:
-            continue
-        if m := _DATE_HEADER.match(ln):
-            date = f"{m[1]}-{m[2]}-{m[3]}"
-            lines[i] = ln[m.end() :].strip()
-        break
 
-    # "Ngày đăng" marks where the article starts: the line before it is the title, all above is chrome.
-    title_idx: int | None = None
-    for i, ln in enumerate(lines):
-        if m := _POSTED.match(ln):
-            date = date or f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}"
-            lines[i] = ""
-            prev = [j for j in range(i) if lines[j]]
-            if prev:
-                title_idx = prev[-1]
-                for j in prev[:-1]:
-                    lines[j] = ""
-            break
+def looks_like_news(extracted: Extracted, profile: str = "news_vi") -> bool:
+    """A scraped news page shows at least one of its profile's markers; any other text is left whole."""
+    if extracted.source not in _NEWS_SOURCES:
+        return False
+    markers = [r for r in _rules(profile) if r.marker and r.pattern is not None]
+    return any(r.pattern.search(b.text) for b in extracted.blocks for r in markers)  # type: ignore[union-attr]
 
-    kept: list[str] = []
-    in_weather = False
-    for i, ln in enumerate(lines):
-        if not ln or _VIEW_COUNT.search(ln):
-            continue
-        if _WEATHER.match(ln):
-            in_weather = True  # the widget's city list follows, up to the next long line
-            continue
-        if in_weather:
-            if len(ln.split()) <= 4 and not ln.endswith("."):
+
+class _NewsCleaner:
+    """Applies one news profile's rules to a block list, recording each removal."""
+
+    def __init__(self, profile: str) -> None:
+        self.rules = {r.name: r for r in _rules(profile)}
+        self.by_action: dict[str, list[_Rule]] = {}
+        for r in self.rules.values():
+            self.by_action.setdefault(r.action, []).append(r)
+        self.removed: list[Removed] = []
+        self.date: str | None = None
+
+    def _drop(self, block: Block, reason: str) -> None:
+        self.removed.append(Removed(block.text, reason))
+
+    def run(self, blocks: list[Block]) -> tuple[list[Block], int | None]:
+        """The kept blocks, and the index (in them) of the title when the page names it."""
+        items: list[Block | None] = list(blocks)
+        # A crawler header on the first line: strip it, keep the rest of the line.
+        for rule in self.by_action.get("strip_prefix", []):
+            if items and items[0] is not None and (m := rule.pattern.match(items[0].text)):  # type: ignore[union-attr]
+                self.date = self.date or _iso(m)
+                self.removed.append(Removed(m[0].strip(), rule.reason))
+                rest = items[0].text[m.end() :].strip()
+                items[0] = dataclasses.replace(items[0], text=rest) if rest else None
+        # "Ngày đăng": the line before it is the title, everything above that is site chrome.
+        title_at: int | None = None
+        for rule in self.by_action.get("article_start", []):
+            for i, b in enumerate(items):
+                if b is None or not (m := rule.pattern.match(b.text)):  # type: ignore[union-attr]
+                    continue
+                self.date = self.date or _iso(m)
+                self._drop(b, rule.reason)
+                items[i] = None
+                above = [j for j in range(i) if items[j] is not None]
+                if above:
+                    title_at = above[-1]
+                    for j in above[:-1]:
+                        self._drop(items[j], rule.options.get("above_reason", rule.reason))  # type: ignore[arg-type]
+                        items[j] = None
+                break
+        kept: list[Block] = []
+        kept_title: int | None = None
+        in_widget: _Rule | None = None
+        for i, b in enumerate(items):
+            if b is None:
                 continue
-            in_weather = False
-        is_title = i == title_idx or (title_idx is None and not kept)
-        if not is_title and _PHOTO_CREDIT.search(ln):
-            continue
-        if not is_title and _is_caption_or_label(ln):
-            continue
-        kept.append(ln)
+            is_title = i == title_at or (title_at is None and not kept)
+            if in_widget is not None:
+                short = len(b.text.split()) <= in_widget.options.get("follower_max_words", 4)
+                if short and not b.text.endswith("."):
+                    self._drop(b, in_widget.reason)
+                    continue
+                in_widget = None
+            reason = None if is_title else self._line_reason(b)
+            if reason == "widget":
+                in_widget = next(
+                    r for r in self.by_action["drop_with_short_followers"] if r.pattern.search(b.text)
+                )  # type: ignore[union-attr]
+                self._drop(b, in_widget.reason)
+                continue
+            if reason:
+                self._drop(b, reason)
+                continue
+            if is_title:
+                kept_title = len(kept)
+            kept.append(b)
+        self._trailing_bylines(kept)
+        return kept, kept_title
 
-    while len(kept) > 1 and _is_byline(kept[-1]):
-        kept.pop()
+    def _line_reason(self, b: Block) -> str | None:
+        if b.kind == "caption" and b.table is None:  # <figcaption>
+            return "photo caption"
+        for rule in self.by_action.get("drop", []) + self.by_action.get("byline", []):
+            if rule.pattern.search(b.text):  # type: ignore[union-attr]
+                return rule.reason
+        for rule in self.by_action.get("drop_with_short_followers", []):
+            if rule.pattern.search(b.text):  # type: ignore[union-attr]
+                return "widget"
+        for rule in self.by_action.get("short_label", []):
+            short = len(b.text.split()) <= rule.options["max_words"]
+            if b.kind in ("para", "heading") and short and not re.search(r"\d", b.text):
+                return rule.reason
+        return None
 
-    body = "\n\n".join(kept)
-    title = _first_sentence(kept[0]) if kept else ""
-    return Cleaned(text=body, title=title, date=date)
+    def _trailing_bylines(self, kept: list[Block]) -> None:
+        for rule in self.by_action.get("trailing_byline", []):
+            while len(kept) > 1 and _is_byline(kept[-1].text, rule.options["max_words"]):
+                self._drop(kept.pop(), rule.reason)
+
+
+def _is_byline(line: str, max_words: int) -> bool:
+    words = line.replace("(", " ").split()
+    if not 1 <= len(words) <= max_words or re.search(r"[\d.!?:;]", line.rstrip(".")):
+        return False
+    return all(w[0].isupper() for w in words)
+
+
+def clean(extracted: Extracted, profile: str = "news_vi") -> Cleaned:
+    blocks = [dataclasses.replace(b, text=sanitize(b.text).strip()) for b in extracted.blocks]
+    blocks = [b for b in blocks if b.text]
+    removed = list(extracted.removed)
+    date: str | None = None
+    title_at: int | None = None
+    applied: str | None = None
+    if looks_like_news(dataclasses.replace(extracted, blocks=blocks), profile):
+        cleaner = _NewsCleaner(profile)
+        blocks, title_at = cleaner.run(blocks)
+        removed.extend(cleaner.removed)
+        date, applied = cleaner.date, profile
+    if extracted.title:
+        title = extracted.title
+    elif title_at is not None:
+        title = _first_sentence(blocks[title_at].text)
+    else:
+        first = next((b for b in blocks if b.kind == "heading"), blocks[0] if blocks else None)
+        title = _first_sentence(first.text) if first else ""
+    return Cleaned(blocks=blocks, title=title, date=date, removed=removed, profile=applied)

@@ -15,6 +15,7 @@ from pathlib import Path
 from app.ingest.blocks import Extracted
 from app.ingest.errors import CorruptDocument, DocumentError, EmptyDocument, NoTextLayer, UnsupportedFormat
 from app.ingest.formats.html import read_html
+from app.ingest.formats.image import read_image
 from app.ingest.formats.pdf import join_pdf_lines, read_pdf
 from app.ingest.formats.text import read_md, read_txt
 from app.ingest.formats.word import read_docx
@@ -39,6 +40,11 @@ _READERS: dict[str, Callable[[str, bytes], Extracted]] = {
     ".htm": read_html,
     ".pdf": read_pdf,
     ".docx": read_docx,
+    ".png": read_image,
+    ".jpg": read_image,
+    ".jpeg": read_image,
+    ".tif": read_image,
+    ".tiff": read_image,
 }
 SUPPORTED = tuple(_READERS)
 _SPACES = re.compile(r"[\s\u200b\ufeff]+")

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+import mimetypes
+from collections import Counter
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.index import IngestReport, WriterBusy, ingest_documents
+from app.index.documents import DocumentStore
 from app.ingest import DocumentError, UnsupportedFormat, document_from_bytes, document_from_text
 from app.models import Document
 from app.pipeline import Pipeline
@@ -69,13 +73,14 @@ def _from_json(body: DocumentIn) -> Document:
     return doc
 
 
-async def _parse(request: Request) -> list[Document]:
-    """Every upload, parsed in memory; any bad one fails the whole request before anything is stored."""
+async def _parse(request: Request) -> tuple[list[Document], dict[str, bytes]]:
+    """Every upload, parsed in memory; any bad one fails the whole request before anything is stored.
+    Returns the documents and the uploaded files by doc_id (kept beside them in the store)."""
     limit = int(request.app.state.settings.MAX_UPLOAD_MB * 1024 * 1024)
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("application/json"):
         try:
-            return [_from_json(DocumentIn.model_validate(await request.json()))]
+            return [_from_json(DocumentIn.model_validate(await request.json()))], {}
         except ValidationError as exc:
             fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise HTTPException(422, detail=f"invalid document: {fields}") from None
@@ -87,7 +92,8 @@ async def _parse(request: Request) -> list[Document]:
     uploads = [f for f in form.getlist("files") + form.getlist("file") if not isinstance(f, str)]
     if not uploads:
         raise HTTPException(422, detail="no files: send them as multipart fields named 'files'")
-    docs = []
+    docs: list[Document] = []
+    originals: dict[str, bytes] = {}
     for upload in uploads:
         name = upload.filename or "upload"
         data = await upload.read(limit + 1)
@@ -96,16 +102,27 @@ async def _parse(request: Request) -> list[Document]:
                 413, detail=f"{name}: larger than MAX_UPLOAD_MB ({limit // (1024 * 1024)} MB)"
             )
         try:
-            docs.append(document_from_bytes(name, data))
+            doc = document_from_bytes(name, data)
         except UnsupportedFormat as exc:
             raise HTTPException(415, detail=str(exc)) from None
         except DocumentError as exc:
             raise HTTPException(422, detail=str(exc)) from None
-    return docs
+        if doc.doc_id in originals:
+            raise HTTPException(
+                422,
+                detail=f"{name}: another file in this upload has the same name ({doc.doc_id}); rename one",
+            )
+        docs.append(doc)
+        originals[doc.doc_id] = data
+    return docs, originals
 
 
 async def _write(
-    request: Request, pipeline: Pipeline, docs: list[Document], remove: list[str]
+    request: Request,
+    pipeline: Pipeline,
+    docs: list[Document],
+    remove: list[str],
+    originals: dict[str, bytes] | None = None,
 ) -> IngestReport:
     """The same ingest as the CLI, off the event loop; then serve the generation it wrote."""
     settings = pipeline.settings
@@ -118,6 +135,7 @@ async def _write(
                 remove=remove,
                 wait_s=settings.WRITER_WAIT_S,
                 defer_embedding=settings.EMBED_UPLOADS_IN_BACKGROUND,
+                originals=originals,
             )
         )
     except WriterBusy as exc:
@@ -130,8 +148,8 @@ async def _write(
 
 @router.post("", status_code=201, summary="Upload documents (multipart files, or JSON text)")
 async def upload(request: Request, _: Admin, pipeline: PipelineDep) -> dict[str, Any]:
-    docs = await _parse(request)
-    report = await _write(request, pipeline, docs, [])
+    docs, originals = await _parse(request)
+    report = await _write(request, pipeline, docs, [], originals)
     gen = request.app.state.pipeline.generation
     counts = gen.manifest["documents"]
     status = {**dict.fromkeys(report.added, "new"), **dict.fromkeys(report.updated, "updated")}
@@ -142,6 +160,8 @@ async def upload(request: Request, _: Admin, pipeline: PipelineDep) -> dict[str,
                 "title": d.title,
                 "status": status.get(d.doc_id, "unchanged"),
                 "chunks": counts[d.doc_id]["chunks"],
+                "format": d.format,
+                "removed": _removed_counts(d),
             }
             for d in docs
         ],
@@ -175,12 +195,55 @@ def list_documents(
     return {"total": len(docs), "offset": offset, "limit": limit, "documents": page}
 
 
-@router.get("/{doc_id}", summary="One document: metadata and cleaned text")
-def get_document(doc_id: str, _: Admin, pipeline: PipelineDep) -> dict[str, Any]:
+def _removed_counts(doc: Document) -> dict[str, int]:
+    return dict(Counter(r.reason for r in doc.removed))
+
+
+@router.get("/{doc_id}", summary="One document: metadata, cleaned text, and every line ingest removed")
+def get_document(
+    doc_id: str,
+    _: Admin,
+    pipeline: PipelineDep,
+    spans: Annotated[
+        bool, Query(description="also list each paragraph's heading path, page, table row")
+    ] = False,
+) -> dict[str, Any]:
     doc = pipeline.generation.documents.get(doc_id)
     if doc is None:
         raise HTTPException(404, detail=f"no document {doc_id!r}")
-    return {**dataclasses.asdict(doc), "localities": list(doc.localities)}
+    out = {
+        **dataclasses.asdict(doc),
+        "localities": list(doc.localities),
+        "removed_counts": _removed_counts(doc),
+    }
+    if not spans:
+        del out["spans"]
+    return out
+
+
+@router.get(
+    "/{doc_id}/original",
+    summary="The file the document was read from, as uploaded",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def get_original(doc_id: str, _: Admin, pipeline: PipelineDep) -> Response:
+    doc = pipeline.generation.documents.get(doc_id)
+    if doc is None:
+        raise HTTPException(404, detail=f"no document {doc_id!r}")
+    data = DocumentStore(pipeline.settings.INDEX_DIR / "documents").original(doc_id)
+    if data is None:
+        raise HTTPException(
+            404,
+            detail=f"document {doc_id!r} was given as text (JSON), so there is no original file to return",
+        )
+    name = doc.source or doc_id
+    media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return Response(
+        data,
+        media_type=media,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+    )
 
 
 @router.delete("/{doc_id}", summary="Delete a document and its vectors")

@@ -22,7 +22,19 @@ def filters(f: FiltersIn | None) -> Filters | None:
 def citation(n: int, p: Passage) -> CitationOut:
     c = p.chunk
     return CitationOut(
-        id=n, doc_id=c.doc_id, chunk_id=c.chunk_id, title=p.title, date=p.date, text=c.text, score=p.score
+        id=n,
+        doc_id=c.doc_id,
+        chunk_id=c.chunk_id,
+        title=p.title,
+        date=p.date,
+        text=c.text,
+        score=p.score,
+        path=c.path or None,
+        page=c.page,
+        table=c.table,
+        rows=list(c.rows) if c.rows else None,
+        ocr=c.ocr is not None,
+        ocr_confidence=round(c.ocr, 1) if c.ocr is not None else None,
     )
 
 

@@ -57,6 +57,12 @@ class CitationOut(BaseModel):
     date: str | None
     text: str = Field(..., description="the passage the figures were verified against")
     score: float
+    path: str | None = Field(None, description="where in the original: 'Chương II › Điều 6 › Khoản 2'")
+    page: int | None = Field(None, description="page of the original (PDF, scan) the passage starts on")
+    table: int | None = Field(None, description="the table (1-based) the passage's rows come from")
+    rows: list[int] | None = Field(None, description="those rows' numbers within the table")
+    ocr: bool = Field(False, description="read by OCR from a scanned page")
+    ocr_confidence: float | None = Field(None, description="mean OCR confidence of that page, 0-100")
 
 
 class FigureOut(BaseModel):

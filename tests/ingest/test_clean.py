@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from app.ingest import document_from_text, load_document
+from app.ingest.blocks import Extracted
 from app.ingest.clean import clean
+from app.ingest.formats.text import line_blocks
 from app.ingest.localities import find_localities
 from app.text import nfc
 
@@ -88,7 +90,11 @@ def test_nfc_and_content_hash_stable() -> None:
     assert document_from_text("x", raw + " Thêm.").content_hash != a.content_hash
 
 
-def test_clean_without_any_header_keeps_first_line_as_title() -> None:
-    c = clean("Một tiêu đề ngắn\n\nNội dung có 12,5% tăng trưởng.\n\nNGUYỄN VĂN A")
-    assert c.title == "Một tiêu đề ngắn" and c.date is None
-    assert c.text.endswith("12,5% tăng trưởng.")
+def test_plain_text_without_news_markers_keeps_every_line() -> None:
+    """No crawler header, credit or widget: not a news scrape, so a short closing name (the signer of
+    a letter) is content, not a byline."""
+    c = clean(
+        Extracted(line_blocks("Một tiêu đề ngắn\n\nNội dung có 12,5% tăng trưởng.\n\nNGUYỄN VĂN A"), "text")
+    )
+    assert c.title == "Một tiêu đề ngắn" and c.date is None and c.profile is None
+    assert [b.text for b in c.blocks][-1] == "NGUYỄN VĂN A" and c.removed == []

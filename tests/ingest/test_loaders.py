@@ -23,6 +23,7 @@ from app.ingest.loaders import (
     read_bytes,
     read_text,
 )
+from app.text import nfc
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 needs_font = pytest.mark.skipif(
@@ -123,12 +124,16 @@ def html_file(tmp_path: Path) -> Path:
     return path
 
 
+def _text(path: Path) -> str:
+    return "\n\n".join(b.text for b in read_text(path).blocks)
+
+
 # --- PDF -------------------------------------------------------------------------------------------
 
 
 @needs_font
 def test_pdf_keeps_vietnamese_and_figure_and_rejoins_lines(pdf_file: Path) -> None:
-    text = read_text(pdf_file)
+    text = _text(pdf_file)
     assert text.split("\n\n") == [TITLE, FIGURE, JOINED]
 
 
@@ -162,13 +167,17 @@ def test_image_only_pdf_needs_ocr(image_pdf: Path) -> None:
 
 
 def test_docx_paragraphs_and_table_in_order(docx_file: Path) -> None:
-    paras = read_text(docx_file).split("\n\n")
-    assert paras[0] == TITLE
-    assert paras[1:5] == [FIGURE, JOINED, "Chỉ tiêu | Kết quả", "Thu ngân sách | 123,4 tỷ đồng"]
-    assert paras[5].startswith("Ủy ban nhân dân phường")
+    extracted = read_text(docx_file)
+    paras = [b.text for b in extracted.blocks]
+    assert paras[0] == TITLE and extracted.blocks[0].kind == "heading"
+    assert paras[1:3] == [FIGURE, JOINED]
+    row = extracted.blocks[3]  # the table's one data row, read with its column header
+    assert row.kind == "row" and row.table == 1 and row.row == 1
+    assert row.text.startswith("Thu ngân sách") and "Kết quả: 123,4 tỷ đồng" in row.text
+    assert paras[4].startswith("Ủy ban nhân dân phường")
     doc = load_document(docx_file)
     assert doc.title == TITLE
-    assert "Thu ngân sách | 123,4 tỷ đồng" in doc.text
+    assert row.text in doc.text
 
 
 def test_docx_without_text_is_empty(tmp_path: Path) -> None:
@@ -182,7 +191,7 @@ def test_docx_without_text_is_empty(tmp_path: Path) -> None:
 
 
 def test_html_keeps_only_article_with_h1_first(html_file: Path) -> None:
-    text = read_text(html_file)
+    text = _text(html_file)
     for word in CHROME_WORDS:
         assert word not in text
     paras = text.split("\n\n")
@@ -190,8 +199,11 @@ def test_html_keeps_only_article_with_h1_first(html_file: Path) -> None:
     assert FIGURE in paras
     assert "đúng dự toán, bảo đảm kinh phí cho giáo dục, y tế và an sinh" in text  # inline tag, nbsp
     assert "Dòng thứ hai sau thẻ br ghi nhận 15 dự án hoàn thành." in paras  # <br> -> own line
-    assert "Thu ngân sách | 123,4 tỷ đồng" in paras
+    assert any(p.startswith("Thu ngân sách") and "123,4 tỷ đồng" in p for p in paras)
     assert "Ngày 12/3/2025 lúc 08:00" in paras
+    removed = read_text(html_file).removed
+    assert removed and all(r.reason for r in removed)
+    assert {w for w in CHROME_WORDS if any(w in r.text for r in removed)}, "chrome is named, not dropped"
     doc = load_document(html_file)
     assert doc.title == TITLE
     assert FIGURE in doc.text
@@ -204,7 +216,8 @@ def test_html_without_h1_uses_title_and_body(tmp_path: Path) -> None:
         "<div>Lịch tiếp công dân tháng 3 năm 2025 của phường.</div></body></html>",
         encoding="utf-8",
     )
-    assert read_text(path) == "Thông báo lịch tiếp dân\n\nLịch tiếp công dân tháng 3 năm 2025 của phường."
+    assert _text(path) == "Thông báo lịch tiếp dân\n\nLịch tiếp công dân tháng 3 năm 2025 của phường."
+    assert [(r.text, r.reason) for r in read_text(path).removed] == [("Menu", "site menu (<nav>)")]
 
 
 # --- read_bytes == read_text -----------------------------------------------------------------------
@@ -218,9 +231,10 @@ def test_read_bytes_matches_read_text(fixture: str, request: pytest.FixtureReque
     assert read_bytes(path.name, path.read_bytes()) == read_text(path)
 
 
-def test_seeds_unchanged(seed_paths: list[Path]) -> None:
+def test_seeds_read_line_for_line(seed_paths: list[Path]) -> None:
     for path in seed_paths:
-        assert read_text(path) == path.read_bytes().decode("utf-8-sig")
+        lines = [" ".join(ln.split()) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        assert [b.text for b in read_text(path).blocks] == [nfc(ln) for ln in lines]
         assert read_bytes(path.name, path.read_bytes()) == read_text(path)
 
 

@@ -7,7 +7,7 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from app.ingest.blocks import Block, Extracted, Removed
+from app.ingest.blocks import Block, Extracted, Removed, captions_table
 from app.ingest.formats.text import decode_utf8
 from app.text import nfc
 
@@ -52,10 +52,8 @@ class _Walker:
 
         caption_node = node.css_first("caption")
         caption = _WS.sub(" ", caption_node.text(separator=" ")).strip() if caption_node else None
-        if not caption and self.blocks and self.blocks[-1].kind in ("heading", "para"):
-            prev = self.blocks[-1]
-            if prev.kind == "heading" or prev.text.endswith(":") or len(prev.text) <= 120:
-                caption = self.blocks.pop().text  # the title just above the table becomes its caption
+        if not caption and self.blocks and captions_table(self.blocks[-1]):
+            caption = self.blocks.pop().text  # the title just above the table becomes its caption
         self.tables += 1
         self.blocks.extend(table_blocks(html_grid(node), self.tables, caption=caption))
 
@@ -97,14 +95,18 @@ def read_html(name: str, data: bytes) -> Extracted:
     removed: list[Removed] = []
     for node in tree.css(", ".join(_CHROME_TAGS)):
         if node.parent is not None:  # not already inside removed chrome
-            removed.extend(Removed(ln, f"{_CHROME_TAGS[node.tag]} (<{node.tag}>)") for ln in _text_lines(node))
+            removed.extend(
+                Removed(ln, f"{_CHROME_TAGS[node.tag]} (<{node.tag}>)") for ln in _text_lines(node)
+            )
             node.decompose()
     for node in tree.css("[class], [id]"):
         if node.tag in _KEEP_TAGS:
             continue
         marks = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
         if m := _CHROME.search(marks):
-            removed.extend(Removed(ln, f"page chrome (class/id '{m[1].lower()}')") for ln in _text_lines(node))
+            removed.extend(
+                Removed(ln, f"page chrome (class/id '{m[1].lower()}')") for ln in _text_lines(node)
+            )
             node.decompose()
     root = tree.css_first("article") or tree.css_first("main") or tree.body
     if root is None:

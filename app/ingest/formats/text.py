@@ -67,8 +67,11 @@ def read_md(name: str, data: bytes) -> Extracted:
         nonlocal tables, caption
         if table:
             tables += 1
-            blocks.extend(table_blocks([r for r in table if not _MD_TABLE_RULE.match("|".join(r))], tables,
-                                       caption=caption))
+            blocks.extend(
+                table_blocks(
+                    [r for r in table if not _MD_TABLE_RULE.match("|".join(r))], tables, caption=caption
+                )
+            )
             table.clear()
             caption = None
 

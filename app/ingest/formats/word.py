@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 
-from app.ingest.blocks import Block, Extracted
+from app.ingest.blocks import Block, Extracted, captions_table
 from app.ingest.errors import CorruptDocument
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -47,7 +47,7 @@ def read_docx(name: str, data: bytes) -> Extracted:
             if isinstance(item, Table):
                 tables += 1
                 caption = None
-                if blocks and blocks[-1].kind in ("heading", "para") and blocks[-1].table is None:
+                if blocks and captions_table(blocks[-1]):
                     caption = blocks.pop().text  # the title line just above the table
                 blocks.extend(table_blocks(docx_grid(item), tables, caption=caption))
             elif block := _paragraph_block(item):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 
@@ -41,6 +42,11 @@ class Document:
     format: str = "text"  # the reader that produced it (text, markdown, html, pdf, docx, xlsx, image)
     spans: tuple[Span, ...] = ()
     removed: tuple[Removed, ...] = ()  # what cleaning left out, each with its reason
+
+    def span_at(self, offset: int) -> Span | None:
+        """The paragraph holding text offset `offset` (None for documents stored before spans)."""
+        i = bisect.bisect_right(self.spans, offset, key=lambda s: s.start) - 1
+        return self.spans[i] if i >= 0 and offset < self.spans[i].end else None
 
 
 @dataclass(frozen=True)

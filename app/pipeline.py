@@ -72,7 +72,7 @@ class Pipeline:
         self.embedder = embedder or make_embedder(settings)
         self.generation: Generation = generation or open_index(settings, self.embedder)
         self.retriever = Retriever(self.generation, self.embedder)
-        self.answerer = ExtractiveAnswerer(self.generation)
+        self.answerer = ExtractiveAnswerer(self.generation, settings.OCR_MIN_CONFIDENCE)
         self.llm: LLMClient | None = None
         if settings.LLM_BASE_URL:
             self.llm = LLMClient(settings, Prompts.load(settings.PROMPTS_DIR))
@@ -84,7 +84,7 @@ class Pipeline:
         new = copy.copy(self)
         new.generation = load_generation(self.settings.INDEX_DIR, self.embedder.name)
         new.retriever = Retriever(new.generation, self.embedder)
-        new.answerer = ExtractiveAnswerer(new.generation)
+        new.answerer = ExtractiveAnswerer(new.generation, self.settings.OCR_MIN_CONFIDENCE)
         return new
 
     def search(self, question: str, top_k: int, filters: Filters | None = None) -> list[Passage]:
@@ -158,7 +158,7 @@ class Pipeline:
         """Ground a draft; an extractive draft with an unverified figure (a bug) says nothing instead."""
         if abstained:
             return Answer(text=ABSTAIN_TEXT, abstained=True, mode=mode, citations=[])
-        figures = ground(text, numbered)
+        figures = ground(text, numbered, self.settings.OCR_MIN_CONFIDENCE)
         if any(not f.verified for f in figures):
             return Answer(
                 text=ABSTAIN_TEXT,
@@ -202,10 +202,11 @@ class Pipeline:
         answer.llm = usage
         yield answer
 
-    @staticmethod
-    def _tidy(text: str, numbered: dict[int, Passage]) -> str:
+    def _tidy(self, text: str, numbered: dict[int, Passage]) -> str:
         """Drop markers that point at no passage; mark figures left unmarked where that is unambiguous."""
-        return attribute(drop_unknown_markers(text, set(numbered)), numbered)
+        return attribute(
+            drop_unknown_markers(text, set(numbered)), numbered, self.settings.OCR_MIN_CONFIDENCE
+        )
 
     def _problems(self, text: str, numbered: dict[int, Passage], question: Question) -> list[str]:
         """What is wrong with a model answer, in words the repair request can quote back to it."""
@@ -215,7 +216,7 @@ class Pipeline:
             return ["câu trả lời không có nội dung"]
         problems = [
             f"“{f.text}” không có trong đoạn [{f.citation}]" if f.citation else f"“{f.text}” thiếu [n]"
-            for f in ground(text, numbered)
+            for f in ground(text, numbered, self.settings.OCR_MIN_CONFIDENCE)
             if not f.verified
         ]
         # A verbatim figure of the right passage can still be of another year than the one asked.

@@ -68,6 +68,7 @@ class Sentence:
     context_folded: frozenset[str]
     time: TimeMarks
     time_before: TimeMarks  # what its paragraph said before it ("Theo báo cáo, năm 2025, ...")
+    offset: int = 0  # where it starts in the document's text
 
     def terms(self, folded: bool) -> frozenset[str]:
         return self.folded if folded else self.written
@@ -93,8 +94,8 @@ def analyse_chunk(chunk: Chunk, doc: Document) -> tuple[Sentence, ...]:
         offset = chunk.start + s
         start = doc.text.rfind("\n", 0, offset) + 1
         end = doc.text.find("\n", offset)
-        if start not in paragraphs:
-            paragraph = f"{doc.text[start : end if end >= 0 else len(doc.text)]} {doc.title}"
+        if start not in paragraphs:  # its paragraph, and where it sits (title, heading path, table)
+            paragraph = f"{doc.text[start : end if end >= 0 else len(doc.text)]} {chunk.header}"
             paragraphs[start] = (terms(paragraph, False), terms(paragraph, True))
         text = chunk.text[s:e]
         out.append(
@@ -107,6 +108,7 @@ def analyse_chunk(chunk: Chunk, doc: Document) -> tuple[Sentence, ...]:
                 context_folded=paragraphs[start][1],
                 time=TimeMarks.of(text),
                 time_before=TimeMarks.of(doc.text[start:offset]),
+                offset=offset,
             )
         )
     return tuple(out)

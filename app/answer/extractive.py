@@ -18,7 +18,7 @@ from app.answer.evidence import Clause, Sentence, TimeMarks, analyse_chunk, term
 from app.answer.question import Question, analyse
 from app.index import Generation
 from app.ingest.localities import count_localities, find_localities, split_locality
-from app.models import Document, Passage
+from app.models import Document, Passage, Span
 from app.retrieve import Query
 from app.text import fold
 from app.text.names import person_names
@@ -38,6 +38,7 @@ class _Candidate:
     sentence: str
     clause: str
     reason: str | None  # why it cannot answer, None if it can
+    where: Span | None = None  # the paragraph (heading path, table row, page, OCR) it comes from
 
 
 def _is_answer_figure(q: Quantity, kind: str) -> bool:
@@ -51,8 +52,9 @@ def _is_answer_figure(q: Quantity, kind: str) -> bool:
 class ExtractiveAnswerer:
     mode = "extractive"
 
-    def __init__(self, generation: Generation) -> None:
+    def __init__(self, generation: Generation, min_ocr_confidence: float = 0.0) -> None:
         self.generation = generation
+        self.min_ocr_confidence = min_ocr_confidence
         chunk_terms = [terms(f"{c.header} {c.text}", folded=True) for c in generation.chunks]
         df = Counter(t for terms in chunk_terms for t in terms if " " not in t)
         n = max(len(chunk_terms), 1)
@@ -126,15 +128,21 @@ class ExtractiveAnswerer:
                 continue
             # Each "; "-separated clause is a candidate (the sentence itself when it has none): the rest
             # of its sentence counts a bit less, its paragraph and the title half.
+            where = doc.span_at(sentence.offset)
+            unsure_ocr = where is not None and where.ocr is not None and where.ocr < self.min_ocr_confidence
             for clause in sentence.clauses:
                 reason = None if self._kind_ok(question, clause) else "wrong kind"
+                if reason is None and unsure_ocr and clause.quantities:
+                    reason = "a figure on a scanned page read with low confidence"
                 if reason is None and not self._asked_ok(question, clause):
                     reason = "does not count what was asked"
                 score = self._coverage(
                     question, clause.terms(folded), sentence.terms(folded), sentence.context(folded)
                 )
                 out.append(
-                    _Candidate(score + 0.02 / (rank + 1), passage, rank, sentence.text, clause.text, reason)
+                    _Candidate(
+                        score + 0.02 / (rank + 1), passage, rank, sentence.text, clause.text, reason, where
+                    )
                 )
         return out
 
@@ -217,7 +225,22 @@ class ExtractiveAnswerer:
             else:
                 quote = f"… {clause}" + ("" if best.sentence.endswith(best.clause) else " …")
         source = f"ngày {_vn_date(best.passage.date)}" if best.passage.date else f"“{best.passage.title}”"
-        return f"Theo tài liệu {source}: “{quote}” [{best.rank + 1}]"
+        return f"Theo tài liệu {source}{_location(best)}: “{quote}” [{best.rank + 1}]{_ocr_note(best)}"
+
+
+def _location(best: _Candidate) -> str:
+    """Where in the original the quote is ("Chương II › Điều 6 › Khoản 2"), so a person can find it.
+    Page, table and row go in the citation, not here: a number in the answer must be a checked figure,
+    and the heading path's numbers are in the passage header it is checked against."""
+    path = best.passage.chunk.path
+    return f" ({path})" if path else ""
+
+
+def _ocr_note(best: _Candidate) -> str:
+    """A figure read from a scan can carry an OCR error: the user is told where it comes from."""
+    if best.where is None or best.where.ocr is None:
+        return ""
+    return " (đoạn này được đọc bằng OCR từ trang quét; nên đối chiếu số liệu với bản gốc)"
 
 
 def _vn_date(iso: str) -> str:

@@ -98,6 +98,9 @@ def chunk_document(doc: Document, max_chars: int = 900, overlap: int = 1) -> lis
             ocr = [s.ocr for s in members if s.ocr is not None]
             pages = [s.page for s in members if s.page is not None]
             path = _common_path(members)
+            header = _header(doc, path, labels.get(table) if table else None)
+            if (lead := _lead_in_before(doc, spans, group[0])) is not None:
+                header = f"{header}{PATH_SEP}{lead}"
             n = len(chunks)
             chunks.append(
                 Chunk(
@@ -107,7 +110,7 @@ def chunk_document(doc: Document, max_chars: int = 900, overlap: int = 1) -> lis
                     start=group[0][0],
                     end=group[-1][1],
                     text=doc.text[group[0][0] : group[-1][1]],
-                    header=_header(doc, path, labels.get(table) if table else None),
+                    header=header,
                     path=PATH_SEP.join(path),
                     page=min(pages) if pages else None,
                     table=table,
@@ -116,6 +119,20 @@ def chunk_document(doc: Document, max_chars: int = 900, overlap: int = 1) -> lis
                 )
             )
     return chunks
+
+
+def _lead_in_before(doc: Document, spans: tuple[Span, ...], first: tuple[int, int, int]) -> str | None:
+    """A chunk that starts inside a list too long to carry its lead-in in the text gets it in its
+    header, so the items are still read as what they are ("... trong các trường hợp sau:")."""
+    if spans[first[2]].kind != "item":
+        return None
+    lead = first[2] - 1
+    while lead >= 0 and spans[lead].kind == "item":
+        lead -= 1
+    if lead < 0 or spans[lead].kind != "para" or doc.text[spans[lead].end - 1] != ":":
+        return None
+    text = doc.text[spans[lead].start : spans[lead].end]
+    return text if len(text) <= 200 else "… " + text[-198:].split(" ", 1)[-1]
 
 
 def _lead_in(group: list[tuple[int, int, int]], spans: tuple[Span, ...], item: int) -> list:

@@ -28,7 +28,9 @@ def _citation_for(text: str, q: Quantity) -> int | None:
     return None
 
 
-def _supported(q: Quantity, passage: Passage) -> bool:
+def _supported(q: Quantity, passage: Passage, min_ocr: float = 0.0) -> bool:
+    if passage.chunk.ocr is not None and passage.chunk.ocr < min_ocr:
+        return False  # a scan read with low confidence may hold a misread digit: never a source
     if q.kind == "date" and q.date and passage.date and q.date == passage.date:
         return True
     return figure_in_text(q, f"{passage.chunk.header}\n{passage.chunk.text}")
@@ -45,7 +47,7 @@ def drop_unknown_markers(text: str, valid: set[int]) -> str:
     return re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
 
 
-def attribute(text: str, passages: dict[int, Passage]) -> str:
+def attribute(text: str, passages: dict[int, Passage], min_ocr: float = 0.0) -> str:
     """Give a figure stated without any [n] the marker of the one passage that holds it, if exactly
     one does (small models often forget markers). Ambiguous or unsupported figures stay unmarked and
     so unverified."""
@@ -53,7 +55,7 @@ def attribute(text: str, passages: dict[int, Passage]) -> str:
     for q, n in figures_with_citations(text):
         if n is not None:
             continue
-        holders = [n for n, p in passages.items() if _supported(q, p)]
+        holders = [n for n, p in passages.items() if _supported(q, p, min_ocr)]
         if len(holders) == 1:
             inserts.append((q.end, holders[0]))
     for pos, n in reversed(inserts):
@@ -67,11 +69,12 @@ def figures_with_citations(text: str) -> list[tuple[Quantity, int | None]]:
     return [(q, _citation_for(text, q)) for q in extract_quantities(blanked)]
 
 
-def ground(text: str, passages: dict[int, Passage]) -> list[Figure]:
-    """Each figure of `text` with the marker it belongs to and whether that passage holds it."""
+def ground(text: str, passages: dict[int, Passage], min_ocr: float = 0.0) -> list[Figure]:
+    """Each figure of `text` with the marker it belongs to and whether that passage holds it (a passage
+    read by OCR below `min_ocr` mean confidence holds none)."""
     figures = []
     for q, n in figures_with_citations(text):
         passage = passages.get(n) if n is not None else None
-        ok = passage is not None and _supported(q, passage)
+        ok = passage is not None and _supported(q, passage, min_ocr)
         figures.append(Figure(text=q.text, value=q.value, unit=q.unit, citation=n, verified=ok))
     return figures

@@ -75,7 +75,7 @@ class _Paths:
             return Placed(b, self.path())
         for depth, prefix, pattern in _LEGAL:
             if m := pattern.match(text):
-                number = m[1].lower() if prefix == "Phần" else m[1]
+                number = m[1].lower() if m[1].lower().startswith("thứ") else m[1]
                 self.legal = {k: v for k, v in self.legal.items() if k < depth}
                 self.legal[depth] = f"{prefix} {number}"
                 self.khoan = self.diem = None

@@ -53,3 +53,30 @@ def test_delete_and_reindex_commands(tmp_path: Path) -> None:
     assert gone.returncode == 1 and "1 removed" in gone.stdout and "not stored: missing_doc" in gone.stderr
     assert "holds 0 documents" in gone.stdout
     assert not list((tmp_path / "index" / "documents").glob("*.json"))
+
+
+def test_reindex_reads_kept_originals_again(tmp_path: Path) -> None:
+    """The uploaded file is kept; a reader that improves re-reads it on reindex. Simulated by a stored
+    document whose text is stale (as an older reader left it): reindex restores it from the original."""
+    import dataclasses
+    import json
+
+    from app.index.documents import DocumentStore
+
+    src = tmp_path / "quy_che.md"
+    src.write_text(
+        "# Quy chế\n\n## Điều 1. Phạm vi\n\nQuy chế áp dụng cho 1.250 sinh viên.", encoding="utf-8"
+    )
+    index = tmp_path / "index"
+    assert _run(["ingest", str(src)], index).returncode == 0
+    store = DocumentStore(index / "documents")
+    assert store.original("quy_che") == src.read_bytes()
+    doc = store.get("quy_che")
+    assert doc is not None
+    stale = dataclasses.replace(doc, text="Quy chế", spans=(), content_hash="old-reader")
+    path = next((index / "documents").glob("quy_che.json"))
+    path.write_text(json.dumps(dataclasses.asdict(stale), ensure_ascii=False), encoding="utf-8")
+    again = _run(["reindex"], index)
+    assert again.returncode == 0, again.stderr
+    fresh = store.get("quy_che")
+    assert fresh is not None and "1.250 sinh viên" in fresh.text and fresh.content_hash == doc.content_hash

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,7 @@ class IngestReport:
     pending: int = 0  # chunks published lexical-only, their vectors still to come
     seconds: float = 0.0
     generation: str | None = None  # None when nothing changed and no generation was written
+    removed_lines: Counter[str] = field(default_factory=Counter)  # by reason, in the documents written
 
     def summary(self) -> str:
         """One line for the CLI and the admin API alike."""
@@ -67,9 +69,13 @@ class IngestReport:
         )
         written = f"generation {self.generation}" if self.generation else "nothing to write"
         deferred = f", {self.pending} left to embed in the background" if self.pending else ""
+        cleaned = ""
+        if self.removed_lines:
+            reasons = ", ".join(f"{r} {n}" for r, n in self.removed_lines.most_common())
+            cleaned = f"; cleaning removed {self.removed_lines.total()} lines ({reasons})"
         return (
             f"{changes}; index holds {self.documents} documents, {self.chunks} chunks; "
-            f"embedded {self.embedded} chunks{deferred} in {self.seconds:.1f} s; {written}"
+            f"embedded {self.embedded} chunks{deferred} in {self.seconds:.1f} s{cleaned}; {written}"
         )
 
 
@@ -178,6 +184,7 @@ def ingest_documents(
                     store.put([doc], originals)  # same text, but now its file is kept too
                 continue
             changed[doc.doc_id] = doc
+            report.removed_lines.update(r.reason for r in doc.removed)
         store.put(changed.values(), originals)
         store.remove(report.removed)
         checkpoint("documents-written", index_dir)

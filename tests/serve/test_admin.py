@@ -204,3 +204,38 @@ def test_upload_answers_before_its_vectors_and_they_follow(client: httpx.Client)
     search = client.post("/search", json={"question": "trồng rừng xã Ân Tường Đông 2025", "top_k": 3}).json()
     assert search["passages"][0]["doc_id"] == "an_tuong_dong"
     assert client.delete("/documents/an_tuong_dong", headers=AUTH).status_code == 200
+
+
+def test_removed_lines_and_original_file(client: httpx.Client) -> None:
+    """What cleaning dropped is listed with its reason, and the uploaded file comes back byte for byte."""
+    text = "Phường Tân An tổng kết năm 2025\n\nNăm 2025, phường Tân An có 2.140 hộ kinh doanh."
+    data = _html(text)
+    r = upload(client, "tan_an.html", data)
+    assert r.status_code == 201, r.text
+    entry = r.json()["documents"][0]
+    assert entry["format"] == "html" and entry["removed"]["site menu (<nav>)"] >= 1
+    got = client.get("/documents/tan_an", headers=AUTH).json()
+    removed = {x["text"]: x["reason"] for x in got["removed"]}
+    assert removed["Bản quyền thuộc Cổng thông tin"] == "page footer (<footer>)"
+    assert got["removed_counts"]["page footer (<footer>)"] == 1 and "spans" not in got
+    spans = client.get("/documents/tan_an", headers=AUTH, params={"spans": True}).json()["spans"]
+    assert {s["kind"] for s in spans} >= {"heading", "para"}
+    original = client.get("/documents/tan_an/original", headers=AUTH)
+    assert original.status_code == 200 and original.content == data
+    assert original.headers["content-type"].startswith("text/html")
+    assert "tan_an.html" in original.headers["content-disposition"]
+    assert client.get("/documents/tan_an/original").status_code == 401
+    assert client.delete("/documents/tan_an", headers=AUTH).status_code == 200
+    assert client.get("/documents/tan_an/original", headers=AUTH).status_code == 404
+
+
+def test_json_text_has_no_original(client: httpx.Client) -> None:
+    r = client.post(
+        "/documents",
+        headers={**AUTH, "Content-Type": "application/json"},
+        json={"doc_id": "json_only", "text": "Xã Bình An có 950 hộ dân."},
+    )
+    assert r.status_code == 201, r.text
+    got = client.get("/documents/json_only/original", headers=AUTH)
+    assert got.status_code == 404 and "JSON" in got.json()["error"]
+    assert client.delete("/documents/json_only", headers=AUTH).status_code == 200

@@ -133,9 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from app.index import IndexLoadError
+    from app.ingest import ocr
 
     try:
-        return int(args.func(Settings(), args))
+        settings = Settings()
+        ocr.configure(settings)
+        return int(args.func(settings, args))
     except (IndexLoadError, FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -103,6 +103,24 @@ class Settings(BaseSettings):
     LOG_FORMAT: Literal["json", "text"] = "json"
     METRICS_ENABLED: bool = Field(True, description="serve Prometheus metrics at /metrics")
 
+    # OCR of images and scanned PDF pages (Debian packages tesseract-ocr, tesseract-ocr-vie).
+    # Readers get no Settings: `app.ingest.ocr.configure(settings)` copies these into its defaults.
+    OCR_LANG: str = Field(
+        "vie", description="Tesseract language(s), e.g. 'vie' or 'vie+eng'; each must be installed"
+    )
+    OCR_DPI: int = Field(
+        300, ge=100, le=600, description="resolution scanned PDF pages are rendered at before OCR"
+    )
+    OCR_MIN_CONFIDENCE: float = Field(
+        60,
+        ge=0,
+        le=100,
+        description="a page OCRed below this mean word confidence is searchable, never quoted for a figure",
+    )
+    OCR_WORKERS: int = Field(
+        2, ge=1, le=64, description="pages OCRed side by side, a 1-thread tesseract each (bench/ocr.py)"
+    )
+
     @model_validator(mode="after")
     def _limits_parse(self) -> Settings:
         from limits import parse_many

@@ -75,6 +75,9 @@ def _load(app: FastAPI, cfg: Settings, embedder: Embedder) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     cfg = settings or Settings()
+    from app.ingest import ocr
+
+    ocr.configure(cfg)  # uploads of scans read with the configured language, resolution, workers
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -213,7 +213,9 @@ class ExtractiveAnswerer:
     def _format(best: _Candidate, kind: str) -> str:
         """Quote the sentence; for a figure, only its clause (with the list's lead-in, if any)."""
         quote = best.sentence
-        focused = kind in ("figure", "percent") or len(quote) > _QUOTE_MAX
+        row = best.where is not None and best.where.kind == "row" and len(quote) <= 2 * _QUOTE_MAX
+        # A table row is quoted whole: its label and column headers are what say what the figure is.
+        focused = not row and (kind in ("figure", "percent") or len(quote) > _QUOTE_MAX)
         if focused and best.clause != best.sentence:
             lead, colon, rest = best.sentence.partition(":")
             clause = best.clause.rstrip(".;")

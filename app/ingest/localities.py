@@ -18,7 +18,7 @@ _OFFICE = re.compile(r"(Chủ tịch|Bí thư|Giám đốc|Trưởng|Thường t
 
 def _name_words(tail: str) -> list[str]:
     parts: list[str] = []
-    for w in tail.split():
+    for w in tail.split("\n", 1)[0].split():  # a name never runs on into the next paragraph
         word = w.strip(",.;:?!()“”\"'")
         if not word or not word[0].isupper() or word in _NOT_NAME or (word.isupper() and len(word) > 1):
             break

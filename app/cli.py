@@ -85,7 +85,7 @@ def _cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 def _cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     from app.evaluation import main as run_eval
 
-    return run_eval(settings, args.url, args.sample)
+    return run_eval(settings, args.url, args.sample, args.set)
 
 
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -122,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="run evals/questions.jsonl through the HTTP API and gate on thresholds")
     p.add_argument("--url", help="a running service to evaluate (default: start one on 127.0.0.1)")
     p.add_argument("--sample", type=int, help="only N questions spread over the set (for slow LLMs)")
+    p.add_argument(
+        "--set",
+        default="all",
+        choices=("seeds", "genres", "all"),
+        help="seeds: evals/questions.jsonl over INDEX_DIR; genres: evals/genres over a temporary index",
+    )
     p.set_defaults(func=_cmd_eval)
     p = sub.add_parser("serve", help="run the HTTP service (uvicorn, TCP_NODELAY for prompt streaming)")
     p.add_argument("--host", default="127.0.0.1")

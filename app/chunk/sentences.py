@@ -16,6 +16,8 @@ _BOUNDARY = re.compile(
 # Abbreviations whose period does not end a sentence.
 _ABBREV = re.compile(r"(?:\b(?:TP|TS|ThS|PGS|GS|BS|Th|St|Mr|Mrs|Dr|v\.v)|\b[A-ZĐ])\.$")
 _ITEM = re.compile(r";\s+")
+# A paragraph that opens with a list marker ("1.", "a)", "II.") is not a sentence by itself.
+_MARKER = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*|[a-zđ]|[IVXLC]{1,6})[.)]$")
 
 
 def split_sentences(text: str, max_chars: int) -> list[tuple[int, int]]:
@@ -25,7 +27,7 @@ def split_sentences(text: str, max_chars: int) -> list[tuple[int, int]]:
         start = para.start()
         for m in _BOUNDARY.finditer(para.group(0)):
             cut = para.start() + m.start()
-            if _ABBREV.search(text[max(start, cut - 5) : cut]):
+            if _ABBREV.search(text[max(start, cut - 5) : cut]) or _MARKER.match(text[start:cut]):
                 continue
             spans.extend(_split_long(text, start, cut, max_chars))
             start = para.start() + m.end()

@@ -28,6 +28,22 @@ def _name_words(tail: str) -> list[str]:
     return parts
 
 
+def _caps_name_words(tail: str) -> list[str]:
+    """A letterhead writes the place in capitals ("PHƯỜNG AN THỊNH"): its words, in title case."""
+    parts: list[str] = []
+    ws = tail.split("\n", 1)[0].split()[:5]
+    for i, w in enumerate(ws[:4]):
+        word = w.strip(",.;:?!()“”\"'")
+        if not word or not word.isalpha() or not word.isupper():
+            break
+        if word == "NĂM" and i + 1 < len(ws) and ws[i + 1][:1].isdigit():
+            break  # "XÃ AN PHÚ NĂM 2025": a year follows the name
+        parts.append(word.capitalize())
+        if word != w:
+            break
+    return parts
+
+
 def split_locality(locality: str) -> tuple[str, str]:
     """("phường", "Quy Nhơn Nam") from "phường Quy Nhơn Nam"; kinds may be two words ("thành phố")."""
     for kind in ("thị trấn", "thị xã", "thành phố"):
@@ -46,7 +62,10 @@ def count_localities(text: str) -> dict[str, int]:
     """Mentions per locality, in order of first mention; the most mentioned is what a report is about."""
     seen: dict[str, int] = {}
     for m in _LOCALITY.finditer(text):
-        parts = _name_words(m[2])
+        caps = m[1].isupper() and m[1] != "TP"
+        parts = _caps_name_words(m[2]) if caps else _name_words(m[2])
+        if caps and m[1] == "XÃ" and parts[:1] == ["Hội"]:
+            continue  # "KINH TẾ - XÃ HỘI", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA": the word "society", not a commune
         if not parts:
             continue
         if (

@@ -4,6 +4,9 @@ left out, and every line of text they held is named in `removed` (never dropped 
 from __future__ import annotations
 
 import re
+import tomllib
+from functools import cache
+from pathlib import Path
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -14,11 +17,26 @@ from app.text import nfc
 _INVISIBLE = "script, style, noscript, template, svg, head"
 _CHROME_TAGS = {"nav": "site menu", "header": "page header", "footer": "page footer",
                 "aside": "sidebar", "form": "form", "iframe": "embedded frame"}  # fmt: skip
-_CHROME = re.compile(
-    r"(?:^|[\s_-])(menu|nav|navbar|navigation|sidebar|breadcrumbs?|footer|header|share|sharing|social"
-    r"|comments?|related)(?:$|[\s_-])",
-    re.IGNORECASE,
-)
+_PROFILE = Path(__file__).resolve().parent.parent / "profiles" / "html_chrome.toml"
+_MARK_SPLIT = re.compile(r"[\s_-]+")
+_TITLE_SEP = re.compile(r"\s+[|–—-]\s+")
+
+
+@cache
+def _chrome_words() -> dict[str, str]:
+    return tomllib.loads(_PROFILE.read_text(encoding="utf-8"))["words"]
+
+
+def _chrome_reason(node: LexborNode) -> str | None:
+    """The reason an element is page chrome, from the words of its class and id; None if it is not."""
+    marks = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
+    words = _chrome_words()
+    for token in _MARK_SPLIT.split(marks.lower()):
+        if token in words:
+            return f"{words[token]} (class/id '{token}')"
+    return None
+
+
 _KEEP_TAGS = {"html", "body", "article", "main"}
 _BLOCKS = {
     "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "div", "section",
@@ -27,10 +45,6 @@ _BLOCKS = {
 }  # fmt: skip
 _HEADING = re.compile(r"^h([1-6])$")
 _WS = re.compile(r"\s+")
-
-
-def _text_lines(node: LexborNode) -> list[str]:
-    return [ln for ln in (_WS.sub(" ", t).strip() for t in node.text(separator="\n").split("\n")) if ln]
 
 
 class _Walker:
@@ -86,6 +100,19 @@ class _Walker:
                 self.walk(child)
 
 
+def _text_lines(node: LexborNode) -> list[str]:
+    """The lines a reader sees in `node` (inline text joined, blocks apart), and the hints shown in
+    its empty input boxes ("Tìm kiếm"): what a removal must name."""
+    walker = _Walker()
+    walker.walk(node)
+    walker.flush()
+    lines = [b.text for b in walker.blocks]
+    for field in node.css("input[placeholder], textarea[placeholder]"):
+        if hint := _WS.sub(" ", field.attributes.get("placeholder") or "").strip():
+            lines.append(hint)
+    return lines
+
+
 def read_html(name: str, data: bytes) -> Extracted:
     tree = LexborHTMLParser(nfc(decode_utf8(name, data)))
     title_node = tree.css_first("title")
@@ -100,13 +127,10 @@ def read_html(name: str, data: bytes) -> Extracted:
             )
             node.decompose()
     for node in tree.css("[class], [id]"):
-        if node.tag in _KEEP_TAGS:
+        if node.tag in _KEEP_TAGS or node.parent is None:
             continue
-        marks = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
-        if m := _CHROME.search(marks):
-            removed.extend(
-                Removed(ln, f"page chrome (class/id '{m[1].lower()}')") for ln in _text_lines(node)
-            )
+        if reason := _chrome_reason(node):
+            removed.extend(Removed(ln, reason) for ln in _text_lines(node))
             node.decompose()
     root = tree.css_first("article") or tree.css_first("main") or tree.body
     if root is None:
@@ -119,6 +143,12 @@ def read_html(name: str, data: bytes) -> Extracted:
     walker.walk(root)
     walker.flush()
     blocks = walker.blocks
+    # "<title>Article – Site name</title>": the site's name repeated as a line of the page is chrome.
+    parts = _TITLE_SEP.split(page_title)
+    site = parts[-1].strip() if len(parts) > 1 else ""
+    if site:
+        removed.extend(Removed(b.text, "site name") for b in blocks if b.text == site)
+        blocks = [b for b in blocks if b.text != site]
     h1 = next((b for b in blocks if b.kind == "heading" and b.level == 1), None)
     if h1 is not None:  # the article's own title goes first, wherever it sat in the page
         blocks = [h1, *(b for b in blocks if b is not h1)]

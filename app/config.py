@@ -55,15 +55,6 @@ class Settings(BaseSettings):
         "", description="comma-separated origins whose pages may embed the widget; empty = same-origin only"
     )
 
-    # Scanned pages (issue 12): text read by OCR is stored and searchable, but a figure from a page read
-    # with a mean confidence below this is never quoted or verified (the user is sent to the original).
-    OCR_MIN_CONFIDENCE: float = Field(
-        60,
-        ge=0,
-        le=100,
-        description="mean OCR confidence (0-100) a scanned page needs to be quoted for a figure",
-    )
-
     # Language model: any OpenAI-compatible endpoint. Empty LLM_BASE_URL = extractive answers only.
     LLM_BASE_URL: str = ""
     LLM_API_KEY: SecretStr = SecretStr("")

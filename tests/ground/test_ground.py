@@ -92,3 +92,17 @@ def test_unmarked_figure_gets_the_one_passage_that_holds_it() -> None:
     assert attribute("Thu 999 tỷ đồng.", {1: _passage()}) == "Thu 999 tỷ đồng."
     # A figure that already has a marker is not touched.
     assert attribute("Thu 348,5 tỷ đồng [1].", {1: other, 2: _passage()}) == "Thu 348,5 tỷ đồng [1]."
+
+
+def test_low_confidence_scan_is_never_a_source_for_a_figure() -> None:
+    """A page read by OCR below OCR_MIN_CONFIDENCE may hold a misread digit: searchable, never a source."""
+    import dataclasses
+
+    answer = "Tổng thu là 348,5 tỷ đồng [1]."
+    scan = _passage()
+    scan.chunk = dataclasses.replace(scan.chunk, ocr=41.0)
+    assert not ground(answer, {1: scan}, min_ocr=60)[0].verified
+    assert ground(answer, {1: scan}, min_ocr=40)[0].verified
+    clear = _passage()
+    clear.chunk = dataclasses.replace(clear.chunk, ocr=93.5)
+    assert ground(answer, {1: clear}, min_ocr=60)[0].verified

@@ -1,0 +1,87 @@
+"""Answers from documents that are not news reports: a table row, a clause under its heading path,
+a scanned page (said so in the answer, and never quoted for a figure when read with low confidence)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from conftest import make_settings
+
+from app.config import Settings
+from app.embed import Embedder
+from app.index import ingest_documents
+from app.ingest import document_from_extracted, document_from_text
+from app.ingest.blocks import Block, Extracted
+from app.models import Document
+from app.pipeline import Pipeline
+
+REGULATION = """QUY CHẾ THI ĐUA KHEN THƯỞNG CỦA TRƯỜNG CAO ĐẲNG BẮC SƠN
+Chương II
+HÌNH THỨC KHEN THƯỞNG
+Điều 6. Giấy khen của Hiệu trưởng
+1. Giấy khen được tặng cho cá nhân hoàn thành xuất sắc nhiệm vụ trong năm học.
+2. Mức tiền thưởng kèm theo Giấy khen là 450.000 đồng."""
+
+
+def _scan(doc_id: str, confidence: float) -> Document:
+    blocks = [
+        Block("Công văn về việc hỗ trợ lũ lụt của xã Tân Thành", "para", page=1, ocr=confidence),
+        Block("Xã Tân Thành đã cấp 1.260 thùng mì cho các hộ bị ngập.", "para", page=1, ocr=confidence),
+    ]
+    return document_from_extracted(doc_id, Extracted(blocks, "image"), source=f"{doc_id}.png")
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Pipeline:
+    settings: Settings = make_settings(tmp_path_factory.mktemp("sources"), OCR_MIN_CONFIDENCE=60)
+    blocks = [
+        Block("Báo cáo kết quả năm 2025 của xã Hòa Phong", "heading", level=1),
+        Block("Phụ lục: kết quả thực hiện các chỉ tiêu", "caption", table=1),
+        Block(
+            "Tổng thu ngân sách — Thực hiện 2025: 61,8 tỷ đồng; So với dự toán: 112,3%", "row", table=1, row=1
+        ),
+        Block("Số hộ nghèo — Thực hiện 2025: 37 hộ; So với kế hoạch: 92,5%", "row", table=1, row=2),
+    ]
+    docs = [
+        document_from_extracted("bao_cao", Extracted(blocks, "docx"), source="bao_cao.docx"),
+        document_from_text("quy_che", REGULATION),
+        _scan("cong_van_ro", 92.0),
+        dataclasses.replace(_scan("cong_van_mo", 35.0), localities=()),
+    ]
+    ingest_documents(settings, embedder, docs)
+    return Pipeline(settings, embedder)
+
+
+def test_table_row_answer_cites_table_and_row(pipeline: Pipeline) -> None:
+    result = pipeline.ask_sync("Tổng thu ngân sách xã Hòa Phong năm 2025 đạt bao nhiêu?")
+    a = result.answer
+    assert not a.abstained and "61,8 tỷ đồng" in a.text and "Tổng thu ngân sách — " in a.text, a.text
+    assert all(f.verified for f in a.figures)
+    chunk = a.citations[0].passage.chunk
+    assert chunk.table == 1 and 1 in chunk.rows
+
+
+def test_clause_answer_shows_its_heading_path(pipeline: Pipeline) -> None:
+    a = pipeline.ask_sync(
+        "Tiền thưởng kèm theo Giấy khen của Hiệu trưởng trường Bắc Sơn là bao nhiêu?"
+    ).answer
+    assert not a.abstained and "450.000 đồng" in a.text, a.text
+    assert "(Chương II › Điều 6)" in a.text
+    assert a.citations[0].passage.chunk.path == "Chương II › Điều 6"
+
+
+def test_scanned_figure_is_flagged_and_low_confidence_is_not_quoted(pipeline: Pipeline) -> None:
+    a = pipeline.ask_sync("Xã Tân Thành đã cấp bao nhiêu thùng mì cho các hộ bị ngập?").answer
+    assert not a.abstained and "1.260 thùng" in a.text and "OCR" in a.text, a.text
+    cited = a.citations[0].passage.chunk
+    assert cited.doc_id == "cong_van_ro" and cited.ocr == 92.0
+    assert all(f.verified for f in a.figures)
+
+
+def test_only_a_low_confidence_scan_holds_the_figure(tmp_path: Path, embedder: Embedder) -> None:
+    settings = make_settings(tmp_path, OCR_MIN_CONFIDENCE=60)
+    ingest_documents(settings, embedder, [_scan("cong_van_mo", 35.0)])
+    a = Pipeline(settings, embedder).ask_sync("Xã Tân Thành đã cấp bao nhiêu thùng mì?").answer
+    assert a.abstained and "1.260" not in a.text, a.text

@@ -87,6 +87,29 @@ def _clause(text: str) -> Clause:
     )
 
 
+def _heading(doc: Document, offset: int) -> str:
+    """What the sentence sits under: its heading path ("Chương II Điều 6 Khoản 2"), and for a table
+    row its table's caption. They are part of what the sentence says, so they count as its words."""
+    span = doc.span_at(offset)
+    if span is None:
+        return ""
+    parts = list(span.path)
+    # The headings' own words ("Điều 5. Nghĩa vụ của Bên B"), nearest first, as far as they enclose it.
+    i = doc.spans.index(span) - 1
+    depth = len(span.path)
+    while i >= 0 and depth > 0 and len(parts) < 12:
+        s = doc.spans[i]
+        if s.kind == "heading" and len(s.path) <= depth and span.path[: len(s.path)] == s.path:
+            parts.append(doc.text[s.start : s.end])
+            depth = len(s.path) - 1
+        i -= 1
+    if span.table is not None and span.kind == "row":
+        parts += [
+            doc.text[s.start : s.end] for s in doc.spans if s.table == span.table and s.kind == "caption"
+        ]
+    return " ".join(parts)
+
+
 def analyse_chunk(chunk: Chunk, doc: Document) -> tuple[Sentence, ...]:
     out = []
     paragraphs: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
@@ -98,12 +121,14 @@ def analyse_chunk(chunk: Chunk, doc: Document) -> tuple[Sentence, ...]:
             paragraph = f"{doc.text[start : end if end >= 0 else len(doc.text)]} {chunk.header}"
             paragraphs[start] = (terms(paragraph, False), terms(paragraph, True))
         text = chunk.text[s:e]
+        heading = _heading(doc, offset)
+        own = f"{heading} {text}" if heading else text
         out.append(
             Sentence(
                 text=text,
                 clauses=tuple(_clause(c) for c in _CLAUSE.split(text)),
-                written=terms(text, False),
-                folded=terms(text, True),
+                written=terms(own, False),
+                folded=terms(own, True),
                 context_written=paragraphs[start][0],
                 context_folded=paragraphs[start][1],
                 time=TimeMarks.of(text),

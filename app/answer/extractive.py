@@ -129,6 +129,8 @@ class ExtractiveAnswerer:
             # Each "; "-separated clause is a candidate (the sentence itself when it has none): the rest
             # of its sentence counts a bit less, its paragraph and the title half.
             where = doc.span_at(sentence.offset)
+            if where is not None and where.kind == "heading":
+                continue  # a heading names what follows; its words count for the sentences under it
             unsure_ocr = where is not None and where.ocr is not None and where.ocr < self.min_ocr_confidence
             for clause in sentence.clauses:
                 reason = None if self._kind_ok(question, clause) else "wrong kind"
@@ -209,9 +211,31 @@ class ExtractiveAnswerer:
     ) -> float:
         return 1.0 if term in clause else 0.75 if term in sentence else 0.5 if term in context else 0.0
 
-    @staticmethod
-    def _format(best: _Candidate, kind: str) -> str:
-        """Quote the sentence; for a figure, only its clause (with the list's lead-in, if any)."""
+    def _items_after(self, best: _Candidate) -> list[str]:
+        """The list a lead-in ("... trong các trường hợp sau:") announces, as far as the cited passage
+        holds it: quoting the lead-in alone would answer nothing."""
+        if best.where is None or not best.sentence.rstrip().endswith(":"):
+            return []
+        chunk = best.passage.chunk
+        doc = self.generation.documents[chunk.doc_id]
+        i = doc.spans.index(best.where) + 1
+        items: list[str] = []
+        while i < len(doc.spans) and doc.spans[i].kind == "item" and doc.spans[i].end <= chunk.end:
+            items.append(doc.text[doc.spans[i].start : doc.spans[i].end])
+            i += 1
+        return items
+
+    def _format(self, best: _Candidate, kind: str) -> str:
+        """Quote the sentence (a lead-in with its items); for a figure, only its clause (with the
+        list's lead-in, if any)."""
+        if items := self._items_after(best):
+            quote = best.sentence.rstrip()
+            for item in items:
+                if len(quote) + len(item) > 3 * _QUOTE_MAX:
+                    quote += " …"
+                    break
+                quote += f" {item}"
+            return self._cite(best, quote)
         quote = best.sentence
         row = best.where is not None and best.where.kind == "row" and len(quote) <= 2 * _QUOTE_MAX
         # A table row is quoted whole: its label and column headers are what say what the figure is.
@@ -226,6 +250,10 @@ class ExtractiveAnswerer:
                 quote = f"{lead}: … {clause} …"
             else:
                 quote = f"… {clause}" + ("" if best.sentence.endswith(best.clause) else " …")
+        return self._cite(best, quote)
+
+    @staticmethod
+    def _cite(best: _Candidate, quote: str) -> str:
         source = f"ngày {_vn_date(best.passage.date)}" if best.passage.date else f"“{best.passage.title}”"
         return f"Theo tài liệu {source}{_location(best)}: “{quote}” [{best.rank + 1}]{_ocr_note(best)}"
 

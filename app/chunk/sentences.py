@@ -16,8 +16,12 @@ _BOUNDARY = re.compile(
 # Abbreviations whose period does not end a sentence.
 _ABBREV = re.compile(r"(?:\b(?:TP|TS|ThS|PGS|GS|BS|Th|St|Mr|Mrs|Dr|v\.v)|\b[A-ZĐ])\.$")
 _ITEM = re.compile(r";\s+")
-# A paragraph that opens with a list marker ("1.", "a)", "II.") is not a sentence by itself.
-_MARKER = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*|[a-zđ]|[IVXLC]{1,6})[.)]$")
+# A paragraph that opens with a list marker ("1.", "a)", "II.") or a legal label ("Điều 5.",
+# "Chương II.") is not a sentence by itself: it is the number of what follows.
+_MARKER = re.compile(
+    r"^\s*(?:(?:Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC|Điều|ĐIỀU|Khoản|Điểm)\s+)?"
+    r"(?:\d{1,3}(?:\.\d{1,3})*[a-z]?|[a-zđ]|[IVXLC]{1,6})[.)]$"
+)
 
 
 def split_sentences(text: str, max_chars: int) -> list[tuple[int, int]]:

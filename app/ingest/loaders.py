@@ -19,6 +19,7 @@ from app.ingest.formats.image import read_image
 from app.ingest.formats.pdf import join_pdf_lines, read_pdf
 from app.ingest.formats.text import read_md, read_txt
 from app.ingest.formats.word import read_docx
+from app.ingest.formats.xlsx import read_xlsx
 from app.text import nfc
 
 __all__ = [
@@ -40,6 +41,7 @@ _READERS: dict[str, Callable[[str, bytes], Extracted]] = {
     ".htm": read_html,
     ".pdf": read_pdf,
     ".docx": read_docx,
+    ".xlsx": read_xlsx,
     ".png": read_image,
     ".jpg": read_image,
     ".jpeg": read_image,

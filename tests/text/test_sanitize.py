@@ -14,7 +14,9 @@ from pydantic import ValidationError
 
 from app.chunk import chunk_document
 from app.ingest import document_from_text
+from app.ingest.blocks import Extracted
 from app.ingest.clean import clean
+from app.ingest.formats.text import line_blocks
 from app.serve.schemas import MAX_QUESTION_CHARS, AskRequest
 from app.text import lone_surrogate, sanitize
 from app.text.numbers import extract_quantities, parse_number
@@ -94,9 +96,12 @@ def test_number_parser_never_raises(text: str) -> None:
 @PROPERTY
 @given(ANY_TEXT)
 def test_cleaner_never_raises_and_leaves_no_unsafe_character(text: str) -> None:
-    c = clean(text)
-    assert not any(_unsafe(ch) for ch in c.text + c.title)
+    c = clean(Extracted(line_blocks(text), "text"))
+    kept = "".join(b.text for b in c.blocks)
+    assert not any(_unsafe(ch) for ch in kept + c.title)
     assert c.date is None or len(c.date) == 10
+    doc = document_from_text("doc", text)  # and every paragraph's span is exactly its text
+    assert all(doc.text[s.start : s.end].strip() for s in doc.spans)
 
 
 @PROPERTY

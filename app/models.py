@@ -20,7 +20,7 @@ class Span:
 
     start: int
     end: int
-    kind: str = "para"  # heading | para | item | row | caption
+    kind: str = "para"  # heading | para | item | row | caption | header (a table's column line)
     path: tuple[str, ...] = ()  # heading path: ("Chương II", "Điều 6", "Khoản 2")
     page: int | None = None
     table: int | None = None

@@ -15,7 +15,7 @@ from app.models import Removed
 
 __all__ = ["Block", "BlockKind", "Extracted", "Removed", "SourceKind", "captions_table"]
 
-BlockKind = Literal["heading", "para", "item", "row", "caption"]
+BlockKind = Literal["heading", "para", "item", "row", "caption", "header"]  # header: a table's column line
 SourceKind = Literal["text", "markdown", "html", "pdf", "docx", "xlsx", "image", "api"]
 
 

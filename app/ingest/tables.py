@@ -389,6 +389,11 @@ def table_blocks(
     table_unit = caption_unit(captions) or unit
     label_head = names[label_cols[-1]]
     label_head = "" if _GENERIC_LABEL.match(label_head) else label_head
+    # The header line itself, as written ("STT | Chỉ tiêu | ĐVT | Năm 2025 › Kế hoạch"): every word of
+    # the table stays in the document even where a row needs none of it.
+    heads = _dedupe([" › ".join(_dedupe([_line(r[c]) for r in header if r[c]])) for c in range(width)])
+    if n_header and any(heads):
+        out.append(block(" | ".join(h for h in heads if h), "header"))
 
     section = carry.get("section", "") if carry is not None else ""
     n = first_row - 1

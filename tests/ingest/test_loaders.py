@@ -171,10 +171,12 @@ def test_docx_paragraphs_and_table_in_order(docx_file: Path) -> None:
     paras = [b.text for b in extracted.blocks]
     assert paras[0] == TITLE and extracted.blocks[0].kind == "heading"
     assert paras[1:3] == [FIGURE, JOINED]
-    row = extracted.blocks[3]  # the table's one data row, read with its column header
+    header = extracted.blocks[3]  # the table's header line, then its one data row with that header
+    assert header.kind == "header" and header.text == "Chỉ tiêu | Kết quả"
+    row = extracted.blocks[4]
     assert row.kind == "row" and row.table == 1 and row.row == 1
     assert row.text.startswith("Thu ngân sách") and "Kết quả: 123,4 tỷ đồng" in row.text
-    assert paras[4].startswith("Ủy ban nhân dân phường")
+    assert paras[5].startswith("Ủy ban nhân dân phường")
     doc = load_document(docx_file)
     assert doc.title == TITLE
     assert row.text in doc.text

@@ -60,7 +60,11 @@ def _docx_with_merges() -> bytes:
 def test_docx_two_row_header_and_merged_group_label() -> None:
     extracted = read_bytes("bao-cao.docx", _docx_with_merges())
     blocks = extracted.blocks
-    assert [b.kind for b in blocks] == ["para", "caption", "row", "row", "row", "para"]
+    assert [b.kind for b in blocks] == ["para", "caption", "header", "row", "row", "row", "para"]
+    assert blocks[2].text == (
+        "Lĩnh vực | Chỉ tiêu | Năm 2025 › Dự toán (tỷ đồng) | Năm 2025 › Thực hiện (tỷ đồng) | "
+        "So với dự toán (%)"
+    )
     assert blocks[1].text == "Bảng 1. Kết quả thu chi ngân sách năm 2025" and blocks[1].table == 1
     assert _rows(blocks) == [
         "Kinh tế › Tổng thu ngân sách — Năm 2025 › Dự toán: 318,6 tỷ đồng; "
@@ -264,6 +268,7 @@ def test_units_from_headers_and_caption() -> None:
     blocks = table_blocks(grid, 3, caption="Đơn vị tính: tỷ đồng", page=2)
     assert [(b.kind, b.text, b.table, b.page) for b in blocks] == [
         ("caption", "Đơn vị tính: tỷ đồng", 3, 2),
+        ("header", "Chỉ tiêu | Thực hiện 2025 | So với dự toán (%)", 3, 2),
         ("row", "Tổng thu ngân sách — Thực hiện 2025: 348,5 tỷ đồng; So với dự toán: 109,4%", 3, 2),
     ]
 

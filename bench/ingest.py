@@ -258,9 +258,8 @@ def read_formats(pdf_pages: int, ocr_pages: int) -> None:
     if ocr_pages > 0 and tesseract_available():
         data, _ = ocr_bench.scanned_pdf(ocr_pages)
         seconds = timed("scan.pdf", data)
-        print(
-            f"  {'scanned PDF (OCR)':<26} {ocr_pages} pages in {seconds:.2f} s: {seconds / ocr_pages:.2f} s/page"
-        )
+        per_page = seconds / ocr_pages
+        print(f"  {'scanned PDF (OCR)':<26} {ocr_pages} pages in {seconds:.2f} s: {per_page:.2f} s/page")
     elif ocr_pages > 0:
         print("  scanned PDF (OCR)          skipped: tesseract-ocr / tesseract-ocr-vie not installed")
 

@@ -32,6 +32,8 @@ from app.retrieve import Filters, Query, Retriever
 from app.text import fold
 
 log = logging.getLogger("app.pipeline")
+_SAYS_SCAN = re.compile(r"OCR|trang quét|bản quét|bản scan", re.IGNORECASE)
+_SCAN_NOTE = "(Nguồn là trang quét, đọc bằng OCR; nên đối chiếu số liệu với bản gốc.)"
 
 
 @dataclass
@@ -168,6 +170,8 @@ class Pipeline:
                 fallback_reason="unverified figure",
             )
         citations = [Citation(n, numbered[n]) for n in cited_ids(text) if n in numbered]
+        if any(c.passage.chunk.ocr is not None for c in citations) and not _SAYS_SCAN.search(text):
+            text += f" {_SCAN_NOTE}"  # the reader must know a figure may carry a misread digit
         return Answer(text=text, abstained=False, mode=mode, citations=citations, figures=figures)
 
     async def _llm_answer(

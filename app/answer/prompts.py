@@ -33,6 +33,7 @@ class Prompts:
                 n=i,
                 title=_attr(p.title or ""),
                 date=p.date or "không rõ",
+                where=_where(p),
                 text=_data(p.chunk.text),
             )
             for i, p in enumerate(passages, start=1)
@@ -41,6 +42,19 @@ class Prompts:
 
     def render_repair(self, problems: list[str]) -> str:
         return self.repair.format(problems="; ".join(problems))
+
+
+def _where(p: Passage) -> str:
+    """Where the passage sits in its original, as a first line of the block (empty when nothing to say):
+    the heading path, the table, and whether it was read by OCR from a scanned page. Only numbers the
+    passage header holds (a model may repeat them, and every number it states is checked)."""
+    c = p.chunk
+    parts = [c.path] if c.path else []
+    if c.table is not None:
+        parts.append(f"bảng {c.table}")
+    if c.ocr is not None:
+        parts.append("trang quét, đọc bằng OCR")
+    return f"[Vị trí: {_data('; '.join(parts))}]\n" if parts else ""
 
 
 def _data(text: str) -> str:

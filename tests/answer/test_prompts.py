@@ -40,3 +40,18 @@ def test_dates_and_titles_go_with_passages() -> None:
     user = prompts.render_user("q", [_passage("x", title="Hạc Thành", date=None), _passage("y")])
     assert '<tai_lieu so="1" tieu_de="Hạc Thành" ngay="không rõ">' in user
     assert '<tai_lieu so="2" tieu_de="Báo cáo" ngay="2025-12-11">' in user
+
+
+def test_passages_say_where_they_sit_and_when_they_were_scanned() -> None:
+    import dataclasses
+
+    prompts = Prompts.load(Settings(_env_file=None).PROMPTS_DIR)
+    row = _passage("Tổng thu ngân sách — Thực hiện 2025: 348,5 tỷ đồng")
+    row.chunk = dataclasses.replace(row.chunk, path="Chương II › Điều 6", table=2, rows=(3,))
+    scan = _passage("Xã đã cấp 1.260 thùng mì.")
+    scan.chunk = dataclasses.replace(scan.chunk, ocr=91.4)
+    user = prompts.render_user("q", [row, scan, _passage("z")])
+    assert "[Vị trí: Chương II › Điều 6; bảng 2]\nTổng thu" in user
+    assert "[Vị trí: trang quét, đọc bằng OCR]\nXã đã cấp" in user
+    assert user.count("[Vị trí:") == 2  # nothing to say about a plain passage
+    assert "91" not in user  # no number the passage does not hold: the model may repeat it

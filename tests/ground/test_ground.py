@@ -106,3 +106,16 @@ def test_low_confidence_scan_is_never_a_source_for_a_figure() -> None:
     clear = _passage()
     clear.chunk = dataclasses.replace(clear.chunk, ocr=93.5)
     assert ground(answer, {1: clear}, min_ocr=60)[0].verified
+
+
+def test_an_answer_citing_a_scan_says_so(seed_index: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Whoever wrote it, an answer whose source is a scanned page tells the reader so."""
+    import dataclasses
+
+    pipeline = Pipeline(seed_index, embedder)
+    scan = _passage()
+    scan.chunk = dataclasses.replace(scan.chunk, ocr=93.0)
+    answer = pipeline._grounded("Tổng thu là 348,5 tỷ đồng [1].", False, "llm", {1: scan})
+    assert not answer.abstained and "OCR" in answer.text and answer.figures[0].verified
+    plain = pipeline._grounded("Tổng thu là 348,5 tỷ đồng [1].", False, "llm", {1: _passage()})
+    assert "OCR" not in plain.text

@@ -8,6 +8,8 @@ are its own. A list item that starts a chunk brings its lead-in ("... trong các
 
 from __future__ import annotations
 
+import re
+
 from app.chunk.sentences import split_sentences
 from app.models import Chunk, Document, Span
 
@@ -72,7 +74,10 @@ def _table_labels(doc: Document, spans: tuple[Span, ...]) -> dict[int, str]:
         if s.table is not None and s.table not in labels:
             caption = doc.text[s.start : s.end] if s.kind == "caption" else ""
             caption = caption if len(caption) <= 120 else caption[:119].rsplit(" ", 1)[0] + "…"
-            labels[s.table] = f"Bảng {s.table}: {caption}" if caption else f"Bảng {s.table}"
+            named = re.match(r"(?i)(bảng|biểu|phụ lục)\b", caption)  # "Bảng 1. Kết quả ..." names itself
+            labels[s.table] = (
+                caption if named else f"Bảng {s.table}: {caption}" if caption else f"Bảng {s.table}"
+            )
     return labels
 
 
@@ -90,7 +95,10 @@ def chunk_document(doc: Document, max_chars: int = 900, overlap: int = 1) -> lis
             for doc_start in [spans[i].start]
             for s, e in split_sentences(doc.text[spans[i].start : spans[i].end], max_chars)
         ]
-        for group in _pack(units, spans, max_chars, overlap):
+        # Table rows say what each figure is on their own: a few per chunk keep a row's figure from
+        # being drowned among a dozen others when the question is matched to passages.
+        in_table = spans[section[-1]].table is not None
+        for group in _pack(units, spans, max_chars // 2 if in_table else max_chars, overlap):
             members = [spans[i] for i in dict.fromkeys(u[2] for u in group)]
             tables = {s.table for s in members if s.table is not None}
             table = tables.pop() if len(tables) == 1 else None

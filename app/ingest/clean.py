@@ -23,6 +23,7 @@ from app.text import sanitize
 _PROFILES = Path(__file__).resolve().parent / "profiles"
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-Ỹ\"“])")
 _TITLE_MAX = 200
+_NUMBERED = re.compile(r"^(?:\d{1,3}|[IVXLC]{1,6})[.)]\s")
 # Sources a news scrape can arrive as; a PDF, DOCX, XLSX or scan is never cleaned as a web page.
 _NEWS_SOURCES = {"text", "markdown", "html", "api"}
 
@@ -182,6 +183,82 @@ def _is_byline(line: str, max_words: int) -> bool:
     return all(w[0].isupper() for w in words)
 
 
+@cache
+def _official() -> dict:
+    raw = tomllib.loads((_PROFILES / "official_vi.toml").read_text(encoding="utf-8"))
+    return {
+        "motto": [re.compile(p) for p in raw["motto"]],
+        "not_subject": [re.compile(p) for p in raw["not_subject"]],
+        "letter_subject": re.compile(raw["letter_subject"]),
+        "dated": re.compile(raw["dated"]),
+        "issuer": re.compile(raw["issuer"]),
+        "place_words": tuple(raw["place_words"]),
+        "max_lines": int(raw["max_lines"]),
+    }
+
+
+def _issuer(lines: list[str]) -> str | None:
+    """The issuing body in running case: "Ủy ban nhân dân phường An Thịnh"."""
+    rules = _official()
+    for i, line in enumerate(lines[:3]):
+        if not (_caps(line) and rules["issuer"].match(line)):
+            continue
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if _caps(nxt) and nxt.startswith(rules["place_words"]):  # "ỦY BAN NHÂN DÂN" / "PHƯỜNG AN THỊNH"
+            line = f"{line} {nxt}"
+        head, name = line, ""
+        for word in rules["place_words"]:
+            if (at := line.find(f" {word} ")) >= 0:
+                head, name = line[: at + len(word) + 1], line[at + len(word) + 2 :]
+                break
+        return f"{head.capitalize()} {' '.join(w.capitalize() for w in name.split())}".strip()
+    return None
+
+
+def official_date(blocks: list[Block]) -> str | None:
+    """The date an administrative document gives under its motto ("An Thịnh, ngày 05 tháng 12 năm 2025")."""
+    rules = _official()
+    for b in blocks[: rules["max_lines"]]:
+        if m := rules["dated"].search(b.text):
+            month, day = int(m["m"]), int(m["d"])
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                return f"{m['y']}-{month:02d}-{day:02d}"
+    return None
+
+
+def _caps(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 4 and all(c.isupper() for c in letters) and not re.search(r"\d", text)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
+def official_title(blocks: list[Block]) -> str | None:
+    """An administrative document's title: its type line and subject ("BÁO CÁO" + "Tình hình thực hiện
+    ..." -> "Báo cáo tình hình thực hiện ..."), or a letter's "V/v ..." line; None for anything else."""
+    rules = _official()
+    lines = [b.text for b in blocks[: rules["max_lines"]] if b.table is None]
+    for motto in rules["motto"]:
+        lines = [motto.sub(" ", ln) for ln in lines]
+    lines = [" ".join(ln.split()) for ln in lines if ln.strip()]
+    for i, line in enumerate(lines[:-1]):
+        nxt = lines[i + 1]
+        if not _caps(line) or len(line.split()) > 6 or _caps(nxt) or _NUMBERED.match(line):
+            continue
+        if any(p.search(nxt) for p in rules["not_subject"]) or len(nxt) > 300:
+            continue
+        title = f"{line.capitalize()} {_lower_first(nxt.rstrip('.'))}"
+        break
+    else:
+        title = next((m[1].strip() for ln in lines if (m := rules["letter_subject"].search(ln))), "")
+    if not title:
+        return None
+    issuer = _issuer(lines)
+    return f"{title} ({issuer})" if issuer and issuer.lower() not in title.lower() else title
+
+
 def clean(extracted: Extracted, profile: str = "news_vi") -> Cleaned:
     blocks = [dataclasses.replace(b, text=sanitize(b.text).strip()) for b in extracted.blocks]
     blocks = [b for b in blocks if b.text]
@@ -194,7 +271,11 @@ def clean(extracted: Extracted, profile: str = "news_vi") -> Cleaned:
         blocks, title_at = cleaner.run(blocks)
         removed.extend(cleaner.removed)
         date, applied = cleaner.date, profile
-    if extracted.title:
+    if applied is None:
+        date = official_date(blocks)
+    if applied is None and (official := official_title(blocks)):
+        title = official
+    elif extracted.title:
         title = extracted.title
     elif title_at is not None:
         title = _first_sentence(blocks[title_at].text)

@@ -156,3 +156,18 @@ def test_seed_removals_are_named(seed_docs: list[Document]) -> None:
     for d in seed_docs:
         for r in d.removed:
             assert r.text and r.reason
+
+
+def test_official_documents_are_titled_by_type_and_subject() -> None:
+    """Not by the letterhead: "ỦY BAN NHÂN DÂN XÃ AN PHÚ" says who wrote it, not what it is."""
+    report = (
+        "ỦY BAN NHÂN DÂN XÃ BÌNH MINH\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+        "Số: 12/BC-UBND\nBình Minh, ngày 3 tháng 4 năm 2025\nBÁO CÁO\nKết quả thu ngân sách quý I năm 2025\n"
+        "Thu ngân sách quý I đạt 4,2 tỷ đồng."
+    )
+    assert document_from_text("bc", report).title == "Báo cáo kết quả thu ngân sách quý I năm 2025"
+    letter = (
+        "ỦY BAN NHÂN DÂN PHƯỜNG AN LẠC\nSố: 88/UBND\nV/v tổ chức tiêm chủng đợt 2\nKính gửi: các tổ dân phố."
+    )
+    assert document_from_text("cv", letter).title == "V/v tổ chức tiêm chủng đợt 2"
+    assert document_from_text("hd", CONTRACT).title == "HỢP ĐỒNG LAO ĐỘNG"  # an article is no subject

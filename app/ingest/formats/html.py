@@ -47,6 +47,22 @@ _HEADING = re.compile(r"^h([1-6])$")
 _WS = re.compile(r"\s+")
 
 
+def _key_values(table: LexborNode) -> list[tuple[str, str]]:
+    """A two-column table whose every row opens with a <th> (an infobox: "Sinh | 1418") holds name-value
+    pairs, not a header row over data; [] for any other table."""
+    pairs = []
+    for tr in table.css("tr"):
+        cells = [c for c in tr.iter() if c.tag in ("td", "th")]
+        if not cells:
+            continue
+        if len(cells) != 2 or cells[0].tag != "th" or cells[1].tag != "td":
+            return []
+        key, value = (_WS.sub(" ", c.text(separator=" ")).strip() for c in cells)
+        if key or value:
+            pairs.append((key, value))
+    return pairs
+
+
 class _Walker:
     """Depth-first walk: inline text gathers in `buf`; a block boundary flushes it as its own block."""
 
@@ -69,6 +85,13 @@ class _Walker:
         if not caption and self.blocks and captions_table(self.blocks[-1]):
             caption = self.blocks.pop().text  # the title just above the table becomes its caption
         self.tables += 1
+        if pairs := _key_values(node):  # an infobox: each row is a "name: value" of its own
+            if caption:
+                self.blocks.append(Block(caption, "caption", table=self.tables))
+            self.blocks.extend(
+                Block(f"{k}: {v}", "row", table=self.tables, row=n) for n, (k, v) in enumerate(pairs, start=1)
+            )
+            return
         self.blocks.extend(table_blocks(html_grid(node), self.tables, caption=caption))
 
     def walk(self, node: LexborNode) -> None:

@@ -165,9 +165,14 @@ def test_official_documents_are_titled_by_type_and_subject() -> None:
         "Số: 12/BC-UBND\nBình Minh, ngày 3 tháng 4 năm 2025\nBÁO CÁO\nKết quả thu ngân sách quý I năm 2025\n"
         "Thu ngân sách quý I đạt 4,2 tỷ đồng."
     )
-    assert document_from_text("bc", report).title == "Báo cáo kết quả thu ngân sách quý I năm 2025"
+    doc = document_from_text("bc", report)
+    assert doc.title == "Báo cáo kết quả thu ngân sách quý I năm 2025 (Ủy ban nhân dân xã Bình Minh)"
+    assert doc.date == "2025-04-03"
     letter = (
         "ỦY BAN NHÂN DÂN PHƯỜNG AN LẠC\nSố: 88/UBND\nV/v tổ chức tiêm chủng đợt 2\nKính gửi: các tổ dân phố."
     )
-    assert document_from_text("cv", letter).title == "V/v tổ chức tiêm chủng đợt 2"
+    assert (
+        document_from_text("cv", letter).title
+        == "V/v tổ chức tiêm chủng đợt 2 (Ủy ban nhân dân phường An Lạc)"
+    )
     assert document_from_text("hd", CONTRACT).title == "HỢP ĐỒNG LAO ĐỘNG"  # an article is no subject

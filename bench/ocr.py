@@ -5,12 +5,14 @@ Why: a scanned report is OCRed page by page at upload time, so its pages/s is th
 runs that many side by side and OMP_THREAD_LIMIT caps each one's OpenMP threads. The defaults
 (OCR_WORKERS=2, one thread each) were chosen from these numbers. Figures only, no asserts.
 
-The pages are Vietnamese report text typeset with DejaVu Sans at 11 pt, rasterised at 300 dpi,
-saved as an image-only PDF and read back through `ocr_pdf_pages` (pdfium render + OCR), the path a
-scanned PDF takes. Character accuracy is printed too, as a check that speed was not bought with
-quality.
+The "report" pages are Vietnamese report text typeset with DejaVu Sans at 11 pt; the "list" pages
+are numbered lists in DejaVu Serif whose items wrap so the last word ("đồng.") is a line of its own,
+the layout on which Tesseract's page segmentation drops lines and `ocr` reads the region again (its
+slow path). Both are rasterised at 300 dpi, saved as an image-only PDF and read back through
+`ocr_pdf_pages` (pdfium render + OCR), the path a scanned PDF takes. Character accuracy is printed
+too, as a check that speed was not bought with quality.
 
-    .venv/bin/python bench/ocr.py [--pages 6] [--configs 1x1,2x1,1x2,2x2]
+    .venv/bin/python bench/ocr.py [--pages 6] [--configs 1x1,2x1,1x2,2x2] [--kinds report,list]
 
 1x2 and 2x2 (two OpenMP threads a process) are not run by default: beside any other busy process
 they take 4-13x longer a page, so a run takes minutes.
@@ -26,8 +28,13 @@ import re
 import sys
 import time
 import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+SERIF = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
 _DPI = 300
 _A4 = (round(8.27 * _DPI), round(11.69 * _DPI))
 _SUBJECTS = [
@@ -44,6 +51,14 @@ _TAILS = [
     "theo báo cáo của Chi cục Thống kê khu vực Quy Nhơn gửi ngày 15/01/2025.",
     "trong đó khu vực kinh tế tư nhân chiếm tỷ trọng lớn nhất, bảo đảm tiến độ giải ngân.",
 ]
+_HOUSEHOLDS = [
+    "bà Huỳnh Thị Lài",
+    "ông Trương Văn Bảy",
+    "ông Lê Văn Út",
+    "bà Nguyễn Thị Hường",
+    "bà Đỗ Thị Sen",
+]
+_HAMLETS = ["Phú Thạnh", "Mỹ Hòa", "Hòa Đông", "Tân Lập"]
 
 
 def page_text(rng: random.Random, lines: int, width: int) -> list[str]:
@@ -67,7 +82,29 @@ def page_text(rng: random.Random, lines: int, width: int) -> list[str]:
     return out[:lines]
 
 
-def scanned_pdf(pages: int) -> tuple[bytes, list[str]]:
+def list_page(rng: random.Random, n: int) -> tuple[Image.Image, list[str]]:
+    """An appendix page: 22 numbered items (DejaVu Serif, 34 px), first line indented, the last word
+    wrapped alone to the margin; on a light grey scanner tone."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(SERIF, 34)
+    image = Image.new("L", _A4, 242)
+    draw = ImageDraw.Draw(image)
+    lines = [f"PHỤ LỤC {n}: DANH SÁCH HỘ ĐỀ NGHỊ HỖ TRỢ"]
+    draw.text((354, 240), lines[0], font=font, fill=25)
+    y = 360
+    for i in range(1, 23):
+        work = rng.choice(["xây mới, 50", "sửa chữa, 30"])
+        item = f"{i}. Hộ {rng.choice(_HOUSEHOLDS)}, thôn {rng.choice(_HAMLETS)}: {work} triệu đồng."
+        *head, last = item.split()
+        draw.text((474, y), " ".join(head), font=font, fill=25)
+        draw.text((354, y + 45), last, font=font, fill=25)
+        lines += [" ".join(head), last]
+        y += 2 * 45 + 20
+    return image, lines
+
+
+def scanned_pdf(pages: int, kind: str = "report") -> tuple[bytes, list[str]]:
     """An image-only PDF of `pages` A4 pages at 300 dpi, and each page's text."""
     from PIL import Image, ImageDraw, ImageFont
 
@@ -75,12 +112,15 @@ def scanned_pdf(pages: int) -> tuple[bytes, list[str]]:
     rng = random.Random(20250312)
     images, texts = [], []
     for n in range(1, pages + 1):
-        lines = [f"BÁO CÁO TÌNH HÌNH KINH TẾ - XÃ HỘI PHƯỜNG QUY NHƠN - TRANG {n}"]
-        lines += page_text(rng, 44, 78)
-        image = Image.new("L", _A4, 255)
-        draw = ImageDraw.Draw(image)
-        for i, line in enumerate(lines):
-            draw.text((round(0.9 * _DPI), round(0.9 * _DPI) + i * 68), line, font=font, fill=0)
+        if kind == "list":
+            image, lines = list_page(rng, n)
+        else:
+            lines = [f"BÁO CÁO TÌNH HÌNH KINH TẾ - XÃ HỘI PHƯỜNG QUY NHƠN - TRANG {n}"]
+            lines += page_text(rng, 44, 78)
+            image = Image.new("L", _A4, 255)
+            draw = ImageDraw.Draw(image)
+            for i, line in enumerate(lines):
+                draw.text((round(0.9 * _DPI), round(0.9 * _DPI) + i * 68), line, font=font, fill=0)
         images.append(image)
         texts.append(" ".join(lines))
     buf = io.BytesIO()
@@ -112,6 +152,7 @@ def main() -> int:
         default="1x1,2x1",
         help="WORKERSxTHREADS runs: parallel tesseract processes x OpenMP threads each",
     )
+    ap.add_argument("--kinds", default="report,list", help="page kinds: report (plain text), list")
     args = ap.parse_args()
 
     from app.ingest import ocr
@@ -119,25 +160,28 @@ def main() -> int:
     if not ocr.tesseract_available():
         print("tesseract with 'vie' not found: apt install tesseract-ocr tesseract-ocr-vie")
         return 1
-    data, texts = scanned_pdf(args.pages)
-    pages = list(range(1, args.pages + 1))
-    print(f"{args.pages} A4 pages at {_DPI} dpi, 11 pt, {sum(map(len, texts)) // args.pages} chars/page")
     print(f"cores {os.cpu_count()}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    ocr.ocr_pdf_pages(data, [1], workers=1)  # warm the page cache: tesseract's model files
-    for config in args.configs.split(","):
-        workers, threads = (int(x) for x in config.split("x"))
-        ocr.OCR_THREADS = threads
-        t0 = time.perf_counter()
-        result = ocr.ocr_pdf_pages(data, pages, workers=workers)
-        elapsed = time.perf_counter() - t0
-        acc = min(
-            accuracy(text, " ".join(b.text for b in result[n])) for n, text in zip(pages, texts, strict=True)
-        )
-        conf = min(result[n][0].ocr or 0 for n in pages)
-        print(
-            f"workers {workers} x threads {threads}: {elapsed / args.pages:5.2f} s/page, "
-            f"{args.pages / elapsed:5.2f} pages/s; worst page: accuracy {acc:.4f}, confidence {conf:.1f}"
-        )
+    pages = list(range(1, args.pages + 1))
+    for kind in args.kinds.split(","):
+        data, texts = scanned_pdf(args.pages, kind)
+        chars = sum(map(len, texts)) // args.pages
+        print(f"{kind}: {args.pages} A4 pages at {_DPI} dpi, {chars} chars/page")
+        ocr.ocr_pdf_pages(data, [1], workers=1)  # warm the page cache: tesseract's model files
+        for config in args.configs.split(","):
+            workers, threads = (int(x) for x in config.split("x"))
+            ocr.OCR_THREADS = threads
+            t0 = time.perf_counter()
+            result = ocr.ocr_pdf_pages(data, pages, workers=workers)
+            elapsed = time.perf_counter() - t0
+            acc = min(
+                accuracy(text, " ".join(b.text for b in result[n]))
+                for n, text in zip(pages, texts, strict=True)
+            )
+            conf = min(result[n][0].ocr or 0 for n in pages)
+            print(
+                f"  workers {workers} x threads {threads}: {elapsed / args.pages:5.2f} s/page, "
+                f"{args.pages / elapsed:5.2f} pages/s; worst page: accuracy {acc:.4f}, confidence {conf:.1f}"
+            )
     print(f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

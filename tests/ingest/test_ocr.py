@@ -1,13 +1,15 @@
 """OCR of scans built here: a Vietnamese official letter typeset with PIL, saved as PNG, JPEG, multi-page
 TIFF and image-only PDF, must come back nearly character-exact, with every figure exact, a plausible
-confidence and the right page numbers; without Tesseract, an image upload fails with an error that
-says what to install."""
+confidence and the right page numbers; a numbered list whose wrapped lines hold one word loses none of
+them; specks read as junk are dropped and counted; without Tesseract, an image upload fails with an
+error that says what to install."""
 
 from __future__ import annotations
 
 import io
 import re
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -155,6 +157,67 @@ def test_small_text_is_upscaled_before_reading() -> None:
         assert figure in _text(blocks), figure
 
 
+SERIF = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
+ITEMS = [  # an appendix list; each item wraps so its last word, "đồng.", is a line of its own
+    "Hộ bà Huỳnh Thị Lài, thôn Phú Thạnh: xây mới, 50 triệu đồng.",
+    "Hộ ông Trương Văn Bảy, thôn Phú Thạnh: xây mới, 50 triệu đồng.",
+    "Hộ ông Lê Văn Út, thôn Mỹ Hòa: xây mới, 50 triệu đồng.",
+    "Hộ bà Nguyễn Thị Hường, thôn Mỹ Hòa: xây mới, 50 triệu đồng.",
+    "Hộ ông Phan Văn Tư, thôn Hòa Đông: sửa chữa, 30 triệu đồng.",
+    "Hộ bà Đỗ Thị Sen, thôn Hòa Đông: sửa chữa, 30 triệu đồng.",
+]
+
+
+def _wrapped_list(size: int = 40) -> Image.Image:
+    """A 300 dpi scan of a numbered list set the official way: first line indented, the wrapped
+    line at the margin. Tesseract's page layout (psm 3) takes the narrow margin column - the item
+    numbers and the one-word lines - for non-text and drops it."""
+    font = ImageFont.truetype(str(SERIF), size)
+    pitch = round(size * 1.32)
+    image = Image.new("L", (2480, 2 * pitch * len(ITEMS) + 500), 242)
+    draw = ImageDraw.Draw(image)
+    y = 250
+    for n, item in enumerate(ITEMS, 1):
+        *head, last = f"{n}. {item}".split()
+        draw.text((474, y), " ".join(head), font=font, fill=25)
+        draw.text((354, y + pitch), last, font=font, fill=25)
+        y += 2 * pitch + round(0.3 * pitch)
+    return image
+
+
+@pytest.mark.skipif(not SERIF.exists() or not tesseract_available(), reason="needs tesseract and DejaVu")
+def test_wrapped_list_keeps_every_line() -> None:
+    blocks = ocr_image(_wrapped_list(), page=2, dpi=300)
+    want = Counter(" ".join(f"{n}. {item}" for n, item in enumerate(ITEMS, 1)).split())
+    got = Counter(_text(blocks).split())
+    assert not want - got, f"lost {dict(want - got)}: {_text(blocks)}"
+    # one block an item, in order, each with its number and its wrapped last word
+    assert [b.text.split()[0] for b in blocks] == [f"{n}." for n in range(1, len(ITEMS) + 1)]
+    assert all(b.text.endswith("đồng.") and b.page == 2 for b in blocks)
+
+
+def test_junk_tokens_are_dropped_and_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A speck read as "—_" at low confidence is not text; a printed dash (read at 90+) is."""
+
+    def tsv(images: list[Image.Image], *args: object, **kw: object) -> list[list[ocr._Word]]:
+        words = [
+            ocr._Word(1, 1, 1, "—_", 28.4, 300, 60, 10, 7),
+            ocr._Word(1, 1, 1, "PHỤ", 92.8, 400, 40, 130, 50),
+            ocr._Word(1, 1, 1, "LỤC", 90.8, 550, 40, 120, 50),
+            ocr._Word(2, 1, 1, "-", 93.2, 300, 160, 16, 7),
+            ocr._Word(2, 1, 1, "Như", 96.0, 330, 140, 90, 48),
+            ocr._Word(2, 1, 1, "trên;", 96.0, 440, 140, 110, 48),
+            ocr._Word(2, 1, 1, ":", 60.0, 600, 150, 6, 20),
+        ]
+        return [words for _ in images]
+
+    monkeypatch.setattr(ocr, "_require", lambda lang: None)
+    monkeypatch.setattr(ocr, "_tesseract_tsv", tsv)
+    blocks = ocr_image(Image.new("L", (1000, 300), 255))
+    assert [b.text for b in blocks] == ["PHỤ LỤC", "- Như trên;"]
+    assert blocks.dropped == ["—_", ":"]
+
+
 @needs_tesseract
 def test_image_without_text_is_empty() -> None:
     data = _save([Image.new("L", (600, 400), 255)], "PNG")
@@ -209,3 +272,11 @@ def test_paragraph_splits_only_at_short_or_header_lines() -> None:
     assert split(header) == [["ỦY BAN NHÂN DÂN"], ["Số: 215/UBND"], ["V/v báo cáo thu ngân sách"]]
     wrapped = [("Thực hiện chỉ đạo của Ủy ban nhân dân tỉnh,", 0, 990), ("Ủy ban nhân dân phường", 0, 500)]
     assert split(wrapped) == [[wrapped[0][0], wrapped[1][0]]]
+    # list items of even length: a full line ending a sentence, then a line starting "4. "
+    items = [
+        ("3. Hộ ông Lê Văn Út, thôn Mỹ Hòa: xây mới, 50 triệu đồng.", 0, 980),
+        ("4. Hộ bà Nguyễn", 0, 990),
+    ]
+    assert split(items) == [[items[0][0]], [items[1][0]]]
+    law = [("Giao nhiệm vụ theo quy định tại Điều", 0, 990), ("5. Luật Ngân sách nhà nước", 0, 980)]
+    assert split(law) == [[law[0][0], law[1][0]]]  # no sentence ended: a wrapped reference, not an item

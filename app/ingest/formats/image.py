@@ -6,9 +6,9 @@ import io
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from app.ingest.blocks import Block, Extracted
+from app.ingest.blocks import Block, Extracted, Removed
 from app.ingest.errors import CorruptDocument, DocumentError, EmptyDocument
-from app.ingest.ocr import TesseractMissing, ocr_images, tesseract_available
+from app.ingest.ocr import TesseractMissing, noise_removed, ocr_images, tesseract_available
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -64,9 +64,11 @@ def read_image(name: str, data: bytes) -> Extracted:
             "or upload the document as PDF or DOCX with its text."
         )
     blocks: list[Block] = []
+    removed: list[Removed] = []
     try:
-        for _, page_blocks in ocr_images(_frames(name, image)):
+        for page, page_blocks in ocr_images(_frames(name, image)):
             blocks.extend(page_blocks)
+            removed.extend(noise_removed(page_blocks, page))
     except DocumentError as e:
         if str(e).startswith(f"{name}:"):
             raise
@@ -76,4 +78,4 @@ def read_image(name: str, data: bytes) -> Extracted:
             f"{name}: no text was recognised in the image. Check that it shows a printed document, "
             "upright, sharp and at about 300 dpi, then upload it again."
         )
-    return Extracted(blocks, "image")
+    return Extracted(blocks, "image", removed=removed)

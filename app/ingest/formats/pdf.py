@@ -549,7 +549,10 @@ def read_pdf(name: str, data: bytes) -> Extracted:
     run = _TableRun()
     for page in pages:
         if page.number in ocr:
+            from app.ingest.ocr import noise_removed
+
             blocks.extend(ocr[page.number])
+            removed.extend(noise_removed(ocr[page.number], page.number))
             run.open = False
             continue
         blocks.extend(_page_blocks(page, run))

@@ -176,3 +176,16 @@ def test_official_documents_are_titled_by_type_and_subject() -> None:
         == "V/v tổ chức tiêm chủng đợt 2 (Ủy ban nhân dân phường An Lạc)"
     )
     assert document_from_text("hd", CONTRACT).title == "HỢP ĐỒNG LAO ĐỘNG"  # an article is no subject
+
+
+def test_html_infobox_rows_are_name_value_pairs() -> None:
+    page = """<html><head><title>Nguyễn Văn A – Bách khoa Mở</title></head><body><article>
+    <h1>Nguyễn Văn A</h1><div>Bách khoa Mở</div>
+    <table class="infobox"><caption>Nguyễn Văn A</caption>
+    <tr><th scope="row">Sinh</th><td>1418, làng Hội Thủy</td></tr>
+    <tr><th scope="row">Mất</th><td>1486</td></tr></table>
+    <p>Ông đỗ Hoàng giáp năm 1448.</p></article></body></html>"""
+    doc = document_from_bytes("a.html", page.encode())
+    rows = [doc.text[s.start : s.end] for s in doc.spans if s.kind == "row"]
+    assert rows == ["Sinh: 1418, làng Hội Thủy", "Mất: 1486"]
+    assert ("Bách khoa Mở", "site name") in {(r.text, r.reason) for r in doc.removed}

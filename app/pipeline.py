@@ -26,6 +26,7 @@ from app.answer.question import Question
 from app.config import Settings
 from app.embed import Embedder, make_embedder
 from app.ground import attribute, cited_ids, drop_unknown_markers, figures_with_citations, ground
+from app.ground.names import unsupported_names
 from app.index import Generation, load_generation, open_index
 from app.models import Answer, Citation, LLMUsage, Passage
 from app.retrieve import Filters, Query, Retriever
@@ -235,6 +236,11 @@ class Pipeline:
             f"đoạn [{n}] nói về địa phương khác với địa phương được hỏi"
             for n in cited
             if self.answerer.about_elsewhere(question, numbered[n])
+        ]
+        # A name (person, organisation, place) is a claim too: it must be in what the answer cites.
+        problems += [
+            f"“{name}” không có trong các đoạn được trích dẫn"
+            for name in unsupported_names(text, [numbered[n] for n in cited])
         ]
         if not problems and not cited:
             problems.append("câu trả lời không ghi [n] của đoạn tài liệu nào")

@@ -296,3 +296,23 @@ def test_client_disconnect_frees_the_server(client: httpx.Client, llm: FakeLLM) 
     llm.script(Reply(text=f"Là 348,5 tỷ đồng [{n}]."))
     body, _ = ask(client)
     assert body["mode"] == "llm", body["fallback_reason"]
+
+
+def test_a_name_no_cited_passage_holds_is_caught(client: httpx.Client, llm: FakeLLM) -> None:
+    """A small model's other classic error: a fluent name from outside the documents, with a citation."""
+    q = "Tổng thống Mỹ hiện nay là ai?"
+    llm.script(Reply(text="Tổng thống Mỹ là Donald Trump [1]."), Reply(text="Đó là Donald Trump [1]."))
+    body, _ = ask(client, q)
+    assert body["mode"] == "extractive" and "Donald Trump" not in body["answer"]
+    assert "Donald Trump" in llm.requests[-1]["messages"][-1]["content"]  # the repair named it
+
+
+def test_a_name_the_passage_holds_passes(client: httpx.Client, llm: FakeLLM) -> None:
+    q = "Chủ tịch UBND phường Quy Nhơn Nam là ai?"
+    passages = client.post("/search", json={"question": q}).json()["passages"]
+    n = next(p["rank"] for p in passages if "Nguyễn Thị Bích Hoa" in p["text"])
+    llm.script(
+        Reply(text=f"Theo tài liệu, Chủ tịch UBND phường Quy Nhơn Nam là bà Nguyen Thi Bich Hoa [{n}].")
+    )
+    body, _ = ask(client, q)
+    assert body["mode"] == "llm" and "Bich Hoa" in body["answer"], body

@@ -1,0 +1,52 @@
+"""Names an answer states (people, organisations, places, titles of works) must be in what it cites.
+
+A figure is checked by value; a name is checked by presence: each run of two or more capitalised
+words in the answer ("Donald Trump", "Nguyễn Thị Bích Hoa", "Trường Đại học Duyên Hải") must occur
+in a passage the answer cites, compared folded (case, diacritics and tone placement aside). A run that
+opens a sentence may owe its first capital to the sentence ("Theo Nghị quyết ..."), so it also passes
+if it holds without that first word.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.models import Passage
+from app.text import fold
+
+# A capitalised word: an upper-case letter, then letters (Vietnamese included), apostrophes, hyphens.
+_CAP = r"[A-ZÀ-ỸĐ][\w'’-]*"
+_RUN = re.compile(rf"(?<![\w])({_CAP}(?:\s+{_CAP})+)")
+_SENTENCE_START = re.compile(r"(?:^|[.!?…:;\n“\"(]\s*|\]\s*)$")
+_MARKER = re.compile(r"\[\d+\]")
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def _folded(text: str) -> str:
+    """Words only, folded, space-bounded: "Hoa." and "hoà" both read " hoa "."""
+    return f" {' '.join(_NON_WORD.sub(' ', fold(text)).split())} "
+
+
+def stated_names(text: str) -> list[tuple[str, bool]]:
+    """Each run of capitalised words in `text`, and whether it opens a sentence."""
+    text = _MARKER.sub(" ", text)
+    out = []
+    for m in _RUN.finditer(text):
+        if all(w.isupper() and len(w) > 1 for w in m[1].split()):
+            continue  # a line in capitals ("BÁO CÁO") or acronyms: not a name to look up
+        out.append((m[1], bool(_SENTENCE_START.search(text[: m.start()]))))
+    return out
+
+
+def unsupported_names(text: str, cited: list[Passage]) -> list[str]:
+    """The names `text` states that none of the `cited` passages (header or text) holds."""
+    haystack = " ".join(_folded(f"{p.chunk.header}\n{p.chunk.text}") for p in cited)
+    missing = []
+    for name, opens_sentence in stated_names(text):
+        rest = name.split(maxsplit=1)[1]
+        if opens_sentence and len(rest.split()) < 2:
+            continue  # "Theo Nghị ...": one capitalised word after the sentence's own capital
+        candidates = [name, rest] if opens_sentence else [name]
+        if not any(_folded(c) in haystack for c in candidates):
+            missing.append(name)
+    return list(dict.fromkeys(missing))

@@ -14,9 +14,7 @@ import re
 from app.models import Passage
 from app.text import fold
 
-# A capitalised word: an upper-case letter, then letters (Vietnamese included), apostrophes, hyphens.
-_CAP = r"[A-ZÀ-ỸĐ][\w'’-]*"
-_RUN = re.compile(rf"(?<![\w])({_CAP}(?:\s+{_CAP})+)")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")  # a word that starts with a letter
 _SENTENCE_START = re.compile(r"(?:^|[.!?…:;\n“\"(]\s*|\]\s*)$")
 _MARKER = re.compile(r"\[\d+\]")
 _NON_WORD = re.compile(r"[^\w]+")
@@ -30,11 +28,22 @@ def _folded(text: str) -> str:
 def stated_names(text: str) -> list[tuple[str, bool]]:
     """Each run of capitalised words in `text`, and whether it opens a sentence."""
     text = _MARKER.sub(" ", text)
+    runs: list[list[re.Match[str]]] = []
+    for m in _WORD.finditer(text):
+        if not m[0][0].isupper():
+            continue
+        run = runs[-1] if runs else None
+        if run and not text[run[-1].end() : m.start()].strip():  # only white space between
+            run.append(m)
+        else:
+            runs.append([m])
     out = []
-    for m in _RUN.finditer(text):
-        if all(w.isupper() and len(w) > 1 for w in m[1].split()):
-            continue  # a line in capitals ("BÁO CÁO") or acronyms: not a name to look up
-        out.append((m[1], bool(_SENTENCE_START.search(text[: m.start()]))))
+    for run in runs:
+        words = [m[0] for m in run]
+        if len(words) < 2 or all(w.isupper() and len(w) > 1 for w in words):
+            continue  # one capitalised word, a line in capitals ("BÁO CÁO") or acronyms
+        start = run[0].start()
+        out.append((text[start : run[-1].end()], bool(_SENTENCE_START.search(text[:start]))))
     return out
 
 

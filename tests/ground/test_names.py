@@ -35,3 +35,11 @@ def test_a_sentence_capital_is_not_part_of_a_name() -> None:
     "Theo Hendrik Baerle" passes on "Hendrik Baerle"."""
     assert unsupported_names("Theo Nghị quyết số 57. Theo Hendrik Baerle, cảng rất lớn.", [_passage()]) == []
     assert ("BÁO CÁO", False) not in stated_names("Xem BÁO CÁO UBND năm 2025.")  # capitals: not looked up
+
+
+def test_words_in_lower_case_with_diacritics_end_a_run() -> None:
+    """ "Đảng ủy" is a capitalised word and a lower-case one ("ủ" is lower case), not a name."""
+    names = [
+        n for n, _ in stated_names("Phó Bí thư Thường trực Đảng ủy phường Quy Nhơn Nam là Nguyễn Duy Tuấn.")
+    ]
+    assert names == ["Phó Bí", "Quy Nhơn Nam", "Nguyễn Duy Tuấn"]

@@ -237,6 +237,12 @@ class Pipeline:
             for n in cited
             if self.answerer.about_elsewhere(question, numbered[n])
         ]
+        # "Điều 15 quy định gì?" is answered from Điều 15, or not at all.
+        problems += [
+            f"đoạn [{n}] không thuộc {', '.join(question.parts)} mà câu hỏi nêu"
+            for n in cited
+            if not self.answerer.in_named_part(question, numbered[n])
+        ]
         # A name (person, organisation, place) is a claim too: it must be in what the answer cites.
         problems += [
             f"“{name}” không có trong các đoạn được trích dẫn"

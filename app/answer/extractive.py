@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from app.answer.base import ABSTAIN_TEXT, Draft
 from app.answer.evidence import Clause, Sentence, TimeMarks, analyse_chunk, terms
 from app.answer.question import Question, analyse
+from app.ground.parts import in_part, structured
 from app.index import Generation
 from app.ingest.localities import count_localities, find_localities, split_locality
 from app.models import Document, Passage, Span
@@ -75,6 +76,9 @@ class ExtractiveAnswerer:
             self._primary[doc.doc_id] = primary
         self._title_time = {d.doc_id: TimeMarks.of(d.title) for d in generation.documents.values()}
         self._sentences: dict[str, tuple[Sentence, ...]] = {}  # chunk_id -> analysed once
+        self._numbered = {
+            d.doc_id: structured([s.path for s in d.spans]) for d in generation.documents.values()
+        }
 
     def analyse(self, query: Query) -> Question:
         return analyse(query, self.known_localities)
@@ -85,6 +89,21 @@ class ExtractiveAnswerer:
             return True
         primary = self._primary.get(passage.chunk.doc_id, set())
         return bool(question.localities) and not set(question.localities) & primary
+
+    def in_named_part(self, question: Question, passage: Passage) -> bool:
+        """The passage holds a paragraph inside every part the question names ("khoản 2 Điều 9")."""
+        if not question.parts:
+            return True
+        chunk = passage.chunk
+        doc = self.generation.documents[chunk.doc_id]
+        numbered = self._numbered.get(doc.doc_id, False)
+        spans = [s for s in doc.spans if chunk.start <= s.start < chunk.end] or [None]
+        return any(
+            in_part(
+                question.parts, s.path if s else (), doc.text[s.start : s.end] if s else chunk.text, numbered
+            )
+            for s in spans
+        )
 
     def out_of_period(self, question: Question, passage: Passage, figure: Quantity) -> bool:
         """The question names a year or term, and no sentence of the passage that holds this figure is
@@ -131,6 +150,9 @@ class ExtractiveAnswerer:
             where = doc.span_at(sentence.offset)
             if where is not None and where.kind == "heading":
                 continue  # a heading names what follows; its words count for the sentences under it
+            path = where.path if where is not None else ()
+            if not in_part(question.parts, path, sentence.text, self._numbered.get(doc.doc_id, False)):
+                continue  # "Điều 15 quy định gì?" is not answered from Điều 1
             unsure_ocr = where is not None and where.ocr is not None and where.ocr < self.min_ocr_confidence
             for clause in sentence.clauses:
                 reason = None if self._kind_ok(question, clause) else "wrong kind"

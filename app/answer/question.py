@@ -35,6 +35,26 @@ _WHEN = re.compile(
 )
 _WHO = re.compile(r"\b(la ai|ai la|nhung ai|ten la gi|ho ten|ten gi)\b|^ai\b")
 _FIGURE = re.compile(r"\b(bao nhieu|may|muc nao|so luong|dat bao)\b")
+# "Điều 15", "khoản 2", "chương II", "điểm a": the numbered part of a regulation or contract asked about,
+# read folded so "dieu 15" counts too.
+_PART = re.compile(r"\b(phan|chuong|muc|dieu|khoan)\s+([ivxlc]+|\d{1,3}[a-z]?|[a-z])\b(?!\s*[%.,]\d)")
+_PART_NAMES = {"phan": "Phần", "chuong": "Chương", "muc": "Mục", "dieu": "Điều", "khoan": "Khoản"}
+# A point of an article is a lower-case letter ("điểm a"); "điểm D" is a grade.
+_POINT = re.compile(r"(?<!\w)(?i:điểm|diem)\s+([a-zđ])\)?(?![\w,])")
+
+
+def named_parts(text: str) -> tuple[str, ...]:
+    """The document parts a question names, as heading paths label them ("Điều 15", "Chương II")."""
+    out = []
+    for m in _PART.finditer(fold(text)):
+        kind, number = m[1], m[2]
+        if kind == "muc" and not number[0].isdigit() and not re.fullmatch(r"[ivxlc]+", number):
+            continue  # "mục a" is rare; "mục tiêu" never matches (a number must follow)
+        if kind in ("chuong", "phan") or (kind == "muc" and not number[0].isdigit()):
+            number = number.upper()
+        out.append(f"{_PART_NAMES[kind]} {number}")
+    out += [f"Điểm {m[1]}" for m in _POINT.finditer(text)]
+    return tuple(dict.fromkeys(out))
 
 
 @dataclass(frozen=True)
@@ -49,6 +69,7 @@ class Question:
     asked: tuple[str, ...]  # what "bao nhiêu ..." counts ("đảng viên", "hộ cận nghèo"), folded words
     pairs: tuple[str, ...]  # adjacent folded word pairs with at least one content word ("dan so")
     role: tuple[str, ...]  # for "who": the office asked about ("chu tich ubnd"), folded words
+    parts: tuple[str, ...] = ()  # parts of a document it names: ("Điều 15", "Khoản 2")
 
 
 def _find_known(text: str, known: dict[str, str], written: bool) -> list[str]:
@@ -191,4 +212,5 @@ def analyse(query: Query, known_localities: dict[str, str]) -> Question:
         role=tuple(_role(match_words(text, True), match_words(text, False), written))
         if kind == "who"
         else (),
+        parts=named_parts(query.restored),
     )

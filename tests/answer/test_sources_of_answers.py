@@ -85,3 +85,12 @@ def test_only_a_low_confidence_scan_holds_the_figure(tmp_path: Path, embedder: E
     ingest_documents(settings, embedder, [_scan("cong_van_mo", 35.0)])
     a = Pipeline(settings, embedder).ask_sync("Xã Tân Thành đã cấp bao nhiêu thùng mì?").answer
     assert a.abstained and "1.260" not in a.text, a.text
+
+
+def test_an_article_the_documents_do_not_have_is_not_answered(pipeline: Pipeline) -> None:
+    a = pipeline.ask_sync("Điều 15 Quy chế thi đua khen thưởng của trường Bắc Sơn quy định gì?").answer
+    assert a.abstained, a.text
+    b = pipeline.ask_sync(
+        "Điều 6 Quy chế thi đua khen thưởng của trường Bắc Sơn quy định mức tiền thưởng bao nhiêu?"
+    ).answer
+    assert not b.abstained and "450.000 đồng" in b.text, b.text

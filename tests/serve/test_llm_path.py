@@ -316,3 +316,13 @@ def test_a_name_the_passage_holds_passes(client: httpx.Client, llm: FakeLLM) -> 
     )
     body, _ = ask(client, q)
     assert body["mode"] == "llm" and "Bich Hoa" in body["answer"], body
+
+
+def test_a_passage_outside_the_article_asked_is_caught(client: httpx.Client, llm: FakeLLM) -> None:
+    """The seed reports have no articles: "Điều 15" is then looked for in the cited text itself."""
+    q = "Điều 15 của nghị quyết quy định tổng thu ngân sách phường Quy Nhơn là bao nhiêu?"
+    n = budget_n(client)
+    llm.script(Reply(text=f"Là 348,5 tỷ đồng [{n}]."), Reply(text=f"Là 348,5 tỷ đồng [{n}]."))
+    body, _ = ask(client, q)
+    assert body["mode"] == "extractive", body
+    assert "Điều 15" in llm.requests[-1]["messages"][-1]["content"]

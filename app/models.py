@@ -43,10 +43,15 @@ class Document:
     spans: tuple[Span, ...] = ()
     removed: tuple[Removed, ...] = ()  # what cleaning left out, each with its reason
 
-    def span_at(self, offset: int) -> Span | None:
-        """The paragraph holding text offset `offset` (None for documents stored before spans)."""
+    def span_index(self, offset: int) -> int | None:
+        """The index in `spans` of the paragraph holding text offset `offset` (None for documents
+        stored before spans). A bisect: no query walks a document's spans."""
         i = bisect.bisect_right(self.spans, offset, key=lambda s: s.start) - 1
-        return self.spans[i] if i >= 0 and offset < self.spans[i].end else None
+        return i if i >= 0 and offset < self.spans[i].end else None
+
+    def span_at(self, offset: int) -> Span | None:
+        i = self.span_index(offset)
+        return None if i is None else self.spans[i]
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ class Sentence:
     time: TimeMarks
     time_before: TimeMarks  # what its paragraph said before it ("Theo báo cáo, năm 2025, ...")
     offset: int = 0  # where it starts in the document's text
+    span: int | None = None  # index of its paragraph in the document's spans (heading path, row, OCR)
 
     def terms(self, folded: bool) -> frozenset[str]:
         return self.folded if folded else self.written
@@ -87,26 +88,28 @@ def _clause(text: str) -> Clause:
     )
 
 
-def _heading(doc: Document, offset: int) -> str:
-    """What the sentence sits under: its heading path ("Chương II Điều 6 Khoản 2"), and for a table
-    row its table's caption. They are part of what the sentence says, so they count as its words."""
-    span = doc.span_at(offset)
-    if span is None:
+def _heading(doc: Document, index: int | None) -> str:
+    """What the sentence sits under: its heading path ("Chương II Điều 6 Khoản 2") with the headings'
+    own words ("Điều 5. Nghĩa vụ của Bên B"), and for a table row its table's caption. They are part
+    of what the sentence says, so they count as its words. Found by walking back from its paragraph."""
+    if index is None:
         return ""
+    span = doc.spans[index]
     parts = list(span.path)
-    # The headings' own words ("Điều 5. Nghĩa vụ của Bên B"), nearest first, as far as they enclose it.
-    i = doc.spans.index(span) - 1
     depth = len(span.path)
+    i = index - 1
     while i >= 0 and depth > 0 and len(parts) < 12:
         s = doc.spans[i]
         if s.kind == "heading" and len(s.path) <= depth and span.path[: len(s.path)] == s.path:
             parts.append(doc.text[s.start : s.end])
             depth = len(s.path) - 1
         i -= 1
-    if span.table is not None and span.kind == "row":
-        parts += [
-            doc.text[s.start : s.end] for s in doc.spans if s.table == span.table and s.kind == "caption"
-        ]
+    if span.kind == "row":  # the caption sits above the table's rows
+        i = index - 1
+        while i >= 0 and doc.spans[i].table == span.table:
+            if doc.spans[i].kind == "caption":
+                parts.append(doc.text[doc.spans[i].start : doc.spans[i].end])
+            i -= 1
     return " ".join(parts)
 
 
@@ -121,7 +124,8 @@ def analyse_chunk(chunk: Chunk, doc: Document) -> tuple[Sentence, ...]:
             paragraph = f"{doc.text[start : end if end >= 0 else len(doc.text)]} {chunk.header}"
             paragraphs[start] = (terms(paragraph, False), terms(paragraph, True))
         text = chunk.text[s:e]
-        heading = _heading(doc, offset)
+        index = doc.span_index(offset)
+        heading = _heading(doc, index)
         own = f"{heading} {text}" if heading else text
         out.append(
             Sentence(
@@ -134,6 +138,7 @@ def analyse_chunk(chunk: Chunk, doc: Document) -> tuple[Sentence, ...]:
                 time=TimeMarks.of(text),
                 time_before=TimeMarks.of(doc.text[start:offset]),
                 offset=offset,
+                span=index,
             )
         )
     return tuple(out)

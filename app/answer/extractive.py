@@ -40,6 +40,7 @@ class _Candidate:
     clause: str
     reason: str | None  # why it cannot answer, None if it can
     where: Span | None = None  # the paragraph (heading path, table row, page, OCR) it comes from
+    span: int | None = None  # that paragraph's index in the document's spans
 
 
 def _is_answer_figure(q: Quantity, kind: str) -> bool:
@@ -97,12 +98,12 @@ class ExtractiveAnswerer:
         chunk = passage.chunk
         doc = self.generation.documents[chunk.doc_id]
         numbered = self._numbered.get(doc.doc_id, False)
-        spans = [s for s in doc.spans if chunk.start <= s.start < chunk.end] or [None]
+        first, last = doc.span_index(chunk.start), doc.span_index(chunk.end - 1)
+        if first is None or last is None:  # a document stored before spans
+            return in_part(question.parts, (), chunk.text, numbered)
         return any(
-            in_part(
-                question.parts, s.path if s else (), doc.text[s.start : s.end] if s else chunk.text, numbered
-            )
-            for s in spans
+            in_part(question.parts, s.path, doc.text[s.start : s.end], numbered)
+            for s in doc.spans[first : last + 1]
         )
 
     def out_of_period(self, question: Question, passage: Passage, figure: Quantity) -> bool:
@@ -147,7 +148,7 @@ class ExtractiveAnswerer:
                 continue
             # Each "; "-separated clause is a candidate (the sentence itself when it has none): the rest
             # of its sentence counts a bit less, its paragraph and the title half.
-            where = doc.span_at(sentence.offset)
+            where = doc.spans[sentence.span] if sentence.span is not None else None
             if where is not None and where.kind == "heading":
                 continue  # a heading names what follows; its words count for the sentences under it
             path = where.path if where is not None else ()
@@ -165,7 +166,14 @@ class ExtractiveAnswerer:
                 )
                 out.append(
                     _Candidate(
-                        score + 0.02 / (rank + 1), passage, rank, sentence.text, clause.text, reason, where
+                        score + 0.02 / (rank + 1),
+                        passage,
+                        rank,
+                        sentence.text,
+                        clause.text,
+                        reason,
+                        where,
+                        sentence.span,
                     )
                 )
         return out
@@ -236,11 +244,11 @@ class ExtractiveAnswerer:
     def _items_after(self, best: _Candidate) -> list[str]:
         """The list a lead-in ("... trong các trường hợp sau:") announces, as far as the cited passage
         holds it: quoting the lead-in alone would answer nothing."""
-        if best.where is None or not best.sentence.rstrip().endswith(":"):
+        if best.span is None or not best.sentence.rstrip().endswith(":"):
             return []
         chunk = best.passage.chunk
         doc = self.generation.documents[chunk.doc_id]
-        i = doc.spans.index(best.where) + 1
+        i = best.span + 1
         items: list[str] = []
         while i < len(doc.spans) and doc.spans[i].kind == "item" and doc.spans[i].end <= chunk.end:
             items.append(doc.text[doc.spans[i].start : doc.spans[i].end])
@@ -277,7 +285,7 @@ class ExtractiveAnswerer:
     @staticmethod
     def _cite(best: _Candidate, quote: str) -> str:
         source = f"ngày {_vn_date(best.passage.date)}" if best.passage.date else f"“{best.passage.title}”"
-        return f"Theo tài liệu {source}{_location(best)}: “{quote}” [{best.rank + 1}]{_ocr_note(best)}"
+        return f"Theo tài liệu {source}{_location(best)}: “{quote}” [{best.rank + 1}]"
 
 
 def _location(best: _Candidate) -> str:
@@ -286,13 +294,6 @@ def _location(best: _Candidate) -> str:
     and the heading path's numbers are in the passage header it is checked against."""
     path = best.passage.chunk.path
     return f" ({path})" if path else ""
-
-
-def _ocr_note(best: _Candidate) -> str:
-    """A figure read from a scan can carry an OCR error: the user is told where it comes from."""
-    if best.where is None or best.where.ocr is None:
-        return ""
-    return " (đoạn này được đọc bằng OCR từ trang quét; nên đối chiếu số liệu với bản gốc)"
 
 
 def _vn_date(iso: str) -> str:

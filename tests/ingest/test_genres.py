@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from test_ocr import edit_distance
 
 from app.ingest import load_document
 from app.ingest.ocr import tesseract_available
@@ -44,16 +45,6 @@ def docs() -> dict[str, Document]:
 
 def _is_scan(meta: dict) -> bool:
     return bool(meta.get("ocr_pages")) or meta["file"].endswith((".png", ".jpg", ".jpeg", ".tif", ".tiff"))
-
-
-def _edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 @pytest.mark.parametrize("src", [s for s in SOURCES if not _is_scan(_source(s))], ids=lambda p: p.stem)
@@ -95,7 +86,7 @@ def test_scanned_pages_are_read(src: Path, docs: dict[str, Document]) -> None:
     # Two-column letterheads ("ỦY BAN NHÂN DÂN" beside "CỘNG HÒA XÃ HỘI ...") have no one reading
     # order, so characters are compared with the words in a fixed order: misreads still count.
     truth = " ".join(sorted(_norm(" ".join(truth_lines)).split()))
-    accuracy = 1 - _edit_distance(truth, " ".join(sorted(ocr_text.split()))) / len(truth)
+    accuracy = 1 - edit_distance(truth, " ".join(sorted(ocr_text.split()))) / len(truth)
     assert accuracy >= 0.97, f"{meta['file']}: character accuracy {accuracy:.3f}"
     figures = {q.text for line in truth_lines for q in extract_quantities(line) if q.kind != "year"}
     missing = [f for f in figures if f not in ocr_text]

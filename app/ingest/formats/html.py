@@ -160,7 +160,8 @@ def read_html(name: str, data: bytes) -> Extracted:
         return Extracted([], "html", title=page_title or None, removed=removed)
     if root.tag in ("article", "main") and tree.body is not None:
         # Text outside the article (a site's menus without markup, related links) is chrome too.
-        outside = [ln for ln in _text_lines(tree.body) if ln not in set(_text_lines(root))]
+        inside = set(_text_lines(root))
+        outside = [ln for ln in _text_lines(tree.body) if ln not in inside]
         removed.extend(Removed(ln, f"outside the page's <{root.tag}>") for ln in outside)
     walker = _Walker()
     walker.walk(root)

@@ -95,6 +95,12 @@ def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
+    from app.calibrate import run
+
+    return run(settings, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="seeds: evals/questions.jsonl over INDEX_DIR; genres: evals/genres over a temporary index",
     )
     p.set_defaults(func=_cmd_eval)
+    p = sub.add_parser("calibrate", help="fit the answer scorer and its operating point on the eval sets")
+    from app.calibrate import add_arguments
+
+    add_arguments(p)
+    p.set_defaults(func=_cmd_calibrate)
     p = sub.add_parser("serve", help="run the HTTP service (uvicorn, TCP_NODELAY for prompt streaming)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

@@ -296,14 +296,9 @@ def _ingest_summary(files: dict[str, dict]) -> dict[str, float | int]:
     return out
 
 
-def run_genres(settings: Settings, n: int | None = None) -> Report:
-    """The genre set: ingest evals/genres/docs into a temporary index (same settings and embedder),
-    serve it as the seed index is served, ask every question over HTTP."""
-    from app.embed import make_embedder
-    from app.index import ingest_documents
+def _genre_documents() -> tuple[list, dict[str, str], float]:
     from app.ingest import DocumentError, find_sources, load_document
 
-    report = Report(name="genres")
     sources = load_sources()
     t0 = time.perf_counter()
     documents, errors = [], {}
@@ -312,15 +307,43 @@ def run_genres(settings: Settings, n: int | None = None) -> Report:
             documents.append(load_document(path))
         except Exception as exc:  # measured, not fatal: its questions then fail, and the report says why
             errors[path.name] = str(exc) if isinstance(exc, DocumentError) else f"{type(exc).__name__}: {exc}"
-    read_s = time.perf_counter() - t0
     missing = sorted(set(sources) - {d.source for d in documents} - set(errors))
     for name in missing:
         errors[name] = "not picked up by find_sources (unsupported extension?)"
+    return documents, errors, time.perf_counter() - t0
+
+
+def _genre_questions(documents: list, n: int | None = None) -> list[dict]:
+    """The genre questions with gold file names turned into the doc ids ingest gave them."""
     ids = {Path(d.source or d.doc_id).stem: d.doc_id for d in documents}
-    questions = [
+    return [
         {**q, "gold_doc_ids": [ids.get(d, d) for d in q["gold_doc_ids"]]}
         for q in sample(load_questions(QUESTION_FILES["genres"]), n)
     ]
+
+
+def genre_index(settings: Settings, index_dir: Path) -> tuple[Settings, list[dict]]:
+    """The genre set's documents ingested into `index_dir` (unchanged ones are kept, so a kept
+    directory is reused), the settings that point at it, and its questions."""
+    from app.embed import make_embedder
+    from app.index import ingest_documents
+
+    documents, _, _ = _genre_documents()
+    s = settings.model_copy(update={"INDEX_DIR": index_dir, "RELOAD_INTERVAL_S": 0})
+    ingest_documents(s, make_embedder(s), documents)
+    return s, _genre_questions(documents)
+
+
+def run_genres(settings: Settings, n: int | None = None) -> Report:
+    """The genre set: ingest evals/genres/docs into a temporary index (same settings and embedder),
+    serve it as the seed index is served, ask every question over HTTP."""
+    from app.embed import make_embedder
+    from app.index import ingest_documents
+
+    report = Report(name="genres")
+    sources = load_sources()
+    documents, errors, read_s = _genre_documents()
+    questions = _genre_questions(documents, n)
     with tempfile.TemporaryDirectory(prefix="genre-index-") as tmp:
         s = settings.model_copy(update={"INDEX_DIR": Path(tmp), "RELOAD_INTERVAL_S": 0})
         ingested = ingest_documents(s, make_embedder(s), documents)

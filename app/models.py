@@ -85,6 +85,7 @@ class Passage:
     title: str | None = None
     date: str | None = None
     ranks: dict[str, int] = field(default_factory=dict)  # retriever name -> 1-based rank
+    similarity: float | None = None  # cosine of its vector to the question's (None: not embedded yet)
 
 
 @dataclass(frozen=True)
@@ -129,3 +130,4 @@ class Answer:
     fallback_reason: str | None = None  # why the LLM answer was not used, when it was not
     llm: LLMUsage | None = None
     corrected: bool = False  # the streamed text was replaced by this one
+    confidence: float | None = None  # extractive: calibrated probability that the quote answers

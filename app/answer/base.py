@@ -22,6 +22,7 @@ class Draft:
     text: str
     abstained: bool
     reason: str | None = None  # why it abstained; for logs and the eval report
+    confidence: float | None = None  # the calibrated probability that the best evidence answers
 
 
 class Answerer(Protocol):

@@ -11,39 +11,20 @@ import re
 from dataclasses import dataclass
 
 from app.chunk import split_sentences
+from app.ground.period import TimeMarks
 from app.models import Chunk, Document
 from app.text import match_words
 from app.text.numbers import Quantity, extract_quantities
 
 _CLAUSE = re.compile(r";\s+")
+# "1. ", "a) ", "2) " opening a list item: its number orders the list, it is not a figure of it.
+_ENUMERATOR = re.compile(r"^\s*(?:\d{1,2}|[a-zđ])[.)]\s+")
 
 
 def terms(text: str, folded: bool) -> frozenset[str]:
     """Words (as written, or folded), numerals in one notation, and adjacent pairs."""
     ws = [re.sub(r"[./,-]", ".", w) if w[0].isdigit() else w for w in match_words(text, folded)]
     return frozenset(ws) | {f"{a} {b}" for a, b in itertools.pairwise(ws)}
-
-
-@dataclass(frozen=True)
-class TimeMarks:
-    years: frozenset[int]
-    ranges: frozenset[tuple[int, int]]
-
-    @classmethod
-    def of(cls, text: str) -> TimeMarks:
-        years: set[int] = set()
-        ranges: set[tuple[int, int]] = set()
-        for q in extract_quantities(text):
-            if q.kind == "year" and q.value:
-                years.add(int(q.value))
-            elif q.kind == "range" and q.value and q.high and 1900 <= q.value <= 2100 and q.high <= 2100:
-                ranges.add((int(q.value), int(q.high)))
-            elif q.kind == "date" and q.date and q.date[:4].isdigit():
-                years.add(int(q.date[:4]))
-        return cls(frozenset(years), frozenset(ranges))
-
-    def __bool__(self) -> bool:
-        return bool(self.years or self.ranges)
 
 
 @dataclass(frozen=True)
@@ -74,6 +55,10 @@ class Sentence:
     def terms(self, folded: bool) -> frozenset[str]:
         return self.folded if folded else self.written
 
+    @property
+    def quantities(self) -> tuple[Quantity, ...]:
+        return tuple(q for c in self.clauses for q in c.quantities)
+
     def context(self, folded: bool) -> frozenset[str]:
         return self.context_folded if folded else self.context_written
 
@@ -84,7 +69,7 @@ def _clause(text: str) -> Clause:
         written=terms(text, False),
         folded=terms(text, True),
         folded_seq=f" {' '.join(match_words(text, True))} ",
-        quantities=tuple(extract_quantities(text)),
+        quantities=tuple(extract_quantities(_ENUMERATOR.sub(lambda m: " " * len(m[0]), text))),
     )
 
 

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
+from app.ground.kind import Kind, asked_kind
 from app.ingest.localities import find_localities, split_locality
 from app.retrieve import Query
 from app.text import fold, folded_words, match_words, words
 from app.text.numbers import extract_quantities
-
-Kind = Literal["figure", "percent", "when", "who", "other"]
 
 # Function words and question words: they say how something is asked, not what. Written forms,
 # so "cận" (near) is not mistaken for "cần" (need); a question typed without diacritics uses their folds.
@@ -29,12 +27,6 @@ _STOP_WRITTEN = frozenset(
     """.split()
 )
 STOP_FOLDED = frozenset(fold(w) for w in _STOP_WRITTEN)
-_PERCENT = re.compile(r"\b(ty le|phan tram)\b|%")
-_WHEN = re.compile(
-    r"\b(khi nao|ngay nao|bao gio|thang nao|nam nao|thoi gian nao|luc nao|nhiem ky nao|dien ra ngay)\b"
-)
-_WHO = re.compile(r"\b(la ai|ai la|nhung ai|ten la gi|ho ten|ten gi)\b|^ai\b")
-_FIGURE = re.compile(r"\b(bao nhieu|may|muc nao|so luong|dat bao)\b")
 # "Điều 15", "khoản 2", "chương II", "điểm a": the numbered part of a regulation or contract asked about,
 # read folded so "dieu 15" counts too.
 _PART = re.compile(r"\b(phan|chuong|muc|dieu|khoan)\s+([ivxlc]+|\d{1,3}[a-z]?|[a-z])\b(?!\s*[%.,]\d)")
@@ -160,17 +152,7 @@ def _number_term(w: str) -> str:
 
 def analyse(query: Query, known_localities: dict[str, str]) -> Question:
     """`known_localities`: folded name (without kind) -> written name, for every place the corpus names."""
-    folded = fold(query.restored)
-    if _WHEN.search(folded):
-        kind: Kind = "when"
-    elif _WHO.search(folded):
-        kind = "who"
-    elif _PERCENT.search(folded):
-        kind = "percent"
-    elif _FIGURE.search(folded):
-        kind = "figure"
-    else:
-        kind = "other"
+    kind: Kind = asked_kind(query.restored)
     years: list[int] = []
     ranges: list[tuple[int, int]] = []
     for q in extract_quantities(query.restored):
@@ -207,7 +189,7 @@ def analyse(query: Query, known_localities: dict[str, str]) -> Question:
         localities=tuple(localities),
         unknown_localities=tuple(unknown),
         terms=tuple(terms),
-        asked=tuple(folded_words(" ".join(_asked(ws, query.written)))) if kind == "figure" else (),
+        asked=tuple(folded_words(" ".join(_asked(ws, query.written)))) if kind in ("figure", "money") else (),
         pairs=tuple(p for p in pairs if p.split()[1] not in year_tokens),
         role=tuple(_role(match_words(text, True), match_words(text, False), written))
         if kind == "who"

@@ -76,13 +76,13 @@ class Retriever:
             for row, c in enumerate(gen.chunks):
                 allowed[row] = filters.allows(c.doc_id, gen.documents[c.doc_id].date)
         pool = min(n, max(50, 10 * k))
-        dense = [
-            row
-            for row, _ in gen.vectors.search(
-                embed_query(self.embedder, query.restored), pool + len(gen.pending)
-            )
-            if allowed[row] and row not in gen.pending  # pending rows hold a placeholder, not a vector
-        ]
+        similarity: dict[int, float] = {}
+        for row, score in gen.vectors.search(
+            embed_query(self.embedder, query.restored), pool + len(gen.pending)
+        ):
+            if allowed[row] and row not in gen.pending:  # pending rows hold a placeholder, not a vector
+                similarity[row] = score
+        dense = list(similarity)
         lex_scores = self.lexical.scores(query.text, query.written)
         lexical = [int(r) for r in np.argsort(-lex_scores, kind="stable") if lex_scores[r] > 0 and allowed[r]]
         dense_weight = 1.0 if query.written else DENSE_WEIGHT_FOLDED
@@ -102,6 +102,13 @@ class Retriever:
             chunk = gen.chunks[row]
             doc = gen.documents[chunk.doc_id]
             out.append(
-                Passage(chunk=chunk, score=fused[row], title=doc.title, date=doc.date, ranks=ranks[row])
+                Passage(
+                    chunk=chunk,
+                    score=fused[row],
+                    title=doc.title,
+                    date=doc.date,
+                    ranks=ranks[row],
+                    similarity=similarity.get(row),
+                )
             )
         return out

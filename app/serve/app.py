@@ -100,8 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         for task in tasks:
             task.cancel()
-        if app.state.pipeline is not None and app.state.pipeline.llm is not None:
-            await app.state.pipeline.llm.close()
+        if app.state.pipeline is not None and app.state.pipeline.client is not None:
+            await app.state.pipeline.client.close()
 
     app = FastAPI(
         title="Hỏi đáp tài liệu địa phương",

@@ -48,5 +48,6 @@ def answer(a: Answer, latency_ms: float) -> AskResponse:
         latency_ms=round(latency_ms, 2),
         fallback_reason=a.fallback_reason,
         corrected=a.corrected,
+        confidence=None if a.confidence is None else round(a.confidence, 3),
         llm=LLMUsageOut(**asdict(a.llm)) if a.llm else None,
     )

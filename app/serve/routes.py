@@ -68,10 +68,10 @@ async def readyz(request: Request, response: Response) -> ReadyResponse:
         return ReadyResponse(ready=False, error=getattr(request.app.state, "load_error", None) or "starting")
     gen, breaker = pipeline.generation, pipeline.breaker
     llm = LLMStatus(configured=False)
-    if pipeline.llm is not None:
+    if pipeline.client is not None:
         llm = LLMStatus(
             configured=True,
-            model=pipeline.llm.model,
+            model=pipeline.client.model,
             breaker=breaker.state,
             failures=breaker.failures,
             retry_in_s=round(breaker.retry_in(), 1) if breaker.state == "open" else None,

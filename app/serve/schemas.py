@@ -92,6 +92,11 @@ class AskResponse(BaseModel):
     latency_ms: float
     fallback_reason: str | None = Field(None, description="why the LLM answer was not used, if it was not")
     corrected: bool = Field(False, description="the streamed text was replaced by this answer")
+    confidence: float | None = Field(
+        None,
+        description="extractive answers: the calibrated probability (0-1) that the best passage sentence "
+        "answers the question; the service abstains below its operating point",
+    )
     llm: LLMUsageOut | None = None
 
 

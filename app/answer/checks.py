@@ -1,0 +1,80 @@
+"""The checks both answerers apply, bound to one index generation.
+
+The extractive answerer uses them to rule candidates out; the LLM answerer uses the same ones to
+find what is wrong with a model's answer. Each check is a unit of `app.ground`; this object holds
+what they need from the corpus (its places, its numbered documents, analysed sentences), built once
+per generation.
+"""
+
+from __future__ import annotations
+
+from app.answer.evidence import Sentence, analyse_chunk
+from app.answer.question import Question, analyse
+from app.ground.parts import in_part, structured
+from app.ground.period import NO_TIME, TimeMarks, in_period
+from app.ground.places import Places
+from app.index import Generation
+from app.models import Document, Passage
+from app.retrieve import Query
+from app.text.numbers import Quantity, figure_in_text
+
+
+class Checks:
+    def __init__(self, generation: Generation) -> None:
+        self.generation = generation
+        docs = generation.documents.values()
+        self.places = Places(docs)
+        self._title_time = {d.doc_id: TimeMarks.of(d.title) for d in docs}
+        self._numbered = {d.doc_id: structured([s.path for s in d.spans]) for d in docs}
+        self._sentences: dict[str, tuple[Sentence, ...]] = {}  # chunk_id -> analysed once
+
+    def analyse(self, query: Query) -> Question:
+        return analyse(query, self.places.known)
+
+    def numbered(self, doc_id: str) -> bool:
+        return self._numbered.get(doc_id, False)
+
+    def sentences(self, passage: Passage) -> tuple[Sentence, ...]:
+        sentences = self._sentences.get(passage.chunk.chunk_id)
+        if sentences is None:
+            doc = self.generation.documents[passage.chunk.doc_id]
+            sentences = self._sentences[passage.chunk.chunk_id] = analyse_chunk(passage.chunk, doc)
+        return sentences
+
+    def about_elsewhere(self, question: Question, passage: Passage) -> bool:
+        """The question names a place and this passage's document is about another one."""
+        return self.places.about_elsewhere(
+            question.localities, question.unknown_localities, passage.chunk.doc_id
+        )
+
+    def period_ok(self, question: Question, sentence: Sentence, doc: Document) -> bool:
+        if not question.years and not question.ranges:
+            return True
+        own = NO_TIME if question.kind == "when" else sentence.time
+        return in_period(
+            question.years, question.ranges, own, sentence.time_before, self._title_time[doc.doc_id], doc.date
+        )
+
+    def out_of_period(self, question: Question, passage: Passage, figure: Quantity) -> bool:
+        """The question names a year or term, and no sentence of the passage that holds this figure is
+        about it."""
+        if not question.years and not question.ranges:
+            return False
+        doc = self.generation.documents[passage.chunk.doc_id]
+        holding = [s for s in self.sentences(passage) if figure_in_text(figure, s.text)]
+        return bool(holding) and not any(self.period_ok(question, s, doc) for s in holding)
+
+    def in_named_part(self, question: Question, passage: Passage) -> bool:
+        """The passage holds a paragraph inside every part the question names ("khoản 2 Điều 9")."""
+        if not question.parts:
+            return True
+        chunk = passage.chunk
+        doc = self.generation.documents[chunk.doc_id]
+        numbered = self.numbered(doc.doc_id)
+        first, last = doc.span_index(chunk.start), doc.span_index(chunk.end - 1)
+        if first is None or last is None:  # a document stored before spans
+            return in_part(question.parts, (), chunk.text, numbered)
+        return any(
+            in_part(question.parts, s.path, doc.text[s.start : s.end], numbered)
+            for s in doc.spans[first : last + 1]
+        )

@@ -1,0 +1,143 @@
+"""The LLM answerer: stream the model's answer, check every claim, ask for one repair, or give up.
+
+Its checks are the extractive answerer's (`Checks`) plus the claim checks of `app.ground`: every
+figure must be in the passage it cites, of the period asked, and the figure of what was asked; every
+name must be in a cited passage; a cited passage must be about the place and the part asked. What
+fails is named back to the model once; if the repair fails too, `Unverified` is raised and the
+fallback policy (`app.answer.fallback`) answers extractively instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+
+from app.answer.base import ABSTAIN_TEXT, Draft
+from app.answer.checks import Checks
+from app.answer.llm import LLMClient
+from app.answer.question import Question
+from app.ground import attribute, cited_ids, drop_unknown_markers, figures_with_citations, ground
+from app.ground.claims import figure_answers
+from app.ground.kind import is_answer_figure
+from app.ground.names import unsupported_names
+from app.models import LLMUsage, Passage
+from app.retrieve import Query
+from app.text import fold
+
+log = logging.getLogger("app.answer.generative")
+_MARKERS = re.compile(r"\[\d+\]|[^\w]+")
+
+
+class Unverified(Exception):
+    """The model kept stating something its citations do not support."""
+
+
+def abstains(text: str) -> bool:
+    return fold(ABSTAIN_TEXT).rstrip(".") in fold(text)
+
+
+class LLMAnswerer:
+    mode = "llm"
+
+    def __init__(self, client: LLMClient, checks: Checks, deadline_s: float, min_ocr: float = 0.0) -> None:
+        self.client = client
+        self.checks = checks
+        self.deadline_s = deadline_s
+        self.min_ocr = min_ocr
+
+    async def stream(
+        self, query: Query, passages: list[Passage], usage: LLMUsage
+    ) -> AsyncIterator[str | Draft]:
+        """Yield the model's deltas, then the checked `Draft`; raise `LLMError` on faults and
+        `Unverified` when the repair fails its checks too."""
+        numbered = dict(enumerate(passages, start=1))
+        deadline = time.monotonic() + self.deadline_s
+        messages = self.client.messages(query.text, passages)
+        parts: list[str] = []
+        async for delta in self.client.stream(messages, usage, deadline):
+            parts.append(delta)
+            yield delta
+        question = self.checks.analyse(query)
+        text = self._tidy("".join(parts), numbered)
+        problems = self.problems(text, numbered, question)
+        if problems:
+            usage.repaired = True
+            repair = self.client.repair_messages(messages, text, problems)
+            text = self._tidy(
+                "".join([d async for d in self.client.stream(repair, usage, deadline)]), numbered
+            )
+            still = self.problems(text, numbered, question)
+            if still:
+                raise Unverified(f"LLM answer failed its checks after one repair: {'; '.join(still)}")
+        log.info(
+            "llm answer: model=%s latency_ms=%.0f first_token_ms=%s tokens=%s/%s attempts=%d repaired=%s",
+            usage.model, usage.latency_ms, usage.first_token_ms, usage.prompt_tokens,
+            usage.completion_tokens, usage.attempts, usage.repaired,
+        )  # fmt: skip
+        yield Draft(text, abstains(text))
+
+    def _tidy(self, text: str, numbered: dict[int, Passage]) -> str:
+        """Drop markers that point at no passage; mark figures left unmarked where that is unambiguous."""
+        return attribute(drop_unknown_markers(text, set(numbered)), numbered, self.min_ocr)
+
+    def problems(self, text: str, numbered: dict[int, Passage], question: Question) -> list[str]:
+        """What is wrong with a model answer, in words the repair request can quote back to it."""
+        if abstains(text):
+            return []
+        if len(_MARKERS.sub(" ", text).split()) < 2:
+            return ["câu trả lời không có nội dung"]
+        problems = [
+            f"“{f.text}” không có trong đoạn [{f.citation}]" if f.citation else f"“{f.text}” thiếu [n]"
+            for f in ground(text, numbered, self.min_ocr)
+            if not f.verified
+        ]
+        stated = [(q, n) for q, n in figures_with_citations(text) if n in numbered]
+        # A verbatim figure of the right passage can still be of another year than the one asked...
+        problems += [
+            f"“{q.text}” trong đoạn [{n}] không thuộc năm hoặc nhiệm kỳ được hỏi"
+            for q, n in stated
+            if self.checks.out_of_period(question, numbered[n], q)
+        ]
+        # ... or the figure of something else than what was asked ("20/21 chỉ tiêu" for "bao nhiêu
+        # đảng viên mới"; "348,5 tỷ đồng" for "bao nhiêu phần trăm").
+        problems += self._figure_problems(question, stated, numbered)
+        cited = [n for n in cited_ids(text) if n in numbered]
+        # A figure can be true of its passage and still answer for the wrong ward.
+        problems += [
+            f"đoạn [{n}] nói về địa phương khác với địa phương được hỏi"
+            for n in cited
+            if self.checks.about_elsewhere(question, numbered[n])
+        ]
+        # "Điều 15 quy định gì?" is answered from Điều 15, or not at all.
+        problems += [
+            f"đoạn [{n}] không thuộc {', '.join(question.parts)} mà câu hỏi nêu"
+            for n in cited
+            if not self.checks.in_named_part(question, numbered[n])
+        ]
+        # A name (person, organisation, place) is a claim too: it must be in what the answer cites.
+        problems += [
+            f"“{name}” không có trong các đoạn được trích dẫn"
+            for name in unsupported_names(text, [numbered[n] for n in cited])
+        ]
+        if not problems and not cited:
+            problems.append("câu trả lời không ghi [n] của đoạn tài liệu nào")
+        return problems
+
+    @staticmethod
+    def _figure_problems(question: Question, stated: list, numbered: dict[int, Passage]) -> list[str]:
+        """For a figure, percentage, amount or date question: the answer states one, and each figure it
+        states of that kind is, in its passage, the figure of what was asked."""
+        kind = question.kind
+        if kind not in ("figure", "money", "percent", "when"):
+            return []
+        answering = [(q, n) for q, n in stated if is_answer_figure(q, kind)]
+        if not answering and kind in ("percent", "money"):  # counts and times may be said in words
+            what = "tỷ lệ phần trăm" if kind == "percent" else "số tiền"
+            return [f"câu trả lời không nêu {what} mà câu hỏi hỏi"]
+        return [
+            f"“{q.text}” trong đoạn [{n}] không phải số liệu của điều được hỏi"
+            for q, n in answering
+            if not figure_answers(q, numbered[n].chunk.text, kind, question.asked)
+        ]

@@ -1,0 +1,114 @@
+"""What kind of answer a question asks for, and whether a piece of text holds one.
+
+Genre-neutral: a figure is any number, a time any date, year (of any era: "năm 938", "thế kỷ XV"),
+or period; a person or organisation any run of capitalised words, not a list of surnames. Used by
+the extractive answerer to score sentences and by the LLM validator to check answers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from app.text import fold
+from app.text.numbers import Quantity
+
+Kind = Literal["figure", "money", "percent", "when", "who", "where", "why", "how", "list", "yes_no", "other"]
+
+# Read over the folded question (so a question typed without diacritics is read the same), in order:
+# the first that matches decides.
+_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    (
+        "when",
+        re.compile(
+            r"\b(khi nao|ngay nao|bao gio|thang nao|nam nao|thoi gian nao|luc nao|nhiem ky nao|"
+            r"thoi diem nao|the ky nao|thoi ky nao|giai doan nao|dien ra ngay|vao ngay|thoi han nao)\b"
+        ),
+    ),
+    ("who", re.compile(r"\b(la ai|ai la|nhung ai|ai da|ai duoc|ai co|ten la gi|ho ten|ten gi)\b|^ai\b")),
+    ("percent", re.compile(r"\b(ty le|phan tram)\b|%")),
+    (
+        "money",
+        re.compile(
+            r"\b(bao nhieu tien|tien \w+ (la )?bao nhieu|(muc )?(luong|phi|gia|kinh phi|chi phi|hoc phi|"
+            r"le phi|gia tri|tien \w+)( \w+){0,6} (la |bao |o )?(bao nhieu|muc nao))\b"
+        ),
+    ),
+    ("figure", re.compile(r"\b(bao nhieu|may|muc nao|so luong|dat bao)\b")),
+    (
+        "where",
+        re.compile(r"\b(o dau|tai dau|noi nao|cho nao|dia diem nao|dia ban nao|vung nao|khu vuc nao)\b"),
+    ),
+    ("why", re.compile(r"\b(vi sao|tai sao|ly do|nguyen nhan|vi dau|de lam gi|nham muc dich gi|muc dich)\b")),
+    ("how", re.compile(r"\b(nhu the nao|the nao|bang cach nao|ra sao|cach nao|thu tuc|trinh tu|cac buoc)\b")),
+    (
+        "list",
+        re.compile(r"\b(nhung \w+ nao|cac \w+ nao|gom nhung|bao gom nhung|gom co|gom nhung gi|nhung gi)\b"),
+    ),
+    ("yes_no", re.compile(r"\b(co (?:\w+ ){0,12}(khong|chua))\s*\??$|\b(phai khong|dung khong|hay khong)\b")),
+)
+
+# A time in words: "thế kỷ XV", "thập niên 1990", "năm 938", "thời Lý", "triều Nguyễn", "đầu năm".
+_TIME_WORDS = re.compile(
+    r"\b(?i:thế kỷ|thế kỉ)\s+[IVXLC\d]+|\b(?i:thập niên|năm|nam)\s+\d{2,4}\b|"
+    r"\b(?:thời|triều|đời|niên hiệu)\s+[A-ZĐÀ-Ỹ]"
+)
+_NUMBER_WORDS = re.compile(
+    r"\b(?i:một|hai|ba|bốn|tư|năm|sáu|bảy|tám|chín|mười|mươi|trăm|nghìn|ngàn|triệu|tỷ|vài|nửa)\b"
+    r"(?=\s+\w)"
+)
+_REASON = re.compile(r"\b(?i:vì|do|bởi|nhờ|nhằm|để|nên|nguyên nhân|lý do|lí do)\b")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def asked_kind(question: str) -> Kind:
+    """The kind of answer a question asks for, read from its folded form."""
+    folded = " ".join(fold(question).replace("?", " ? ").split())
+    for kind, pattern in _ASKS:
+        if pattern.search(folded):
+            return kind
+    return "other"
+
+
+def _is_figure(q: Quantity) -> bool:
+    return q.kind in ("number", "percent", "fraction") or (q.kind == "range" and (q.value or 0) < 1900)
+
+
+_MONEY = re.compile(r"(?i)đồng|usd|vnd|eur|\$|€")
+
+
+def is_answer_figure(q: Quantity, kind: Kind) -> bool:
+    """Whether a figure can answer a question of this kind: a percentage for "tỷ lệ", a date or year
+    for "khi nào", an amount of money for "bao nhiêu tiền", a count or amount for "bao nhiêu"."""
+    if kind == "money":
+        return _is_figure(q) and bool(q.unit and _MONEY.search(q.unit))
+    if kind == "percent":
+        return q.kind == "percent"
+    if kind == "when":
+        return q.kind in ("date", "year") or (q.kind == "range" and q.unit is None)
+    return _is_figure(q)
+
+
+def has_names(text: str) -> bool:
+    """A capitalised word that does not merely open the text or a sentence: a name of some kind."""
+    for m in _WORD.finditer(text):
+        before = text[: m.start()].rstrip()
+        if m[0][0].isupper() and before and before[-1] not in '.!?:;\n“"(-–':
+            return True
+    return False
+
+
+def holds_kind(kind: Kind, text: str, quantities: tuple[Quantity, ...]) -> bool:
+    """Whether `text` (with its parsed `quantities`) holds an answer of the kind asked. Kinds whose
+    answer is free text (what, how, a list, yes/no) are held by any text."""
+    if kind in ("percent", "figure", "money"):
+        return any(is_answer_figure(q, kind) for q in quantities) or (
+            kind == "figure" and bool(_NUMBER_WORDS.search(text))
+        )
+    if kind == "when":
+        return any(is_answer_figure(q, kind) for q in quantities) or bool(_TIME_WORDS.search(text))
+    if kind in ("who", "where"):
+        return has_names(text)
+    if kind == "why":
+        return bool(_REASON.search(text))
+    return True

@@ -18,7 +18,7 @@ from app.answer.checks import Checks
 from app.answer.evidence import terms
 from app.answer.question import STOP_FOLDED, Question
 from app.answer.scoring import Scorer
-from app.ground.claims import asked_gap
+from app.ground.claims import asked_gap, phrase
 from app.ground.kind import holds_kind
 from app.ground.parts import in_part
 from app.models import Passage, Span
@@ -106,6 +106,12 @@ class ExtractiveAnswerer:
             path = where.path if where is not None else ()
             if not in_part(question.parts, path, sentence.text, self.checks.numbered(doc.doc_id)):
                 reason = "outside the part the question names"  # "Điều 15" is not answered from Điều 1
+            if (
+                reason is None
+                and question.role
+                and f" {' '.join(question.role)} " not in phrase(sentence.text)
+            ):
+                reason = "names no one in the role asked"  # "Bí thư Thị ủy" is not "Bí thư Đảng ủy"
             unsure_ocr = where is not None and where.ocr is not None and where.ocr < self.min_ocr_confidence
             own_terms, context = sentence.terms(folded), sentence.context(folded)
             own = self._share(question, own_terms)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import importlib.util
 import json
+import re
 import tomllib
 import unicodedata
 from pathlib import Path
@@ -234,7 +235,8 @@ def test_genre_set_is_large_varied_and_grounded_in_its_sources() -> None:
     assert len(questions) >= 60 and all(counts[c] >= n for c, n in GENRE_MIN.items()), counts
     assert len({q["id"] for q in questions}) == len(questions)
     for q in questions:
-        assert q["id"].startswith("g") and q["genre"] and q["question"] == _nfc(q["question"]), q["id"]
+        assert re.fullmatch(r"g\d{3}|[a-z]{2}-\d{3}", q["id"]) and q["genre"], q["id"]
+        assert q["question"] == _nfc(q["question"]), q["id"]
         if q["category"] == "no_diacritics":
             assert q["question"].isascii(), q["id"]
         if not q["answerable"]:
@@ -274,6 +276,7 @@ def test_genre_documents_are_what_build_py_writes(tmp_path: Path) -> None:
     module.main(tmp_path)
     for folder in ("docs", "sources"):
         built = {p.name: p.read_bytes() for p in (tmp_path / folder).iterdir()}
-        committed = {p.name: p.read_bytes() for p in (GENRES / folder).iterdir()}
-        assert built.keys() == committed.keys()
+        # Documents written by hand (the bk-, qd-, vb- families) sit beside the built ones.
+        committed = {p.name: p.read_bytes() for p in (GENRES / folder).iterdir() if p.name in built}
+        assert len(committed) == len(built)
         assert [n for n in built if built[n] != committed[n]] == [], f"rerun evals/genres/build.py ({folder})"

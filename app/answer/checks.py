@@ -27,12 +27,20 @@ class Checks:
         self._title_time = {d.doc_id: TimeMarks.of(d.title) for d in docs}
         self._numbered = {d.doc_id: structured([s.path for s in d.spans]) for d in docs}
         self._sentences: dict[str, tuple[Sentence, ...]] = {}  # chunk_id -> analysed once
+        # Where a structured document's body starts (its first paragraph under a heading or article):
+        # what comes before is front matter (letterhead, number, promulgation line).
+        self._body = {d.doc_id: next((s.start for s in d.spans if s.path), 0) for d in docs}
 
     def analyse(self, query: Query) -> Question:
         return analyse(query, self.places.known)
 
     def numbered(self, doc_id: str) -> bool:
         return self._numbered.get(doc_id, False)
+
+    def front_matter(self, doc_id: str, offset: int) -> bool:
+        """The sentence at `offset` sits before the document's body: it names the document (issuer,
+        number, title) rather than saying anything in it."""
+        return offset < self._body.get(doc_id, 0)
 
     def sentences(self, passage: Passage) -> tuple[Sentence, ...]:
         sentences = self._sentences.get(passage.chunk.chunk_id)

@@ -143,6 +143,7 @@ class ExtractiveAnswerer:
                     gap,
                     similarity,
                     1.0 / (1 + rank),
+                    float(self.checks.front_matter(doc.doc_id, sentence.offset)),
                     novel,
                 )
                 out.append(

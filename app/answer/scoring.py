@@ -26,6 +26,7 @@ FEATURES = (
     "asked_missing",  # "bao nhiêu X": X is not what the clause counts
     "dense",  # the passage's cosine similarity to the question (the embedder's view)
     "rank",  # 1 / (1 + the passage's rank)
+    "front",  # the sentence is front matter (letterhead, number, promulgation line), not the body
     "novel",  # share of the sentence's words the question lacks (an answer is more than an echo)
 )
 CALIBRATION = Path(__file__).with_name("calibration.json")

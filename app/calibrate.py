@@ -65,6 +65,15 @@ def collect(settings: Settings, which: str, index_dir: Path | None) -> list[Aske
     return out
 
 
+def scored_curve(settings: Settings, questions: list[dict]) -> list[dict[str, float]]:
+    """The curve of the scorer as calibrated (`calibration.json`) over these questions, in process."""
+    asked: list[Asked] = []
+    _collect(settings, questions, asked, "category")
+    scorer = Scorer.load()
+    points = outcomes(asked, np.array(scorer.weights), scorer.bias)
+    return sorted([*curve(points), at(points, scorer.threshold)], key=lambda r: r["threshold"])
+
+
 def _fit(asked: list[Asked], l2: float) -> tuple[np.ndarray, float]:
     x = np.vstack([a.features for a in asked if len(a.features)])
     y = np.concatenate([a.right for a in asked if len(a.features)]).astype(float)
@@ -130,7 +139,7 @@ def cross_validated(
     return out
 
 
-def _table(rows: list[dict[str, float]]) -> str:
+def table(rows: list[dict[str, float]]) -> str:
     head = "| threshold | answer accuracy | answerable refused | unanswerable abstained | precision |"
     lines = [head, "|---|---|---|---|---|"]
     for r in rows:
@@ -161,7 +170,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     points = outcomes(asked, w, b)
     threshold = choose(points, args.precision)
     print("weights:", ", ".join(f"{n}={v:+.2f}" for n, v in zip(FEATURES, w, strict=True)), f"bias={b:+.2f}")
-    print(f"\n{len(asked)} questions; fitted on all of them:\n\n{_table(curve(points))}")
+    print(f"\n{len(asked)} questions; fitted on all of them:\n\n{table(curve(points))}")
     print(f"\noperating point {threshold:.2f}: {at(points, threshold)}")
     for g in sorted({a.group for a in asked}):
         sub = [pt for pt, a in zip(points, asked, strict=True) if a.group == g]

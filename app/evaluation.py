@@ -71,6 +71,7 @@ class Report:
     outcomes: list[Outcome] = field(default_factory=list)
     name: str = "seeds"
     ingest: dict = field(default_factory=dict)  # genre set: documents, chunks, seconds, per-file survival
+    curve: list[dict] = field(default_factory=list)  # extractive abstention curve over the scorer's threshold
 
     def metrics(self, only: str | None = None, genre: str | None = None) -> dict[str, float | int]:
         rows = [
@@ -221,8 +222,13 @@ def _serve_and_ask(settings: Settings, base_url: str | None, questions: list[dic
 
 def run(settings: Settings, base_url: str | None = None, n: int | None = None) -> Report:
     """The seed set, over the index in `settings.INDEX_DIR` (or the service at `base_url`)."""
+    from app.calibrate import scored_curve
+
     report = Report(name="seeds")
-    _serve_and_ask(settings, base_url, sample(load_questions(QUESTION_FILES["seeds"]), n), report)
+    questions = sample(load_questions(QUESTION_FILES["seeds"]), n)
+    _serve_and_ask(settings, base_url, questions, report)
+    if base_url is None:  # the curve needs the index in process
+        report.curve = scored_curve(settings, questions)
     return report
 
 
@@ -326,17 +332,23 @@ def genre_index(settings: Settings, index_dir: Path) -> tuple[Settings, list[dic
     """The genre set's documents ingested into `index_dir` (unchanged ones are kept, so a kept
     directory is reused), the settings that point at it, and its questions."""
     from app.embed import make_embedder
-    from app.index import ingest_documents
+    from app.index import IndexLoadError, ingest_documents, load_generation
 
     documents, _, _ = _genre_documents()
     s = settings.model_copy(update={"INDEX_DIR": index_dir, "RELOAD_INTERVAL_S": 0})
-    ingest_documents(s, make_embedder(s), documents)
+    embedder = make_embedder(s)
+    try:  # a kept directory may hold documents the set no longer has
+        stale = set(load_generation(index_dir, embedder.name).documents) - {d.doc_id for d in documents}
+    except IndexLoadError:
+        stale = set()
+    ingest_documents(s, embedder, documents, remove=stale)
     return s, _genre_questions(documents)
 
 
 def run_genres(settings: Settings, n: int | None = None) -> Report:
     """The genre set: ingest evals/genres/docs into a temporary index (same settings and embedder),
     serve it as the seed index is served, ask every question over HTTP."""
+    from app.calibrate import scored_curve
     from app.embed import make_embedder
     from app.index import ingest_documents
 
@@ -358,6 +370,7 @@ def run_genres(settings: Settings, n: int | None = None) -> Report:
             "files": files,
         }
         _serve_and_ask(s, None, questions, report)
+        report.curve = scored_curve(s, questions)
     return report
 
 
@@ -435,6 +448,8 @@ def _set_data(report: Report, failures: list[str]) -> dict:
         data["by_genre"] = {g: report.metrics(genre=g) for g in report.genres()}
     if report.ingest:
         data["ingest"] = report.ingest
+    if report.curve:
+        data["curve"] = report.curve
     data["outcomes"] = [o.__dict__ for o in report.outcomes]
     return data
 
@@ -473,6 +488,11 @@ def _set_markdown(report: Report, data: dict) -> list[str]:
             lines.append(f"| {name} | {f['genre']} | {f['content_kept']:.3f} | {lost} | {headers} | {left} |")
         for name, err in ing["errors"].items():
             lines.append(f"| {name} | – | refused | {err[:100]} | | |")
+    if report.curve:
+        from app.calibrate import table
+
+        lines += ["", "### Abstention curve (extractive; the service answers at its operating point)", ""]
+        lines += [table(report.curve)]
     fallbacks = sorted({o.reason for o in report.outcomes if o.reason})
     if fallbacks:
         lines += ["", "### Why LLM answers were not used", ""] + [f"- {r}" for r in fallbacks]

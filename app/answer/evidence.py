@@ -49,6 +49,7 @@ class Sentence:
     context_folded: frozenset[str]
     time: TimeMarks
     time_before: TimeMarks  # what its paragraph said before it ("Theo báo cáo, năm 2025, ...")
+    words: tuple[str, ...] = ()  # its own folded words, in order
     offset: int = 0  # where it starts in the document's text
     span: int | None = None  # index of its paragraph in the document's spans (heading path, row, OCR)
 
@@ -122,6 +123,7 @@ def analyse_chunk(chunk: Chunk, doc: Document) -> tuple[Sentence, ...]:
                 context_folded=paragraphs[start][1],
                 time=TimeMarks.of(text),
                 time_before=TimeMarks.of(doc.text[start:offset]),
+                words=tuple(match_words(text, True)),
                 offset=offset,
                 span=index,
             )

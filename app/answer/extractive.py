@@ -18,12 +18,12 @@ from app.answer.checks import Checks
 from app.answer.evidence import terms
 from app.answer.question import STOP_FOLDED, Question
 from app.answer.scoring import Scorer
-from app.ground.claims import asked_gap, phrase
+from app.ground.claims import asked_gap
 from app.ground.kind import holds_kind
 from app.ground.parts import in_part
 from app.models import Passage, Span
 from app.retrieve import Query
-from app.text import fold, folded_words
+from app.text import fold
 
 _QUOTE_MAX = 360
 
@@ -109,7 +109,7 @@ class ExtractiveAnswerer:
             if (
                 reason is None
                 and question.role
-                and f" {' '.join(question.role)} " not in phrase(sentence.text)
+                and f" {' '.join(question.role)} " not in f" {' '.join(sentence.words)} "
             ):
                 reason = "names no one in the role asked"  # "Bí thư Thị ủy" is not "Bí thư Đảng ủy"
             unsure_ocr = where is not None and where.ocr is not None and where.ocr < self.min_ocr_confidence
@@ -119,7 +119,7 @@ class ExtractiveAnswerer:
                 sum(p in own_terms for p in question.pairs) / len(question.pairs) if question.pairs else own
             )
             missing_top = float(top is not None and top not in own_terms and top not in context)
-            novel = self._novelty(question, sentence.text)
+            novel = self._novelty(question, sentence.words)
             for clause in sentence.clauses:
                 why = reason
                 if why is None and unsure_ocr and clause.quantities:
@@ -167,11 +167,11 @@ class ExtractiveAnswerer:
         return max(words, key=lambda t: self._idf.get(fold(t), self._idf_unknown), default=None)
 
     @staticmethod
-    def _novelty(question: Question, text: str) -> float:
+    def _novelty(question: Question, words: tuple[str, ...]) -> float:
         """Share of the sentence's content words the question does not have: a title or letterhead that
         merely repeats the question's names says nothing new, an answer does."""
         asked = set(question.terms) | {fold(t) for t in question.terms}
-        content = [w for w in folded_words(text) if w not in STOP_FOLDED and not w[0].isdigit()]
+        content = [w for w in words if w not in STOP_FOLDED and not w[0].isdigit()]
         if not content:
             return 0.0
         return sum(w not in asked for w in content) / len(content)

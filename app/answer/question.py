@@ -134,9 +134,12 @@ _KINDS = (
 
 def _role(folded: list[str], written: list[str], is_written: bool) -> list[str]:
     """The office in "Ai là Chủ tịch UBND phường X?" / "Bí thư Đảng ủy phường X là ai?": the words
-    right before the place."""
+    right before the place. A question that names no place ("Ai là người sáng lập trường?") has no
+    role to hold a sentence to: its words count through coverage like any other question's."""
     starts = (i for i in range(len(folded)) if any(tuple(folded[i : i + len(k)]) == k for k in _KINDS))
-    end = next(starts, len(folded))
+    end = next(starts, None)
+    if end is None:
+        return []
     run: list[str] = []
     for f, w in zip(reversed(folded[:end]), reversed(written[:end]), strict=True):
         if _is_stop(w, is_written):

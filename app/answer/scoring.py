@@ -62,7 +62,7 @@ class Scorer:
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> tuple[np.ndarray, float]:
     """Logistic regression by Newton's method with an L2 penalty on standardised features (the bias
-    unpenalised); weights are returned for the raw features. A few thousand candidates and nine
+    unpenalised); weights are returned for the raw features. A few thousand candidates and ten
     features need nothing bigger."""
     n, d = x.shape
     mean, std = x.mean(axis=0), x.std(axis=0)

@@ -1,8 +1,7 @@
-"""Vietnamese personal names: a surname from the closed set, then one to three capitalised syllables."""
+"""Common Vietnamese surnames: tells a locality name from the office holder named after it
+("Chủ tịch UBND phường Nguyễn ..."). Not used to recognise people: names are any capitalised run."""
 
 from __future__ import annotations
-
-import re
 
 SURNAMES = frozenset(
     """
@@ -10,8 +9,3 @@ SURNAMES = frozenset(
     Lâm Hà Lương Tạ Chu Đoàn Châu Tô Thái Kiều Quách Lưu Vương Trương Triệu Đàm Lại Mạc Thân Tăng
     """.split()
 )
-_PERSON = re.compile(r"\b(" + "|".join(sorted(SURNAMES)) + r")((?:\s+[A-ZĐÀ-Ỹ][a-zđà-ỹ]+){1,3})")
-
-
-def person_names(text: str) -> list[str]:
-    return [m.group(0) for m in _PERSON.finditer(text)]

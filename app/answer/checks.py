@@ -27,9 +27,10 @@ class Checks:
         self._title_time = {d.doc_id: TimeMarks.of(d.title) for d in docs}
         self._numbered = {d.doc_id: structured([s.path for s in d.spans]) for d in docs}
         self._sentences: dict[str, tuple[Sentence, ...]] = {}  # chunk_id -> analysed once
-        # Where a structured document's body starts (its first paragraph under a heading or article):
-        # what comes before is front matter (letterhead, number, promulgation line).
-        self._body = {d.doc_id: next((s.start for s in d.spans if s.path), 0) for d in docs}
+        # Where a document's body starts: its first paragraph inside a numbered part (Phần, Chương,
+        # Mục, Điều) if it numbers them, else under its first heading. What comes before is front
+        # matter: letterhead, number, title, promulgation line.
+        self._body = {d.doc_id: _body_start(d, self._numbered[d.doc_id]) for d in docs}
 
     def analyse(self, query: Query) -> Question:
         return analyse(query, self.places.known)
@@ -86,3 +87,17 @@ class Checks:
             in_part(question.parts, s.path, doc.text[s.start : s.end], numbered)
             for s in doc.spans[first : last + 1]
         )
+
+
+_PARTS = ("Phần ", "Chương ", "Mục ", "Điều ")
+
+
+def _body_start(doc: Document, numbered: bool) -> int:
+    for span in doc.spans:
+        if (
+            (span.kind != "heading"
+            and any(label.startswith(_PARTS) for label in span.path))
+            or (not numbered and span.path)
+        ):
+            return span.start
+    return 0

@@ -41,8 +41,10 @@ def asked_gap(asked: tuple[str, ...], folded_seq: str, quantities: tuple[Quantit
     if counts_asked(asked, folded_seq, quantities):
         return 0.0
     counts = [q for q in quantities if is_answer_figure(q, "figure") and q.kind != "percent"]
-    if counts and any(f" {' '.join(match_words(q.text, True))} {asked[0]} " in folded_seq for q in counts):
-        return 0.5
+    for q in counts:  # "326 hộ": the head noun is the figure's unit, or the word right after it
+        said = match_words(q.text, True)
+        if said[-1] == asked[0] or f" {' '.join(said)} {asked[0]} " in folded_seq:
+            return 0.5
     return 1.0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from app.text import fold
+from app.text import canonical, fold
 from app.text.numbers import Quantity
 
 Kind = Literal["figure", "money", "percent", "when", "who", "where", "why", "how", "list", "yes_no", "other"]
@@ -27,11 +27,12 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ),
     ("who", re.compile(r"\b(la ai|ai la|nhung ai|ai da|ai duoc|ai co|ten la gi|ho ten|ten gi)\b|^ai\b")),
     ("percent", re.compile(r"\b(ty le|phan tram)\b|%")),
+    # Money is read as written: folded, "giá" (price) is "gia" as in "gia đình", "tham gia".
     (
         "money",
         re.compile(
-            r"\b(bao nhieu tien|tien \w+ (la )?bao nhieu|(muc )?(luong|phi|gia|kinh phi|chi phi|hoc phi|"
-            r"le phi|gia tri|tien \w+)( \w+){0,6} (la |bao |o )?(bao nhieu|muc nao))\b"
+            r"\b(bao nhiêu tiền|tiền \w+ (là )?bao nhiêu|(mức )?(lương|phí|giá|kinh phí|chi phí|học phí|"
+            r"lệ phí|giá trị|giá thuê|giá bán|tiền \w+)( \w+){0,10} (là |bao |ở )?(bao nhiêu|mức nào))\b"
         ),
     ),
     ("figure", re.compile(r"\b(bao nhieu|may|muc nao|so luong|dat bao)\b")),
@@ -54,7 +55,7 @@ _TIME_WORDS = re.compile(
     r"\b(?:thời|triều|đời|niên hiệu)\s+[A-ZĐÀ-Ỹ]"
 )
 _NUMBER_WORDS = re.compile(
-    r"\b(?i:một|hai|ba|bốn|tư|năm|sáu|bảy|tám|chín|mười|mươi|trăm|nghìn|ngàn|triệu|tỷ|vài|nửa)\b"
+    r"\b(?i:một|hai|ba|bốn|sáu|bảy|tám|chín|mười|mươi|trăm|nghìn|ngàn|triệu|tỷ|vài|nửa)\b"
     r"(?=\s+\w)"
 )
 _REASON = re.compile(r"\b(?i:vì|do|bởi|nhờ|nhằm|để|nên|nguyên nhân|lý do|lí do)\b")
@@ -62,10 +63,12 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 
 def asked_kind(question: str) -> Kind:
-    """The kind of answer a question asks for, read from its folded form."""
+    """The kind of answer a question asks for, read from its folded form (a question typed without
+    diacritics has had them restored before it gets here; money is read as written)."""
     folded = " ".join(fold(question).replace("?", " ? ").split())
+    written = " ".join(canonical(question).lower().replace("?", " ? ").split())
     for kind, pattern in _ASKS:
-        if pattern.search(folded):
+        if pattern.search(written if kind == "money" else folded):
             return kind
     return "other"
 

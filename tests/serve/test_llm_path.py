@@ -326,3 +326,24 @@ def test_a_passage_outside_the_article_asked_is_caught(client: httpx.Client, llm
     body, _ = ask(client, q)
     assert body["mode"] == "extractive", body
     assert "Điều 15" in llm.requests[-1]["messages"][-1]["content"]
+
+
+def test_a_figure_of_another_indicator_is_caught(client: httpx.Client, llm: FakeLLM) -> None:
+    """ "bao nhiêu phần trăm dự toán" answered with the amount, though the passage holds it verbatim:
+    the repair request names it; the corrected answer passes."""
+    question = "Năm 2025 tổng thu ngân sách phường Quy Nhơn đạt bao nhiêu phần trăm dự toán?"
+    n = budget_n(client)
+    llm.script(
+        Reply(text=f"Tổng thu đạt 348,5 tỷ đồng [{n}]."), Reply(text=f"Tổng thu đạt 109,4% dự toán [{n}].")
+    )
+    body, _ = ask(client, question)
+    assert body["mode"] == "llm" and body["llm"]["repaired"] and "109,4%" in body["answer"], body
+    assert "tỷ lệ phần trăm" in llm.requests[-1]["messages"][-1]["content"]
+
+
+def test_a_name_from_outside_the_documents_falls_back(client: httpx.Client, llm: FakeLLM) -> None:
+    n = budget_n(client)
+    llm.script(Reply(text=f"Tổng thống Mỹ là Donald Trump [{n}]."), Reply(text=f"Đó là Donald Trump [{n}]."))
+    body, _ = ask(client, "Ai là tổng thống Mỹ?")
+    assert body["mode"] == "extractive" and "Donald Trump" not in body["answer"] and body["abstained"], body
+    assert "Donald Trump" in llm.requests[-1]["messages"][-1]["content"]

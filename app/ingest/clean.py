@@ -89,8 +89,11 @@ def looks_like_news(extracted: Extracted, profile: str = "news_vi") -> bool:
 class _NewsCleaner:
     """Applies one news profile's rules to a block list, recording each removal."""
 
-    def __init__(self, profile: str) -> None:
+    def __init__(self, profile: str, marked_headings: bool = False) -> None:
         self.rules = {r.name: r for r in _rules(profile)}
+        # A heading the author marked up (<h2>, "## ", a Word heading style) is content; only one
+        # guessed from a short line of plain text may be a photo label.
+        self.label_kinds = ("para",) if marked_headings else ("para", "heading")
         self.by_action: dict[str, list[_Rule]] = {}
         for r in self.rules.values():
             self.by_action.setdefault(r.action, []).append(r)
@@ -166,7 +169,7 @@ class _NewsCleaner:
                 return "widget"
         for rule in self.by_action.get("short_label", []):
             short = len(b.text.split()) <= rule.options["max_words"]
-            if b.kind in ("para", "heading") and short and not re.search(r"\d", b.text):
+            if b.kind in self.label_kinds and short and not re.search(r"\d", b.text):
                 return rule.reason
         return None
 
@@ -267,7 +270,7 @@ def clean(extracted: Extracted, profile: str = "news_vi") -> Cleaned:
     title_at: int | None = None
     applied: str | None = None
     if looks_like_news(dataclasses.replace(extracted, blocks=blocks), profile):
-        cleaner = _NewsCleaner(profile)
+        cleaner = _NewsCleaner(profile, marked_headings=extracted.source in ("html", "markdown", "docx"))
         blocks, title_at = cleaner.run(blocks)
         removed.extend(cleaner.removed)
         date, applied = cleaner.date, profile

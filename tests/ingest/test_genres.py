@@ -47,25 +47,8 @@ def _is_scan(meta: dict) -> bool:
     return bool(meta.get("ocr_pages")) or meta["file"].endswith((".png", ".jpg", ".jpeg", ".tif", ".tiff"))
 
 
-# Ingest defects the hand-written documents exposed (open, named so they are not forgotten; strict, so
-# the marker must go when they are fixed).
-_LOST = {"vb-tin-lang-gom-loc-dien.html": "the article's two <h2> sub-headings are lost"}
-_CHROME = {
-    "bk-song-cam-da.html": "the encyclopedia tagline 'Bài viết từ Bách khoa Mở' is left in",
-    "bk-vqg-khau-nhan.html": "the encyclopedia tagline 'Bài viết từ Bách khoa Mở' is left in",
-    "vb-tin-khanh-thanh-cau-ben-sung.html": "'Lượt xem: 4.218' is removed without a name",
-}
-
-
-def _known(sources: list[Path], known: dict[str, str]) -> list:
-    return [
-        pytest.param(s, marks=pytest.mark.xfail(reason=known[s.stem], strict=True)) if s.stem in known else s
-        for s in sources
-    ]
-
-
 @pytest.mark.parametrize(
-    "src", _known([s for s in SOURCES if not _is_scan(_source(s))], _LOST), ids=lambda p: p.stem
+    "src", [s for s in SOURCES if not _is_scan(_source(s))], ids=lambda p: p.stem
 )
 def test_every_content_line_survives(src: Path, docs: dict[str, Document]) -> None:
     meta = _source(src)
@@ -75,7 +58,7 @@ def test_every_content_line_survives(src: Path, docs: dict[str, Document]) -> No
     assert not lost, f"{meta['file']}: {len(lost)} content lines lost, e.g. {lost[:3]}"
 
 
-@pytest.mark.parametrize("src", _known(SOURCES, _CHROME), ids=lambda p: p.stem)
+@pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
 def test_chrome_is_removed_and_named(src: Path, docs: dict[str, Document]) -> None:
     meta = _source(src)
     if meta["file"] not in docs:

@@ -94,10 +94,8 @@ _PARTS = ("Phần ", "Chương ", "Mục ", "Điều ")
 
 def _body_start(doc: Document, numbered: bool) -> int:
     for span in doc.spans:
-        if (
-            (span.kind != "heading"
-            and any(label.startswith(_PARTS) for label in span.path))
-            or (not numbered and span.path)
+        if (span.kind != "heading" and any(label.startswith(_PARTS) for label in span.path)) or (
+            not numbered and span.path
         ):
             return span.start
     return 0

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from app.ground.kind import Kind, asked_kind
-from app.ingest.localities import find_localities, split_locality
+from app.ingest.localities import FOLDED_KINDS, PLACE_KINDS, find_localities, split_locality
 from app.retrieve import Query
 from app.text import fold, folded_words, match_words, words
 from app.text.numbers import extract_quantities
@@ -23,9 +23,8 @@ _STOP_WRITTEN = frozenset(
     trong cho với thì mà ở từ đến tới trên dưới về theo để này đó kia ấy hiện nay đang đã sẽ cần riêng
     bị một hai lượng phần trăm bằng hay hoặc cũng nhất rất vẫn còn tính năm khoảng lại tiền lâu
     vào lên xuống sau trước lúc nếu mỗi mọi chỉ hơn đợt cụ thể chính thức tổng cộng toàn bộ
-    phường xã thị trấn quận huyện tỉnh thành phố tp
     """.split()
-)
+) | {w for kind in PLACE_KINDS for w in kind.split()}  # a place's kind says where; its name says what
 STOP_FOLDED = frozenset(fold(w) for w in _STOP_WRITTEN)
 # "Điều 15", "khoản 2", "chương II", "điểm a": the numbered part of a regulation or contract asked about,
 # read folded so "dieu 15" counts too.
@@ -119,24 +118,11 @@ def _asked(ws: list[str], written: bool) -> list[str]:
     return []
 
 
-_KINDS = (
-    ("phuong",),
-    ("xa",),
-    ("quan",),
-    ("huyen",),
-    ("tinh",),
-    ("tp",),
-    ("thi", "tran"),
-    ("thi", "xa"),
-    ("thanh", "pho"),
-)
-
-
 def _role(folded: list[str], written: list[str], is_written: bool) -> list[str]:
     """The office in "Ai là Chủ tịch UBND phường X?" / "Bí thư Đảng ủy phường X là ai?": the words
     right before the place. A question that names no place ("Ai là người sáng lập trường?") has no
     role to hold a sentence to: its words count through coverage like any other question's."""
-    starts = (i for i in range(len(folded)) if any(tuple(folded[i : i + len(k)]) == k for k in _KINDS))
+    starts = (i for i in range(len(folded)) if any(tuple(folded[i : i + len(k)]) == k for k in FOLDED_KINDS))
     end = next(starts, None)
     if end is None:
         return []

@@ -41,10 +41,20 @@ def asked_gap(asked: tuple[str, ...], folded_seq: str, quantities: tuple[Quantit
     if counts_asked(asked, folded_seq, quantities):
         return 0.0
     counts = [q for q in quantities if is_answer_figure(q, "figure") and q.kind != "percent"]
+    words = folded_seq.split()
     for q in counts:  # "326 hộ": the head noun is the figure's unit, or the word right after it
         said = match_words(q.text, True)
-        if said[-1] == asked[0] or f" {' '.join(said)} {asked[0]} " in folded_seq:
-            return 0.5
+        head = len(said) if said[-1] == asked[0] else len(said) + 1
+        for i in range(len(words) - len(said) + 1):
+            if words[i : i + len(said)] != said or (
+                head > len(said) and words[i + len(said) : i + head] != [asked[0]]
+            ):
+                continue
+            after = words[i + head] if i + head < len(words) else None
+            # "21/21 hộ nghèo" for "hộ cận nghèo": the head qualified by the asked words in another
+            # order counts a sibling category; "326 hộ với ..." counts the head unqualified.
+            if after is None or after not in asked[1:]:
+                return 0.5
     return 1.0
 
 

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import re
+import tomllib
+from pathlib import Path
 
-from app.text.names import SURNAMES
+from app.text import fold
 
-# The kind word may open a sentence ("Phường Quy Nhơn Nam được thành lập ..."): any case but "TP".
+# The vocabulary (kinds, offices, surnames) is data: app/ingest/profiles/places_vi.toml.
+PLACES = tomllib.loads((Path(__file__).resolve().parent / "profiles" / "places_vi.toml").read_text("utf-8"))
+KINDS: tuple[str, ...] = tuple(PLACES["kinds"])
+_ABBREVIATED: dict[str, str] = PLACES["abbreviations"]
+# The kind word may open a sentence ("Phường Quy Nhơn Nam được thành lập ..."): any case but an
+# abbreviation ("TP").
 _LOCALITY = re.compile(
-    r"\b((?i:phường|xã|thị trấn|thị xã|thành phố|quận|huyện|tỉnh)|TP)\s+(?=((?:\S+\s*){1,4}))"
+    rf"\b((?i:{'|'.join(sorted(KINDS, key=len, reverse=True))})|{'|'.join(_ABBREVIATED)})"
+    r"\s+(?=((?:\S+\s*){1,4}))"
 )
-# Capitalised words that start a clause rather than continue a name.
-_NOT_NAME = {"Ủy", "UBND", "HĐND", "Đảng", "Nghị", "Ban", "Thường", "Chủ", "Bí"}
-# "Chủ tịch UBND phường Nguyễn Thị Bích Hoa": an office holder's name, not a place.
-_OFFICE = re.compile(r"(Chủ tịch|Bí thư|Giám đốc|Trưởng|Thường trực)[^,.;]{0,25}$")
+_NOT_NAME = frozenset(PLACES["not_name"])
+_OFFICE = re.compile(rf"({'|'.join(PLACES['offices'])})[^,.;]{{0,25}}$")
+_SURNAMES = frozenset(PLACES["surnames"])
+# Every way a kind is written, in lower case ("thành phố", "tp"), and folded, word by word.
+PLACE_KINDS: tuple[str, ...] = (*KINDS, *(a.lower() for a in _ABBREVIATED))
+FOLDED_KINDS: tuple[tuple[str, ...], ...] = tuple(tuple(fold(k).split()) for k in PLACE_KINDS)
 
 
 def _name_words(tail: str) -> list[str]:
@@ -46,7 +56,7 @@ def _caps_name_words(tail: str) -> list[str]:
 
 def split_locality(locality: str) -> tuple[str, str]:
     """("phường", "Quy Nhơn Nam") from "phường Quy Nhơn Nam"; kinds may be two words ("thành phố")."""
-    for kind in ("thị trấn", "thị xã", "thành phố"):
+    for kind in (k for k in KINDS if " " in k):
         if locality.startswith(kind + " "):
             return kind, locality[len(kind) + 1 :]
     kind, _, name = locality.partition(" ")
@@ -62,19 +72,19 @@ def count_localities(text: str) -> dict[str, int]:
     """Mentions per locality, in order of first mention; the most mentioned is what a report is about."""
     seen: dict[str, int] = {}
     for m in _LOCALITY.finditer(text):
-        caps = m[1].isupper() and m[1] != "TP"
+        caps = m[1].isupper() and m[1] not in _ABBREVIATED
         parts = _caps_name_words(m[2]) if caps else _name_words(m[2])
         if caps and m[1] == "XÃ" and parts[:1] == ["Hội"]:
             continue  # "KINH TẾ - XÃ HỘI", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA": the word "society", not a commune
         if not parts:
             continue
         if (
-            parts[0] in SURNAMES
+            parts[0] in _SURNAMES
             and len(parts) >= 3
             and _OFFICE.search(text[max(0, m.start() - 40) : m.start()])
         ):
             continue
-        kind = "thành phố" if m[1] == "TP" else m[1].lower()
+        kind = _ABBREVIATED.get(m[1], m[1].lower())
         name = f"{kind} {' '.join(parts)}"
         seen[name] = seen.get(name, 0) + 1
     return seen

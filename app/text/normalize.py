@@ -8,8 +8,10 @@ diacritics at all. `canonical` makes the first two compare equal while keeping e
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 # Combining tone marks: huyền, sắc, hỏi, ngã, nặng.
 _TONES = "\u0300\u0301\u0309\u0303\u0323"
@@ -90,16 +92,9 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _TOKEN.findall(canonical(text))]
 
 
-# Administrative names the reports write in full or abbreviated: (folded full form, abbreviation).
-ABBREVIATIONS = (
-    ("uy ban nhan dan", "ubnd"),
-    ("hoi dong nhan dan", "hđnd"),
-    ("mat tran to quoc", "mttq"),
-    ("uy ban mttq", "mttq"),
-    ("doanh nghiep", "dn"),
-    ("bao hiem y te", "bhyt"),
-    ("khoa hoc cong nghe", "khcn"),
-    ("thanh pho", "tp"),
+# Names official documents write in full or abbreviated (data: abbreviations_vi.toml).
+ABBREVIATIONS: tuple[tuple[str, str], ...] = tuple(
+    tomllib.loads((Path(__file__).with_name("abbreviations_vi.toml")).read_text("utf-8")).items()
 )
 # By first word: most words start no full name, so matching costs one dict lookup per word.
 _ABBREV_BY_FIRST: dict[str, list[tuple[tuple[str, ...], str]]] = {}

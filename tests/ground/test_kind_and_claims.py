@@ -70,6 +70,8 @@ def test_a_count_must_count_what_was_asked() -> None:
     assert asked_gap(("ho", "dan"), phrase(loose), tuple(extract_quantities(loose))) == 0.5
     assert asked_gap(("ho", "dan"), phrase(right), tuple(extract_quantities(right))) == 0.5
     assert asked_gap(("tin", "chi"), phrase(loose), tuple(extract_quantities(loose))) == 1.0
+    sibling = "Tỷ lệ hộ nghèo còn 0% (giảm 21/21 hộ nghèo)"
+    assert asked_gap(asked, phrase(sibling), tuple(extract_quantities(sibling))) == 1.0
 
 
 def test_a_figure_true_of_its_passage_can_answer_another_question() -> None:

@@ -47,9 +47,7 @@ def _is_scan(meta: dict) -> bool:
     return bool(meta.get("ocr_pages")) or meta["file"].endswith((".png", ".jpg", ".jpeg", ".tif", ".tiff"))
 
 
-@pytest.mark.parametrize(
-    "src", [s for s in SOURCES if not _is_scan(_source(s))], ids=lambda p: p.stem
-)
+@pytest.mark.parametrize("src", [s for s in SOURCES if not _is_scan(_source(s))], ids=lambda p: p.stem)
 def test_every_content_line_survives(src: Path, docs: dict[str, Document]) -> None:
     meta = _source(src)
     doc = docs[meta["file"]]

@@ -74,10 +74,24 @@ def _clause(text: str) -> Clause:
     )
 
 
+def lead_in(doc: Document, index: int | None) -> int | None:
+    """The paragraph that announces the list this item belongs to ("... gồm các điều kiện sau:"):
+    the first non-item paragraph above its run of items, if it ends in a colon."""
+    if index is None or doc.spans[index].kind != "item":
+        return None
+    i = index - 1
+    while i >= 0 and doc.spans[i].kind == "item":
+        i -= 1
+    if i >= 0 and doc.text[doc.spans[i].start : doc.spans[i].end].rstrip().endswith(":"):
+        return i
+    return None
+
+
 def _heading(doc: Document, index: int | None) -> str:
     """What the sentence sits under: its heading path ("Chương II Điều 6 Khoản 2") with the headings'
     own words ("Điều 5. Nghĩa vụ của Bên B"), and for a table row its table's caption. They are part
-    of what the sentence says, so they count as its words. Found by walking back from its paragraph."""
+    of what the sentence says, so they count as its words, as a list item's lead-in does ("Xếp loại
+    học lực:" over "b) Giỏi: từ 3,20 đến 3,59"). Found by walking back from its paragraph."""
     if index is None:
         return ""
     span = doc.spans[index]
@@ -90,6 +104,8 @@ def _heading(doc: Document, index: int | None) -> str:
             parts.append(doc.text[s.start : s.end])
             depth = len(s.path) - 1
         i -= 1
+    if (lead := lead_in(doc, index)) is not None:
+        parts.append(doc.text[doc.spans[lead].start : doc.spans[lead].end])
     if span.kind == "row":  # the caption sits above the table's rows
         i = index - 1
         while i >= 0 and doc.spans[i].table == span.table:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from app.answer.base import ABSTAIN_TEXT, Draft
 from app.answer.checks import Checks
-from app.answer.evidence import terms
+from app.answer.evidence import lead_in, terms
 from app.answer.question import STOP_FOLDED, Question
 from app.answer.scoring import Scorer
 from app.ground.claims import asked_gap
@@ -244,7 +244,20 @@ class ExtractiveAnswerer:
                 quote = f"{lead}: … {clause} …"
             else:
                 quote = f"… {clause}" + ("" if best.sentence.endswith(best.clause) else " …")
+        if lead := self._lead_in(best):  # an item says little without what its list is of
+            quote = f"{lead} … {quote}"
         return self._cite(best, quote)
+
+    def _lead_in(self, best: Candidate) -> str | None:
+        """The lead-in of the list an item belongs to, when the cited passage holds it (so that every
+        word quoted is checked against what is cited)."""
+        chunk = best.passage.chunk
+        doc = self.generation.documents[chunk.doc_id]
+        index = lead_in(doc, best.span)
+        if index is None:
+            return None
+        text = doc.text[doc.spans[index].start : doc.spans[index].end].strip()
+        return text if text in chunk.text or text in chunk.header else None
 
     @staticmethod
     def _cite(best: Candidate, quote: str) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.answer.scoring import CALIBRATION, FEATURES, Scorer, fit
+from app.answer.scoring import CALIBRATION, FEATURES, GATE_FEATURES, Logistic, Scorer, fit, gate_features
 from app.config import Settings
 
 
@@ -70,26 +70,41 @@ def scored_curve(settings: Settings, questions: list[dict]) -> list[dict[str, fl
     asked: list[Asked] = []
     _collect(settings, questions, asked, "category")
     scorer = Scorer.load()
-    points = outcomes(asked, np.array(scorer.weights), scorer.bias)
+    points = outcomes(asked, scorer.candidate, scorer.gate)
     return sorted([*curve(points), at(points, scorer.threshold)], key=lambda r: r["threshold"])
 
 
-def _fit(asked: list[Asked], l2: float) -> tuple[np.ndarray, float]:
-    x = np.vstack([a.features for a in asked if len(a.features)])
-    y = np.concatenate([a.right for a in asked if len(a.features)]).astype(float)
-    return fit(x, y, l2)
+def _fit(asked: list[Asked], l2: float) -> tuple[Logistic, Logistic]:
+    """Stage one on every candidate (is this one right?); stage two on each question's best candidate
+    as stage one ranks them (is the best one right?)."""
+    with_candidates = [a for a in asked if len(a.features)]
+    x = np.vstack([a.features for a in with_candidates])
+    y = np.concatenate([a.right for a in with_candidates]).astype(float)
+    candidate = Logistic(*_tuple(fit(x, y, l2)))
+    rows, labels = [], []
+    for a in with_candidates:
+        best, row = gate_features(a.features, candidate.logits(a.features))
+        rows.append(row)
+        labels.append(float(a.right[best]))
+    gate = Logistic(*_tuple(fit(np.array(rows), np.array(labels), l2)))
+    return candidate, gate
 
 
-def outcomes(asked: list[Asked], w: np.ndarray, b: float) -> list[tuple[float, bool, bool]]:
-    """Per question: the best candidate's probability, whether quoting it is right, answerable."""
+def _tuple(wb: tuple[np.ndarray, float]) -> tuple[tuple[float, ...], float]:
+    return tuple(float(v) for v in wb[0]), wb[1]
+
+
+def outcomes(asked: list[Asked], candidate: Logistic, gate: Logistic) -> list[tuple[float, bool, bool]]:
+    """Per question: the probability that its best candidate answers, whether quoting it is right,
+    and whether the question is answerable."""
+    scorer = Scorer(candidate, gate, 0.5)
     out = []
     for a in asked:
         if not len(a.features):
             out.append((0.0, False, a.answerable))
             continue
-        p = 1 / (1 + np.exp(-(a.features @ w + b)))
-        best = int(np.argmax(p))
-        out.append((float(p[best]), bool(a.right[best]), a.answerable))
+        best, p = scorer.choose(a.features)
+        out.append((p, bool(a.right[best]), a.answerable))
     return out
 
 
@@ -133,9 +148,9 @@ def cross_validated(
     for k in range(folds):
         train = [a for i, a in enumerate(asked) if i % folds != k]
         test = [a for i, a in enumerate(asked) if i % folds == k]
-        w, b = _fit(train, l2)
-        t = choose(outcomes(train, w, b), precision)
-        out += [(0.5 if p >= t else 0.0, r, a) for p, r, a in outcomes(test, w, b)]
+        candidate, gate = _fit(train, l2)
+        t = choose(outcomes(train, candidate, gate), precision)
+        out += [(0.5 if p >= t else 0.0, r, a) for p, r, a in outcomes(test, candidate, gate)]
     return out
 
 
@@ -166,10 +181,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     asked = collect(settings, args.which, args.index_dir)
-    w, b = _fit(asked, args.l2)
-    points = outcomes(asked, w, b)
+    candidate, gate = _fit(asked, args.l2)
+    points = outcomes(asked, candidate, gate)
     threshold = choose(points, args.precision)
-    print("weights:", ", ".join(f"{n}={v:+.2f}" for n, v in zip(FEATURES, w, strict=True)), f"bias={b:+.2f}")
+    for name, model, names in (("candidate", candidate, FEATURES), ("gate", gate, GATE_FEATURES)):
+        weights = ", ".join(f"{n}={v:+.2f}" for n, v in zip(names, model.weights, strict=True))
+        print(f"{name}: {weights}, bias={model.bias:+.2f}")
     print(f"\n{len(asked)} questions; fitted on all of them:\n\n{table(curve(points))}")
     print(f"\noperating point {threshold:.2f}: {at(points, threshold)}")
     for g in sorted({a.group for a in asked}):
@@ -179,7 +196,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     cv = cross_validated(asked, args.folds, args.l2, args.precision)
     print(f"\ncross-validated ({args.folds} folds): {at(cv, 0.5)}")
     if args.write:
-        Scorer(tuple(float(v) for v in w), b, threshold).save(
+        Scorer(candidate, gate, threshold).save(
             CALIBRATION,
             fitted_on=f"{len(asked)} questions ({args.which})",
             operating_point="precision >= " + str(args.precision)

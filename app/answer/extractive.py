@@ -13,6 +13,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
+
 from app.answer.base import ABSTAIN_TEXT, Draft
 from app.answer.checks import Checks
 from app.answer.evidence import lead_in, terms
@@ -37,8 +39,7 @@ class Candidate:
     sentence: str
     clause: str
     reason: str | None  # why it can never answer (wrong period, part, unreadable scan), None if it can
-    features: tuple[float, ...] = ()
-    probability: float = 0.0
+    features: tuple[float, ...] = ()  # what the scorer reads (scoring.FEATURES)
     where: Span | None = None  # the paragraph (heading path, table row, page, OCR) it comes from
     span: int | None = None  # that paragraph's index in the document's spans
 
@@ -67,15 +68,15 @@ class ExtractiveAnswerer:
         usable = [c for c in self.candidates(question, passages) if c.reason is None]
         if not usable:
             return Draft(ABSTAIN_TEXT, True, "no passage matches the question's place, period and part")
-        best = max(usable, key=lambda c: c.probability)
-        if best.probability < self.scorer.threshold:
+        row, confidence = self.scorer.choose(np.array([c.features for c in usable]))
+        if confidence < self.scorer.threshold:
             return Draft(
                 ABSTAIN_TEXT,
                 True,
-                f"best evidence scores {best.probability:.2f} < {self.scorer.threshold:.2f}",
-                confidence=best.probability,
+                f"best evidence scores {confidence:.2f} < {self.scorer.threshold:.2f}",
+                confidence=confidence,
             )
-        return Draft(self.quote(best, question.kind), False, None, confidence=best.probability)
+        return Draft(self.quote(usable[row], question.kind), False, None, confidence=confidence)
 
     def candidates(self, question: Question, passages: list[Passage]) -> list[Candidate]:
         """Every clause of every passage, scored; those that can never answer carry a `reason`."""
@@ -94,7 +95,6 @@ class ExtractiveAnswerer:
     ) -> list[Candidate]:
         doc = self.generation.documents[passage.chunk.doc_id]
         folded = not question.query.written
-        top = self._rarest(question)
         out: list[Candidate] = []
         for sentence in self.checks.sentences(passage):
             where = doc.spans[sentence.span] if sentence.span is not None else None
@@ -118,7 +118,11 @@ class ExtractiveAnswerer:
             pairs = (
                 sum(p in own_terms for p in question.pairs) / len(question.pairs) if question.pairs else own
             )
-            missing_top = float(top is not None and top not in own_terms and top not in context)
+            names_missing = (
+                sum(n not in own_terms and n not in context for n in question.names) / len(question.names)
+                if question.names
+                else 0.0
+            )
             novel = self._novelty(question, sentence.words)
             for clause in sentence.clauses:
                 why = reason
@@ -138,7 +142,7 @@ class ExtractiveAnswerer:
                     self._coverage(question, clause.terms(folded), own_terms, context),
                     own,
                     pairs,
-                    missing_top,
+                    names_missing,
                     float(kind_missing),
                     gap,
                     similarity,
@@ -154,17 +158,11 @@ class ExtractiveAnswerer:
                         clause.text,
                         why,
                         features,
-                        self.scorer.probability(features),
                         where,
                         sentence.span,
                     )
                 )
         return out
-
-    def _rarest(self, question: Question) -> str | None:
-        """The question's most specific word (highest idf), a name or term the answer must share."""
-        words = [t for t in question.terms if not t[0].isdigit()]
-        return max(words, key=lambda t: self._idf.get(fold(t), self._idf_unknown), default=None)
 
     @staticmethod
     def _novelty(question: Question, words: tuple[str, ...]) -> float:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from app.ground.kind import Kind, asked_kind
 from app.ingest.localities import FOLDED_KINDS, PLACE_KINDS, find_localities, split_locality
 from app.retrieve import Query
-from app.text import fold, folded_words, match_words, words
+from app.text import canonical, fold, folded_words, match_words, words
 from app.text.numbers import extract_quantities
 
 # Function words and question words: they say how something is asked, not what. Written forms,
@@ -61,6 +61,7 @@ class Question:
     pairs: tuple[str, ...]  # adjacent folded word pairs with at least one content word ("dan so")
     role: tuple[str, ...]  # for "who": the office asked about ("chu tich ubnd"), folded words
     parts: tuple[str, ...] = ()  # parts of a document it names: ("Điều 15", "Khoản 2")
+    names: tuple[str, ...] = ()  # its capitalised words after the first ("Mỹ Hòa", "hạng C"), as terms
 
 
 def _find_known(text: str, known: dict[str, str], written: bool) -> list[str]:
@@ -134,6 +135,19 @@ def _role(folded: list[str], written: list[str], is_written: bool) -> list[str]:
     return run
 
 
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _names(text: str, written: bool) -> tuple[str, ...]:
+    """Capitalised words past the first: names and designations ("thôn Mỹ Hòa", "giải Khuyến khích",
+    "hạng C", "Bên C"). A sentence that has none of them is likely about something else."""
+    out = []
+    for i, m in enumerate(_LETTERS.finditer(canonical(text))):
+        if i and m[0][0].isupper():
+            out.append(m[0].lower() if written else fold(m[0]))
+    return tuple(dict.fromkeys(out))
+
+
 def _number_term(w: str) -> str:
     """One spelling for a numeral in any notation: "1/7", "1.7" and "1-7" all become "1.7"."""
     return re.sub(r"[./,-]", ".", w)
@@ -184,4 +198,5 @@ def analyse(query: Query, known_localities: dict[str, str]) -> Question:
         if kind == "who"
         else (),
         parts=named_parts(query.restored),
+        names=_names(query.text, written),
     )

@@ -11,7 +11,6 @@ on the development sets, so a new genre changes numbers, not code.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +20,7 @@ FEATURES = (
     "coverage",  # idf-weighted share of the question's words in the clause, its sentence or context
     "own",  # the same share found in the sentence itself (its heading path included), not around it
     "pairs",  # share of the question's adjacent word pairs found in the sentence
-    "missing_top",  # the rarest question word is missing from the sentence and its context
+    "names_missing",  # share of the question's capitalised words ("thôn Mỹ Hòa") not around the sentence
     "kind_missing",  # the question asks a figure, date, name or place and the clause holds none
     "asked_missing",  # "bao nhiêu X": X is not what the clause counts
     "dense",  # the passage's cosine similarity to the question (the embedder's view)
@@ -29,31 +28,87 @@ FEATURES = (
     "front",  # the sentence is front matter (letterhead, number, promulgation line), not the body
     "novel",  # share of the sentence's words the question lacks (an answer is more than an echo)
 )
+# What the best candidate and the field around it say about whether the question is answered at all:
+# the second stage, fitted on whether the best candidate was right.
+GATE_FEATURES = (
+    "best",  # the first stage's log-odds for the best candidate
+    "margin",  # its probability minus the runner-up's (a clear winner or a toss-up)
+    "coverage",  # the best candidate's coverage of the question
+    "names_missing",  # the question's names the best candidate's sentence lacks
+    "kind_missing",  # the best candidate holds no answer of the kind asked
+    "dense_top",  # the closest passage's cosine to the question (is the corpus about this at all?)
+)
 CALIBRATION = Path(__file__).with_name("calibration.json")
 
 
 @dataclass(frozen=True)
-class Scorer:
+class Logistic:
     weights: tuple[float, ...]
     bias: float
-    threshold: float  # the operating point: answer when the best candidate's probability reaches it
 
-    def probability(self, features: tuple[float, ...]) -> float:
-        z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
-        return 1.0 / (1.0 + math.exp(-z))
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        return x @ np.asarray(self.weights) + self.bias
+
+
+def _sigmoid(z: np.ndarray | float) -> np.ndarray | float:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def gate_features(candidates: np.ndarray, logits: np.ndarray) -> tuple[int, np.ndarray]:
+    """The best candidate's row and the question-level features (GATE_FEATURES) around it."""
+    best = int(np.argmax(logits))
+    p = _sigmoid(logits)
+    runner_up = float(np.max(np.delete(p, best))) if len(p) > 1 else 0.0
+    f = candidates[best]
+    at = FEATURES.index
+    row = np.array(
+        [
+            logits[best],
+            p[best] - runner_up,
+            f[at("coverage")],
+            f[at("names_missing")],
+            f[at("kind_missing")],
+            candidates[:, at("dense")].max(),
+        ]
+    )
+    return best, row
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """Two logistic stages: which candidate answers best, then whether it answers at all."""
+
+    candidate: Logistic
+    gate: Logistic
+    threshold: float  # the operating point: answer when the gate's probability reaches it
+
+    def choose(self, candidates: np.ndarray) -> tuple[int, float]:
+        """The best candidate's row and the probability that quoting it answers the question."""
+        best, row = gate_features(candidates, self.candidate.logits(candidates))
+        return best, float(_sigmoid(self.gate.logits(row)))
 
     @classmethod
     def load(cls, path: Path = CALIBRATION) -> Scorer:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if tuple(data["features"]) != FEATURES:
-            raise ValueError(f"{path}: fitted on features {data['features']}, the code has {FEATURES}")
-        return cls(tuple(data["weights"]), float(data["bias"]), float(data["threshold"]))
+        if tuple(data["features"]) != FEATURES or tuple(data["gate_features"]) != GATE_FEATURES:
+            raise ValueError(
+                f"{path}: fitted on features {data['features']} / {data['gate_features']}, the code has "
+                f"{FEATURES} / {GATE_FEATURES}: refit with `python -m app calibrate --write`"
+            )
+        return cls(
+            Logistic(tuple(data["weights"]), float(data["bias"])),
+            Logistic(tuple(data["gate_weights"]), float(data["gate_bias"])),
+            float(data["threshold"]),
+        )
 
     def save(self, path: Path = CALIBRATION, **about: object) -> None:
         data = {
             "features": list(FEATURES),
-            "weights": [round(w, 4) for w in self.weights],
-            "bias": round(self.bias, 4),
+            "weights": [round(w, 4) for w in self.candidate.weights],
+            "bias": round(self.candidate.bias, 4),
+            "gate_features": list(GATE_FEATURES),
+            "gate_weights": [round(w, 4) for w in self.gate.weights],
+            "gate_bias": round(self.gate.bias, 4),
             "threshold": round(self.threshold, 4),
             **about,
         }

@@ -41,7 +41,7 @@ def _collect(settings: Settings, questions: list[dict], into: list[Asked], group
     pipeline = Pipeline(settings)
     answerer = pipeline.answerer
     for q in questions:
-        query, passages = pipeline._retrieve(q["question"], 5, None)
+        query, passages = pipeline.retrieve(q["question"], 5, None)
         question = answerer.analyse(query)
         usable = [] if question.unknown_localities else answerer.candidates(question, passages)
         usable = [c for c in usable if c.reason is None]

@@ -118,7 +118,7 @@ class Pipeline:
         self, question: str, top_k: int = 5, filters: Filters | None = None
     ) -> AsyncIterator[Event]:
         t0 = time.perf_counter()
-        query, passages = await to_thread.run_sync(self._retrieve, question, top_k, filters)
+        query, passages = await to_thread.run_sync(self.retrieve, question, top_k, filters)
         yield CitationsEvent(passages)
         numbered = dict(enumerate(passages, start=1))
         streamed: list[str] = []
@@ -166,7 +166,8 @@ class Pipeline:
         reason = extractive.reason if extractive is not None else None
         yield FinalEvent(answer, (time.perf_counter() - t0) * 1000, reason)
 
-    def _retrieve(self, question: str, top_k: int, filters: Filters | None) -> tuple[Query, list[Passage]]:
+    def retrieve(self, question: str, top_k: int, filters: Filters | None) -> tuple[Query, list[Passage]]:
+        """The parsed question and its passages: what both answerers (and the calibration) start from."""
         query = self.retriever.parse(question)
         return query, self.retriever.search_query(query, top_k, filters)
 

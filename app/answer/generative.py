@@ -28,6 +28,7 @@ from app.text import fold
 
 log = logging.getLogger("app.answer.generative")
 _MARKERS = re.compile(r"\[\d+\]|[^\w]+")
+_ENUMERATED = re.compile(r"(?m)^\s*\[\d+\]\s*\w")  # a line that opens with a marker
 
 
 class Unverified(Exception):
@@ -121,6 +122,9 @@ class LLMAnswerer:
             f"“{name}” không có trong các đoạn được trích dẫn"
             for name in unsupported_names(text, [numbered[n] for n in cited])
         ]
+        if _ENUMERATED.search(text):
+            # "[1] Thương mại\n[2] Dịch vụ": markers used to number a list cite nothing in particular.
+            problems.append("dùng [n] để đánh số danh sách; [n] chỉ ghi sau ý lấy từ đoạn n")
         if not problems and not cited:
             problems.append("câu trả lời không ghi [n] của đoạn tài liệu nào")
         return problems

@@ -347,3 +347,15 @@ def test_a_name_from_outside_the_documents_falls_back(client: httpx.Client, llm:
     body, _ = ask(client, "Ai là tổng thống Mỹ?")
     assert body["mode"] == "extractive" and "Donald Trump" not in body["answer"] and body["abstained"], body
     assert "Donald Trump" in llm.requests[-1]["messages"][-1]["content"]
+
+
+def test_markers_used_to_number_a_list_are_sent_back(client: httpx.Client, llm: FakeLLM) -> None:
+    """A small model numbering its own list with [1] [2] cites nothing: it is asked to repair, and a
+    second list of that shape gives the extractive answer."""
+    n = budget_n(client)
+    llm.script(Reply(text="[1] Thương mại\n[2] Dịch vụ"), Reply(text="[1] Thương mại\n[2] Dịch vụ"))
+    body, _ = ask(client)
+    assert body["mode"] == "extractive" and "348,5 tỷ đồng" in body["answer"], body
+    assert "đánh số" in llm.requests[-1]["messages"][-1]["content"]
+    llm.script(Reply(text=f"Tổng thu ngân sách là 348,5 tỷ đồng [{n}]."))
+    assert ask(client)[0]["mode"] == "llm"

@@ -25,6 +25,7 @@ from app.answer.fallback import use_extractive
 from app.answer.generative import LLMAnswerer, Unverified
 from app.answer.llm import LLMClient, LLMError
 from app.answer.prompts import Prompts
+from app.answer.scoring import Scorer
 from app.config import Settings
 from app.embed import Embedder, make_embedder
 from app.ground import cited_ids, ground
@@ -69,9 +70,14 @@ class Pipeline:
     """Everything loaded once: the embedder, one index generation, its retriever, checks and answerers."""
 
     def __init__(
-        self, settings: Settings, embedder: Embedder | None = None, generation: Generation | None = None
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        generation: Generation | None = None,
+        scorer: Scorer | None = None,
     ) -> None:
         self.settings = settings
+        self.scorer = scorer  # None: the calibrated one (`calibrate` passes its own while it refits)
         self.embedder = embedder or make_embedder(settings)
         self.client: LLMClient | None = None
         if settings.LLM_BASE_URL:
@@ -84,7 +90,7 @@ class Pipeline:
         self.generation = generation
         self.retriever = Retriever(generation, self.embedder)
         checks = Checks(generation)
-        self.answerer = ExtractiveAnswerer(checks, self.settings.OCR_MIN_CONFIDENCE)
+        self.answerer = ExtractiveAnswerer(checks, self.settings.OCR_MIN_CONFIDENCE, self.scorer)
         self.llm: LLMAnswerer | None = None
         if self.client is not None:
             self.llm = LLMAnswerer(

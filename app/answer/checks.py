@@ -8,6 +8,9 @@ per generation.
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+
 from app.answer.evidence import Sentence, analyse_chunk
 from app.answer.question import Question, analyse
 from app.ground.parts import in_part, structured
@@ -16,6 +19,7 @@ from app.ground.places import Places
 from app.index import Generation
 from app.models import Document, Passage
 from app.retrieve import Query
+from app.text import match_words
 from app.text.numbers import Quantity, figure_in_text
 
 
@@ -27,6 +31,7 @@ class Checks:
         self._title_time = {d.doc_id: TimeMarks.of(d.title) for d in docs}
         self._numbered = {d.doc_id: structured([s.path for s in d.spans]) for d in docs}
         self._sentences: dict[str, tuple[Sentence, ...]] = {}  # chunk_id -> analysed once
+        self._spread: dict[str, tuple[int, Counter[str]]] = {}  # doc_id -> paragraphs, word counts
         # Where a document's body starts: its first paragraph inside a numbered part (Phần, Chương,
         # Mục, Điều) if it numbers them, else under its first heading. What comes before is front
         # matter: letterhead, number, title, promulgation line.
@@ -42,6 +47,25 @@ class Checks:
         """The sentence at `offset` sits before the document's body: it names the document (issuer,
         number, title) rather than saying anything in it."""
         return offset < self._body.get(doc_id, 0)
+
+    def specificity(self, doc_id: str, word: str) -> float:
+        """How well a folded word tells one paragraph of this document from another, 0 to 1: what a
+        document is about ("Lương Khắc Tuân" in his biography, the school a regulation governs) is in
+        its title and most of its paragraphs, so it cannot say which of them answers. Counted the
+        first time the document is retrieved."""
+        spread = self._spread.get(doc_id)
+        if spread is None:
+            doc = self.generation.documents[doc_id]
+            counts: Counter[str] = Counter()
+            for span in doc.spans:
+                counts.update(set(match_words(doc.text[span.start : span.end], True)))
+            title = set(match_words(doc.title, True))
+            n = max(len(doc.spans), 1)
+            for w in title:
+                counts[w] = n  # the title speaks for every paragraph
+            spread = self._spread[doc_id] = (n, counts)
+        n, counts = spread
+        return math.log((n + 1) / (min(counts.get(word, 0), n) + 0.5)) / math.log((n + 1) / 0.5)
 
     def sentences(self, passage: Passage) -> tuple[Sentence, ...]:
         sentences = self._sentences.get(passage.chunk.chunk_id)

@@ -28,6 +28,11 @@ from app.retrieve import Query
 from app.text import fold
 
 _QUOTE_MAX = 360
+# When the runner-up is the sentence right before or after the best one and scores nearly as well
+# (its odds at least e**-1 of the best's), the answer spans both: "ông được giao chặn đường sông."
+# then "Ông cho quân đóng cọc ..." Quoting both costs a sentence and loses nothing the best one said.
+_NEIGHBOUR_MARGIN = 1.0
+_FIGURE_KINDS = ("figure", "money", "percent")
 
 
 @dataclass
@@ -42,6 +47,7 @@ class Candidate:
     features: tuple[float, ...] = ()  # what the scorer reads (scoring.FEATURES)
     where: Span | None = None  # the paragraph (heading path, table row, page, OCR) it comes from
     span: int | None = None  # that paragraph's index in the document's spans
+    index: int = 0  # the sentence's position in its passage
 
 
 class ExtractiveAnswerer:
@@ -68,7 +74,8 @@ class ExtractiveAnswerer:
         usable = [c for c in self.candidates(question, passages) if c.reason is None]
         if not usable:
             return Draft(ABSTAIN_TEXT, True, "no passage matches the question's place, period and part")
-        row, confidence = self.scorer.choose(np.array([c.features for c in usable]))
+        features = np.array([c.features for c in usable])
+        row, confidence = self.scorer.choose(features)
         if confidence < self.scorer.threshold:
             return Draft(
                 ABSTAIN_TEXT,
@@ -76,7 +83,13 @@ class ExtractiveAnswerer:
                 f"best evidence scores {confidence:.2f} < {self.scorer.threshold:.2f}",
                 confidence=confidence,
             )
-        return Draft(self.quote(usable[row], question.kind), False, None, confidence=confidence)
+        best = usable[row]
+        neighbour = _neighbour(usable, self.scorer.candidate.logits(features), row)
+        if neighbour is not None and question.kind not in _FIGURE_KINDS and not self._items_after(best):
+            quote = self.quote_pair(best, neighbour)
+        else:
+            quote = self.quote(best, question.kind)
+        return Draft(quote, False, None, confidence=confidence)
 
     def candidates(self, question: Question, passages: list[Passage]) -> list[Candidate]:
         """Every clause of every passage, scored; those that can never answer carry a `reason`."""
@@ -96,7 +109,7 @@ class ExtractiveAnswerer:
         doc = self.generation.documents[passage.chunk.doc_id]
         folded = not question.query.written
         out: list[Candidate] = []
-        for sentence in self.checks.sentences(passage):
+        for index, sentence in enumerate(self.checks.sentences(passage)):
             where = doc.spans[sentence.span] if sentence.span is not None else None
             if where is not None and where.kind == "heading":
                 continue  # a heading names what follows; its words count for the sentences under it
@@ -115,6 +128,22 @@ class ExtractiveAnswerer:
             unsure_ocr = where is not None and where.ocr is not None and where.ocr < self.min_ocr_confidence
             own_terms, context = sentence.terms(folded), sentence.context(folded)
             own = self._share(question, own_terms)
+            focus = self._focus(question, own_terms, doc.doc_id)
+            slot = _slot(question, sentence.words)
+            # A lead-in ("... gồm các điều kiện sau:") is quoted with its items: for a list or a
+            # procedure it is the answer, wherever the items repeat the question's words or not.
+            rarest = (
+                max(
+                    (
+                        self._idf.get(fold(t), self._idf_unknown)
+                        for t in question.terms
+                        if t not in own_terms and t not in context
+                    ),
+                    default=0.0,
+                )
+                / self._idf_unknown
+            )
+            lead = float(question.kind in ("list", "how") and sentence.text.rstrip().endswith(":"))
             pairs = (
                 sum(p in own_terms for p in question.pairs) / len(question.pairs) if question.pairs else own
             )
@@ -149,6 +178,11 @@ class ExtractiveAnswerer:
                     1.0 / (1 + rank),
                     float(self.checks.front_matter(doc.doc_id, sentence.offset)),
                     novel,
+                    focus,
+                    slot,
+                    lead,
+                    float(novel == 0.0),
+                    rarest,
                 )
                 out.append(
                     Candidate(
@@ -160,6 +194,7 @@ class ExtractiveAnswerer:
                         features,
                         where,
                         sentence.span,
+                        index,
                     )
                 )
         return out
@@ -180,6 +215,19 @@ class ExtractiveAnswerer:
             return 0.0
         weights = [(self._idf.get(fold(t), self._idf_unknown), t in found) for t in question.terms]
         return sum(w for w, hit in weights if hit) / sum(w for w, _ in weights)
+
+    def _focus(self, question: Question, found: frozenset[str], doc_id: str) -> float:
+        """The share of the question's words in the sentence, each weighted by how rare it is in the
+        corpus and how well it tells this document's paragraphs apart: the words that say which part
+        of a document answers, not which document."""
+        total = got = 0.0
+        for t in question.terms:
+            w = self._idf.get(fold(t), self._idf_unknown) * min(
+                self.checks.specificity(doc_id, part) for part in fold(t).split()
+            )
+            total += w
+            got += w * (t in found)
+        return got / total if total else 0.0
 
     def _coverage(
         self, question: Question, clause: frozenset[str], sentence: frozenset[str], context: frozenset[str]
@@ -246,6 +294,11 @@ class ExtractiveAnswerer:
             quote = f"{lead} … {quote}"
         return self._cite(best, quote)
 
+    def quote_pair(self, best: Candidate, neighbour: Candidate) -> str:
+        """Two adjacent sentences of one passage, in their order, cited as one."""
+        first, second = sorted((best, neighbour), key=lambda c: c.index)
+        return self._cite(best, f"{first.sentence.strip()} {second.sentence.strip()}")
+
     def _lead_in(self, best: Candidate) -> str | None:
         """The lead-in of the list an item belongs to, when the cited passage holds it (so that every
         word quoted is checked against what is cited)."""
@@ -261,6 +314,50 @@ class ExtractiveAnswerer:
     def _cite(best: Candidate, quote: str) -> str:
         source = f"ngày {_vn_date(best.passage.date)}" if best.passage.date else f"“{best.passage.title}”"
         return f"Theo tài liệu {source}{_location(best)}: “{quote}” [{best.rank + 1}]"
+
+
+def _neighbour(usable: list[Candidate], logits: np.ndarray, row: int) -> Candidate | None:
+    """The runner-up sentence, if it is next to the best one in the same passage and scores within
+    `_NEIGHBOUR_MARGIN` of it; both short enough to quote together."""
+    best = usable[row]
+    for j in np.argsort(-logits):
+        other = usable[j]
+        if other.sentence == best.sentence:
+            continue
+        close = logits[row] - logits[j] <= _NEIGHBOUR_MARGIN
+        adjacent = other.passage is best.passage and abs(other.index - best.index) == 1
+        short = len(other.sentence) + len(best.sentence) <= 2 * _QUOTE_MAX
+        return other if close and adjacent and short else None
+    return None
+
+
+def _slot(question: Question, words: tuple[str, ...]) -> float:
+    """How much of the question's wording around its question word the sentence repeats with
+    something new where the question word stood ("có hiệu lực từ ngày nào" -> "có hiệu lực từ ngày
+    01 tháng 01"): 0 to 1, by the length of the longest such run (up to three words)."""
+    asked = set(question.words)
+    seq = " ".join(words)
+
+    def new(w: str) -> bool:
+        return w not in asked and (w[0].isdigit() or w not in STOP_FOLDED)
+
+    best = 0
+    for k in (3, 2, 1):
+        if best:
+            break
+        left = question.before[-k:] if len(question.before) >= k else ()
+        right = question.after[:k] if len(question.after) >= k else ()
+        for gram, side in ((left, "left"), (right, "right")):
+            if not gram or all(w in STOP_FOLDED for w in gram) or f" {' '.join(gram)} " not in f" {seq} ":
+                continue
+            for i in range(len(words) - k + 1):
+                if words[i : i + k] != gram:
+                    continue
+                j = i + k if side == "left" else i - 1
+                if 0 <= j < len(words) and new(words[j]):
+                    best = k
+                    break
+    return best / 3
 
 
 def _location(best: Candidate) -> str:

@@ -62,6 +62,11 @@ class Question:
     role: tuple[str, ...]  # for "who": the office asked about ("chu tich ubnd"), folded words
     parts: tuple[str, ...] = ()  # parts of a document it names: ("Điều 15", "Khoản 2")
     names: tuple[str, ...] = ()  # its capitalised words after the first ("Mỹ Hòa", "hạng C"), as terms
+    # The words around the question word, folded: ("hieu luc tu ngay" before "nào"; "ky cong van"
+    # after "Ai"). An answer often says them with the answer where the question word stood.
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()  # all its words, folded
 
 
 def _find_known(text: str, known: dict[str, str], written: bool) -> list[str]:
@@ -148,6 +153,20 @@ def _names(text: str, written: bool) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+# Question words, folded: one of them marks where the answer would stand in a statement.
+_WH = frozenset("gi nao ai dau sao may nhieu gio lau".split())
+_WH_PAIRS = frozenset({"bao nhieu", "bao gio", "bao lau", "tai sao", "vi sao", "ra sao", "the nao"})
+
+
+def _around_question_word(folded: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Up to three words before and after the first question word ("nào", "bao nhiêu", "ai")."""
+    for i, w in enumerate(folded):
+        if w in _WH:
+            start = i - 1 if i and f"{folded[i - 1]} {w}" in _WH_PAIRS else i
+            return tuple(folded[max(0, start - 3) : start]), tuple(folded[i + 1 : i + 4])
+    return (), ()
+
+
 def _number_term(w: str) -> str:
     """One spelling for a numeral in any notation: "1/7", "1.7" and "1-7" all become "1.7"."""
     return re.sub(r"[./,-]", ".", w)
@@ -184,6 +203,8 @@ def analyse(query: Query, known_localities: dict[str, str]) -> Question:
         prev = mw[i - 1] if i else None
         if prev and prev not in year_tokens and (content or (prev not in stops and prev not in covered)):
             pairs.append(f"{prev} {f}")
+    folded_all = match_words(query.restored, True)
+    before, after = _around_question_word(folded_all)
     return Question(
         query=query,
         kind=kind,
@@ -199,4 +220,7 @@ def analyse(query: Query, known_localities: dict[str, str]) -> Question:
         else (),
         parts=named_parts(query.restored),
         names=_names(query.text, written),
+        before=before,
+        after=after,
+        words=tuple(folded_all),
     )

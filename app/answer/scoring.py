@@ -27,6 +27,11 @@ FEATURES = (
     "rank",  # 1 / (1 + the passage's rank)
     "front",  # the sentence is front matter (letterhead, number, promulgation line), not the body
     "novel",  # share of the sentence's words the question lacks (an answer is more than an echo)
+    "focus",  # "own", each word also weighted by how well it tells this document's paragraphs apart
+    "slot",  # the question's words around its question word, repeated with something new in its place
+    "lead",  # a list or "how" question, and the sentence announces a list (it is quoted with its items)
+    "echo",  # the sentence says nothing the question does not (a title, a name that was asked about)
+    "rarest_missing",  # the rarest question word not around the sentence (its idf, 0 to 1)
 )
 # What the best candidate and the field around it say about whether the question is answered at all:
 # the second stage, fitted on whether the best candidate was right.
@@ -37,6 +42,7 @@ GATE_FEATURES = (
     "names_missing",  # the question's names the best candidate's sentence lacks
     "kind_missing",  # the best candidate holds no answer of the kind asked
     "dense_top",  # the closest passage's cosine to the question (is the corpus about this at all?)
+    "rarest_missing",  # the rarest question word the best candidate lacks
 )
 CALIBRATION = Path(__file__).with_name("calibration.json")
 
@@ -69,6 +75,7 @@ def gate_features(candidates: np.ndarray, logits: np.ndarray) -> tuple[int, np.n
             f[at("names_missing")],
             f[at("kind_missing")],
             candidates[:, at("dense")].max(),
+            f[at("rarest_missing")],
         ]
     )
     return best, row
@@ -86,6 +93,12 @@ class Scorer:
         """The best candidate's row and the probability that quoting it answers the question."""
         best, row = gate_features(candidates, self.candidate.logits(candidates))
         return best, float(_sigmoid(self.gate.logits(row)))
+
+    @classmethod
+    def untrained(cls) -> Scorer:
+        """All weights zero: what `calibrate` scores candidates with while it fits the real ones, so a
+        changed feature list does not stop it from starting."""
+        return cls(Logistic((0.0,) * len(FEATURES), 0.0), Logistic((0.0,) * len(GATE_FEATURES), 0.0), 0.5)
 
     @classmethod
     def load(cls, path: Path = CALIBRATION) -> Scorer:

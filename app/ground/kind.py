@@ -16,7 +16,8 @@ from app.text.numbers import Quantity
 Kind = Literal["figure", "money", "percent", "when", "who", "where", "why", "how", "list", "yes_no", "other"]
 
 # Read over the folded question (so a question typed without diacritics is read the same), in order:
-# the first that matches decides.
+# the first that matches decides. A pattern that starts with `_WRITTEN` is read with diacritics.
+_WRITTEN = "(?#written)"
 _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         "when",
@@ -31,11 +32,14 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         "money",
         re.compile(
-            r"\b(bao nhiêu tiền|tiền \w+ (là )?bao nhiêu|(mức )?(lương|phí|giá|kinh phí|chi phí|học phí|"
+            _WRITTEN + r"\b(bao nhiêu tiền|tiền \w+ (là )?bao nhiêu|"
+            r"(mức )?(lương|phí|giá|kinh phí|chi phí|học phí|"
             r"lệ phí|giá trị|giá thuê|giá bán|tiền \w+)( \w+){0,10} (là |bao |ở )?(bao nhiêu|mức nào))\b"
         ),
     ),
-    ("figure", re.compile(r"\b(bao nhieu|may|muc nao|so luong|dat bao)\b")),
+    ("figure", re.compile(r"\b(bao nhieu|muc nao|so luong|dat bao)\b")),
+    # "mấy" as written: folded, it is "máy" (a machine: "nhà máy", "máy tính").
+    ("figure", re.compile(_WRITTEN + r"\b(mấy|may)\b")),
     (
         "where",
         re.compile(r"\b(o dau|tai dau|noi nao|cho nao|dia diem nao|dia ban nao|vung nao|khu vuc nao)\b"),
@@ -44,7 +48,10 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("how", re.compile(r"\b(nhu the nao|the nao|bang cach nao|ra sao|cach nao|thu tuc|trinh tu|cac buoc)\b")),
     (
         "list",
-        re.compile(r"\b(nhung \w+ nao|cac \w+ nao|gom nhung|bao gom nhung|gom co|gom nhung gi|nhung gi)\b"),
+        re.compile(
+            r"\b((nhung|cac)( \w+){1,4} (nao|gi)|gom nhung|bao gom nhung|gom co|gom nhung gi|nhung gi)\b|"
+            r"^nhung\b.* la gi\b"
+        ),
     ),
     ("yes_no", re.compile(r"\b(co (?:\w+ ){0,12}(khong|chua))\s*\??$|\b(phai khong|dung khong|hay khong)\b")),
 )
@@ -58,7 +65,9 @@ _NUMBER_WORDS = re.compile(
     r"\b(?i:một|hai|ba|bốn|sáu|bảy|tám|chín|mười|mươi|trăm|nghìn|ngàn|triệu|tỷ|vài|nửa)\b"
     r"(?=\s+\w)"
 )
-_REASON = re.compile(r"\b(?i:vì|do|bởi|nhờ|nhằm|để|nên|nguyên nhân|lý do|lí do)\b")
+_REASON = re.compile(
+    r"\b(?i:vì|do|bởi|nhờ|nhằm|để|nên|nguyên nhân|lý do|lí do|nếu|giải thích|lập luận|cho rằng)\b"
+)
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -68,7 +77,7 @@ def asked_kind(question: str) -> Kind:
     folded = " ".join(fold(question).replace("?", " ? ").split())
     written = " ".join(canonical(question).lower().replace("?", " ? ").split())
     for kind, pattern in _ASKS:
-        if pattern.search(written if kind == "money" else folded):
+        if pattern.search(written if pattern.pattern.startswith(_WRITTEN) else folded):
             return kind
     return "other"
 

@@ -33,6 +33,10 @@ from app.text.numbers import extract_quantities
         ("Hồ sơ gồm những giấy tờ nào?", "list"),
         ("Bên A có được đơn phương chấm dứt hợp đồng trước thời hạn không?", "yes_no"),
         ("Điều 5 quy định gì?", "other"),
+        ("Nhà máy thủy điện do doanh nghiệp nào đầu tư?", "other"),  # "máy" is no "mấy"
+        ("Trường có mấy khoa?", "figure"),
+        ("Bên B có những nghĩa vụ gì?", "list"),
+        ("Những tác phẩm chính của ông là gì?", "list"),
     ],
 )
 def test_the_kind_asked(question: str, kind: str) -> None:

@@ -1,0 +1,76 @@
+"""Which sentence of a retrieved document answers: over an encyclopedia article and a club charter
+(not ward reports), the sentence that says something about what is asked, not the title or letterhead
+that repeats the question's names; two neighbouring sentences when the answer runs over both."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import make_settings
+
+from app.answer.extractive import _slot
+from app.answer.question import analyse
+from app.embed import Embedder
+from app.index import ingest_documents
+from app.ingest import document_from_text
+from app.pipeline import Pipeline
+from app.retrieve import Query
+
+ARTICLE = """Võ Trung Khải
+Võ Trung Khải là một tướng thời Lê sơ, quê ở làng Bồng Thượng.
+Tiểu sử
+Ông xuất thân từ một gia đình làm nghề chài lưới ven sông.
+Năm 1418, ông theo Lê Lợi tham gia khởi nghĩa Lam Sơn và được giao chỉ huy đội thuyền chiến.
+Trong chiến dịch năm 1427, ông được giao chặn đường sông dẫn tới thành Xương Giang. \
+Ông cho quân đóng cọc, dựng đồn ở hai bên bờ, khiến quân Minh trong thành không thể nhận thêm lương thực.
+Ông mất năm 1451 tại làng Bồng Thượng.
+Tưởng niệm
+Hằng năm, lễ giỗ ông được dân làng tổ chức tại đền Bồng Thượng vào ngày 20 tháng Tám âm lịch. \
+Trong lễ giỗ, dân làng tổ chức đua thuyền trên sông để tưởng nhớ ông."""
+
+CHARTER = """CÂU LẠC BỘ NHIẾP ẢNH PHỐ HIẾN
+ĐIỀU LỆ CÂU LẠC BỘ NHIẾP ẢNH PHỐ HIẾN
+Điều 1. Tên gọi và trụ sở
+1. Tên gọi: Câu lạc bộ Nhiếp ảnh Phố Hiến.
+2. Trụ sở Câu lạc bộ đặt tại tầng 2 Nhà văn hóa phường Hiến Nam, số 8 đường Chùa Chuông.
+Điều 2. Thành viên
+1. Câu lạc bộ được thành lập ngày 02 tháng 9 năm 1998 với 17 thành viên sáng lập.
+2. Thành viên đóng hội phí 300.000 đồng mỗi năm."""
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Pipeline:
+    settings = make_settings(tmp_path_factory.mktemp("choosing"))
+    docs = [document_from_text("vo_trung_khai", ARTICLE), document_from_text("dieu_le", CHARTER)]
+    ingest_documents(settings, embedder, docs)
+    return Pipeline(settings, embedder)
+
+
+def test_the_sentence_that_answers_not_the_title_that_repeats_the_names(pipeline: Pipeline) -> None:
+    answer = pipeline.ask_sync("Trụ sở của Câu lạc bộ Nhiếp ảnh Phố Hiến đặt ở đâu?").answer
+    assert not answer.abstained and "tầng 2 Nhà văn hóa" in answer.text, answer.text
+
+
+def test_a_word_of_the_title_does_not_tell_paragraphs_apart(pipeline: Pipeline) -> None:
+    checks = pipeline.answerer.checks
+    assert checks.specificity("dieu_le", "pho") < 0.2  # in the title: every paragraph is about it
+    assert checks.specificity("dieu_le", "hoi") > 0.6  # "hội phí": one paragraph
+    assert checks.specificity("dieu_le", "xuong") == 1.0  # never in it
+
+
+def test_the_answer_runs_over_two_neighbouring_sentences(pipeline: Pipeline) -> None:
+    answer = pipeline.ask_sync("Lễ giỗ Võ Trung Khải được dân làng tổ chức như thế nào?").answer
+    assert not answer.abstained and "đền Bồng Thượng" in answer.text and "đua thuyền" in answer.text, (
+        answer.text
+    )
+
+
+def test_the_words_around_the_question_word_said_with_an_answer_in_its_place() -> None:
+    question = analyse(
+        Query("Nghị quyết có hiệu lực từ ngày nào?", True, "Nghị quyết có hiệu lực từ ngày nào?"), {}
+    )
+    assert question.before == ("hieu", "luc", "tu", "ngay")[-3:]
+    said = tuple("nghi quyet co hieu luc tu ngay 01 thang 01 nam 2026".split())
+    echoed = tuple("dieu 3 quy dinh ve hieu luc tu ngay".split())  # nothing where "nào" stood
+    assert _slot(question, said) == 1.0
+    assert _slot(question, echoed) == 0.0
+    assert _slot(question, tuple("nghi quyet gom 5 dieu".split())) == 0.0

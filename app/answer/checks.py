@@ -51,21 +51,28 @@ class Checks:
     def specificity(self, doc_id: str, word: str) -> float:
         """How well a folded word tells one paragraph of this document from another, 0 to 1: what a
         document is about ("Lương Khắc Tuân" in his biography, the school a regulation governs) is in
-        its title and most of its paragraphs, so it cannot say which of them answers. Counted the
-        first time the document is retrieved."""
+        its title and most of its paragraphs, so it cannot say which of them answers."""
+        n, counts = self._spread_of(doc_id)
+        return math.log((n + 1) / (min(counts.get(word, 0), n) + 0.5)) / math.log((n + 1) / 0.5)
+
+    def in_document(self, doc_id: str, word: str) -> bool:
+        """The folded word is anywhere in the document (its title included)."""
+        return word in self._spread_of(doc_id)[1]
+
+    def _spread_of(self, doc_id: str) -> tuple[int, Counter[str]]:
+        """The document's paragraph count and, per folded word, how many paragraphs hold it; counted
+        the first time the document is retrieved."""
         spread = self._spread.get(doc_id)
         if spread is None:
             doc = self.generation.documents[doc_id]
             counts: Counter[str] = Counter()
             for span in doc.spans:
                 counts.update(set(match_words(doc.text[span.start : span.end], True)))
-            title = set(match_words(doc.title, True))
             n = max(len(doc.spans), 1)
-            for w in title:
+            for w in set(match_words(doc.title, True)):
                 counts[w] = n  # the title speaks for every paragraph
             spread = self._spread[doc_id] = (n, counts)
-        n, counts = spread
-        return math.log((n + 1) / (min(counts.get(word, 0), n) + 0.5)) / math.log((n + 1) / 0.5)
+        return spread
 
     def sentences(self, passage: Passage) -> tuple[Sentence, ...]:
         sentences = self._sentences.get(passage.chunk.chunk_id)

@@ -108,6 +108,12 @@ class ExtractiveAnswerer:
     ) -> list[Candidate]:
         doc = self.generation.documents[passage.chunk.doc_id]
         folded = not question.query.written
+        absent = (
+            sum(not self.checks.in_document(doc.doc_id, fold(n)) for n in question.names)
+            / len(question.names)
+            if question.names
+            else 0.0
+        )
         out: list[Candidate] = []
         for index, sentence in enumerate(self.checks.sentences(passage)):
             where = doc.spans[sentence.span] if sentence.span is not None else None
@@ -183,6 +189,7 @@ class ExtractiveAnswerer:
                     lead,
                     float(novel == 0.0),
                     rarest,
+                    absent,
                 )
                 out.append(
                     Candidate(

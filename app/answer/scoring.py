@@ -32,6 +32,7 @@ FEATURES = (
     "lead",  # a list or "how" question, and the sentence announces a list (it is quoted with its items)
     "echo",  # the sentence says nothing the question does not (a title, a name that was asked about)
     "rarest_missing",  # the rarest question word not around the sentence (its idf, 0 to 1)
+    "names_absent",  # share of the question's names its document never uses ("hạng C", another school)
 )
 # What the best candidate and the field around it say about whether the question is answered at all:
 # the second stage, fitted on whether the best candidate was right.
@@ -43,6 +44,7 @@ GATE_FEATURES = (
     "kind_missing",  # the best candidate holds no answer of the kind asked
     "dense_top",  # the closest passage's cosine to the question (is the corpus about this at all?)
     "rarest_missing",  # the rarest question word the best candidate lacks
+    "names_absent",  # the question's names the best candidate's document never uses
 )
 CALIBRATION = Path(__file__).with_name("calibration.json")
 
@@ -76,6 +78,7 @@ def gate_features(candidates: np.ndarray, logits: np.ndarray) -> tuple[int, np.n
             f[at("kind_missing")],
             candidates[:, at("dense")].max(),
             f[at("rarest_missing")],
+            f[at("names_absent")],
         ]
     )
     return best, row

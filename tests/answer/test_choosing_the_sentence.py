@@ -74,3 +74,14 @@ def test_the_words_around_the_question_word_said_with_an_answer_in_its_place() -
     assert _slot(question, said) == 1.0
     assert _slot(question, echoed) == 0.0
     assert _slot(question, tuple("nghi quyet gom 5 dieu".split())) == 0.0
+
+
+def test_a_name_the_document_never_uses_is_not_answered_from_it(pipeline: Pipeline) -> None:
+    """The charter states a fee and a seat; a question about another club's fee finds the same
+    sentences, but "Hải Âu" is nowhere in the document."""
+    checks = pipeline.answerer.checks
+    assert checks.in_document("dieu_le", "hien") and not checks.in_document("dieu_le", "au")
+    answer = pipeline.ask_sync("Thành viên Câu lạc bộ Nhiếp ảnh Hải Âu đóng hội phí bao nhiêu?").answer
+    assert answer.abstained, answer.text
+    answer = pipeline.ask_sync("Thành viên Câu lạc bộ Nhiếp ảnh Phố Hiến đóng hội phí bao nhiêu?").answer
+    assert not answer.abstained and "300.000 đồng" in answer.text, answer.text

@@ -21,7 +21,7 @@ from app.answer.evidence import lead_in, terms
 from app.answer.question import STOP_FOLDED, Question
 from app.answer.scoring import Scorer
 from app.ground.claims import asked_gap
-from app.ground.kind import holds_kind
+from app.ground.kind import holds_kind, name_runs
 from app.ground.parts import in_part
 from app.models import Passage, Span
 from app.retrieve import Query
@@ -159,6 +159,12 @@ class ExtractiveAnswerer:
                 else 0.0
             )
             novel = self._novelty(question, sentence.words)
+            # "Ai ...?": a name the question does not already say ("Võ Minh Tâm" under a letter).
+            asked_words = set(question.words)
+            new_name = float(
+                question.kind == "who"
+                and any(not set(run) <= asked_words for run in name_runs(sentence.text))
+            )
             for clause in sentence.clauses:
                 why = reason
                 if why is None and unsure_ocr and clause.quantities:
@@ -190,6 +196,7 @@ class ExtractiveAnswerer:
                     float(novel == 0.0),
                     rarest,
                     absent,
+                    new_name,
                 )
                 out.append(
                     Candidate(

@@ -101,24 +101,55 @@ def _is_stop(word: str, written: bool) -> bool:
     return word in _STOP_WRITTEN if written else fold(word) in STOP_FOLDED
 
 
-# Units of measure end what is counted: "bao nhiêu ha đất" asks for hectares, of land.
+# Units of measure end what is counted: "bao nhiêu ha đất" asks for hectares, of land. A unit asked
+# by its name ("bao nhiêu hecta", "cao bao nhiêu mét") is looked for as documents write it ("24.600
+# ha", "2.436 m").
 _MEASURES = frozenset("ha km2 km m2 m3 m tan kg dong usd ty trieu nghin ngan".split())
+_UNIT_NAMES = {
+    ("hecta",): "ha",
+    ("hec", "ta"): "ha",
+    ("met", "vuong"): "m2",
+    ("met", "khoi"): "m3",
+    ("ki", "lo", "met"): "km",
+    ("kilomet",): "km",
+    ("cay", "so"): "km",
+    ("met",): "m",
+    ("ki", "lo", "gam"): "kg",
+    ("kilogam",): "kg",
+}
 
 
 def _asked(ws: list[str], written: bool) -> list[str]:
-    """What is counted: the noun after "bao nhiêu" / "mấy" (or "số ..." before it), up to four words."""
+    """What is counted: the noun after "bao nhiêu" / "mấy" (or "số ..." before it), up to four words.
+    "mấy" is read as written when the question has diacritics: folded, it is "máy" ("Công ty May")."""
     folded = [fold(w) for w in ws]
     for i, w in enumerate(folded):
-        after_number_word = w == "may" or (w == "nhieu" and i and folded[i - 1] == "bao")
+        how_many = ws[i].lower() == "mấy" if written else w == "may"
+        after_number_word = how_many or (w == "nhieu" and i and folded[i - 1] == "bao")
         count_noun = w == "so" and i + 1 < len(ws) and not _is_stop(ws[i + 1], written)
         if after_number_word or (count_noun and (i == 0 or folded[i - 1] in ("tong", "co"))):
             phrase: list[str] = []
-            for nxt in ws[i + 1 : i + 5]:
+            rest = ws[i + 1 : i + 5]
+            j = 0
+            while j < len(rest):
+                nxt = rest[j]
                 if _is_stop(nxt, written) or nxt[0].isdigit():
+                    break
+                unit = next(
+                    (
+                        (name, u)
+                        for name, u in _UNIT_NAMES.items()
+                        if tuple(fold(x) for x in rest[j : j + len(name)]) == name
+                    ),
+                    None,
+                )
+                if unit is not None:
+                    phrase.append(unit[1])
                     break
                 phrase.append(fold(nxt))
                 if fold(nxt) in _MEASURES:
                     break
+                j += 1
             if phrase:
                 return phrase
     return []

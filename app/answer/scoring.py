@@ -33,6 +33,7 @@ FEATURES = (
     "echo",  # the sentence says nothing the question does not (a title, a name that was asked about)
     "rarest_missing",  # the rarest question word not around the sentence (its idf, 0 to 1)
     "names_absent",  # share of the question's names its document never uses ("hạng C", another school)
+    "new_name",  # a "who" question, and the sentence names someone the question does not
 )
 # What the best candidate and the field around it say about whether the question is answered at all:
 # the second stage, fitted on whether the best candidate was right.

@@ -39,7 +39,7 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ),
     ("figure", re.compile(r"\b(bao nhieu|muc nao|so luong|dat bao)\b")),
     # "mấy" as written: folded, it is "máy" (a machine: "nhà máy", "máy tính").
-    ("figure", re.compile(_WRITTEN + r"\b(mấy|may)\b")),
+    ("figure", re.compile(_WRITTEN + r"\bmấy\b")),
     (
         "where",
         re.compile(r"\b(o dau|tai dau|noi nao|cho nao|dia diem nao|dia ban nao|vung nao|khu vuc nao)\b"),
@@ -56,10 +56,15 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("yes_no", re.compile(r"\b(co (?:\w+ ){0,12}(khong|chua))\s*\??$|\b(phai khong|dung khong|hay khong)\b")),
 )
 
-# A time in words: "thế kỷ XV", "thập niên 1990", "năm 938", "thời Lý", "triều Nguyễn", "đầu năm".
+# A time in words: "thế kỷ XV", "thập niên 1990", "năm 938", "thời Lý", "triều Nguyễn", "ngày 10",
+# a month of the lunar calendar ("tháng Tư âm lịch", "tháng Giêng"), a year of the sexagenary cycle
+# ("năm Ất Dậu"), a year in brackets after an event ("(1285)"), a season ("mùa xuân").
 _TIME_WORDS = re.compile(
     r"\b(?i:thế kỷ|thế kỉ)\s+[IVXLC\d]+|\b(?i:thập niên|năm|nam)\s+\d{2,4}\b|"
-    r"\b(?:thời|triều|đời|niên hiệu)\s+[A-ZĐÀ-Ỹ]"
+    r"\b(?:thời|triều|đời|niên hiệu)\s+[A-ZĐÀ-Ỹ]|\b(?i:ngày|đêm|sáng|chiều|tối)\s+\d{1,2}\b|"
+    r"\b(?i:tháng)\s+(?:Giêng|Chạp|Hai|Ba|Tư|Năm|Sáu|Bảy|Tám|Chín|Mười)\b|"
+    r"\b(?i:năm)\s+(?:Giáp|Ất|Bính|Đinh|Mậu|Kỷ|Canh|Tân|Nhâm|Quý)\s+[A-ZĐÀ-Ỹ]|"
+    r"\(\d{3,4}\)|\b(?i:mùa)\s+(?:xuân|hạ|hè|thu|đông|khô|mưa|lũ)\b"
 )
 _NUMBER_WORDS = re.compile(
     r"\b(?i:một|hai|ba|bốn|sáu|bảy|tám|chín|mười|mươi|trăm|nghìn|ngàn|triệu|tỷ|vài|nửa)\b"
@@ -108,6 +113,25 @@ def has_names(text: str) -> bool:
         if m[0][0].isupper() and before and before[-1] not in '.!?:;\n“"(-–':
             return True
     return False
+
+
+def name_runs(text: str) -> list[tuple[str, ...]]:
+    """Runs of two or more capitalised words, folded: ("vo", "minh", "tam") in "ông Võ Minh Tâm".
+    Words in capitals throughout (a title line, "ĐTM") are not names."""
+    runs: list[tuple[str, ...]] = []
+    current: list[str] = []
+    for m in _WORD.finditer(text):
+        w = m[0]
+        gap = text[m.start() - 1] if m.start() else " "
+        if w[0].isupper() and not (len(w) > 1 and w.isupper()) and (not current or gap == " "):
+            current.append(fold(w))
+            continue
+        if len(current) >= 2:
+            runs.append(tuple(current))
+        current = [fold(w)] if w[0].isupper() and not (len(w) > 1 and w.isupper()) else []
+    if len(current) >= 2:
+        runs.append(tuple(current))
+    return runs
 
 
 def holds_kind(kind: Kind, text: str, quantities: tuple[Quantity, ...]) -> bool:

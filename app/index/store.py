@@ -22,6 +22,7 @@ import os
 import secrets
 import shutil
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -146,6 +147,7 @@ def write_generation(
         vectors.save(tmp / "vectors.faiss")
         with (tmp / "vectors.faiss").open("rb") as f:
             os.fsync(f.fileno())
+        per_document = Counter(c.doc_id for c in chunks)  # one pass: documents x chunks was quadratic
         manifest = {
             "format_version": FORMAT_VERSION,
             "embedder": embedder,
@@ -155,10 +157,7 @@ def write_generation(
             "pending": sorted(pending),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "documents": {
-                d.doc_id: {
-                    "content_hash": d.content_hash,
-                    "chunks": sum(c.doc_id == d.doc_id for c in chunks),
-                }
+                d.doc_id: {"content_hash": d.content_hash, "chunks": per_document[d.doc_id]}
                 for d in documents
             },
             "files": {f: _sha256(tmp / f) for f in _FILES},

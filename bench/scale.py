@@ -138,7 +138,12 @@ class Server:
         if not self.url:
             self.proc.kill()
             raise RuntimeError("the server did not start")
-        threading.Thread(target=lambda: [None for _ in self.proc.stdout or ()], daemon=True).start()
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        """Keep reading the child's output, so it never blocks on a full pipe."""
+        for _ in self.proc.stdout or ():
+            pass
 
     def ready(self, timeout: float = 600) -> float:
         deadline = time.monotonic() + timeout

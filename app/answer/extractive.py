@@ -114,6 +114,7 @@ class ExtractiveAnswerer:
             if question.names
             else 0.0
         )
+        asked_words = frozenset(question.words)
         out: list[Candidate] = []
         for index, sentence in enumerate(self.checks.sentences(passage)):
             where = doc.spans[sentence.span] if sentence.span is not None else None
@@ -135,20 +136,11 @@ class ExtractiveAnswerer:
             own_terms, context = sentence.terms(folded), sentence.context(folded)
             own = self._share(question, own_terms)
             focus = self._focus(question, own_terms, doc.doc_id)
-            slot = _slot(question, sentence.words)
+            slot = _slot(question, sentence.words, asked_words)
+            missing = [self._weight(t) for t in question.terms if t not in own_terms and t not in context]
+            rarest = max(missing, default=0.0) / self._idf_unknown
             # A lead-in ("... gồm các điều kiện sau:") is quoted with its items: for a list or a
             # procedure it is the answer, wherever the items repeat the question's words or not.
-            rarest = (
-                max(
-                    (
-                        self._idf.get(fold(t), self._idf_unknown)
-                        for t in question.terms
-                        if t not in own_terms and t not in context
-                    ),
-                    default=0.0,
-                )
-                / self._idf_unknown
-            )
             lead = float(question.kind in ("list", "how") and sentence.text.rstrip().endswith(":"))
             pairs = (
                 sum(p in own_terms for p in question.pairs) / len(question.pairs) if question.pairs else own
@@ -160,7 +152,6 @@ class ExtractiveAnswerer:
             )
             novel = self._novelty(question, sentence.words)
             # "Ai ...?": a name the question does not already say ("Võ Minh Tâm" under a letter).
-            asked_words = set(question.words)
             new_name = float(
                 question.kind == "who"
                 and any(not set(run) <= asked_words for run in name_runs(sentence.text))
@@ -223,11 +214,15 @@ class ExtractiveAnswerer:
             return 0.0
         return sum(w not in asked for w in content) / len(content)
 
+    def _weight(self, term: str) -> float:
+        """A question word's idf in the corpus (folded; a word the corpus never uses weighs most)."""
+        return self._idf.get(fold(term), self._idf_unknown)
+
     def _share(self, question: Question, found: frozenset[str]) -> float:
         """idf-weighted share of the question's words in `found`."""
         if not question.terms:
             return 0.0
-        weights = [(self._idf.get(fold(t), self._idf_unknown), t in found) for t in question.terms]
+        weights = [(self._weight(t), t in found) for t in question.terms]
         return sum(w for w, hit in weights if hit) / sum(w for w, _ in weights)
 
     def _focus(self, question: Question, found: frozenset[str], doc_id: str) -> float:
@@ -236,9 +231,7 @@ class ExtractiveAnswerer:
         of a document answers, not which document."""
         total = got = 0.0
         for t in question.terms:
-            w = self._idf.get(fold(t), self._idf_unknown) * min(
-                self.checks.specificity(doc_id, part) for part in fold(t).split()
-            )
+            w = self._weight(t) * min(self.checks.specificity(doc_id, part) for part in fold(t).split())
             total += w
             got += w * (t in found)
         return got / total if total else 0.0
@@ -251,7 +244,7 @@ class ExtractiveAnswerer:
             return 0.0
         total = got = 0.0
         for t in question.terms:
-            w = self._idf.get(fold(t), self._idf_unknown)
+            w = self._weight(t)
             total += w
             got += w * self._credit(t, clause, sentence, context)
         if not question.pairs:
@@ -345,12 +338,12 @@ def _neighbour(usable: list[Candidate], logits: np.ndarray, row: int) -> Candida
     return None
 
 
-def _slot(question: Question, words: tuple[str, ...]) -> float:
+def _slot(question: Question, words: tuple[str, ...], asked: frozenset[str]) -> float:
     """How much of the question's wording around its question word the sentence repeats with
     something new where the question word stood ("có hiệu lực từ ngày nào" -> "có hiệu lực từ ngày
-    01 tháng 01"): 0 to 1, by the length of the longest such run (up to three words)."""
-    asked = set(question.words)
-    seq = " ".join(words)
+    01 tháng 01"): 0 to 1, by the length of the longest such run (up to three words). `asked`: the
+    question's words, folded."""
+    seq = f" {' '.join(words)} "
 
     def new(w: str) -> bool:
         return w not in asked and (w[0].isdigit() or w not in STOP_FOLDED)
@@ -362,7 +355,7 @@ def _slot(question: Question, words: tuple[str, ...]) -> float:
         left = question.before[-k:] if len(question.before) >= k else ()
         right = question.after[:k] if len(question.after) >= k else ()
         for gram, side in ((left, "left"), (right, "right")):
-            if not gram or all(w in STOP_FOLDED for w in gram) or f" {' '.join(gram)} " not in f" {seq} ":
+            if not gram or all(w in STOP_FOLDED for w in gram) or f" {' '.join(gram)} " not in seq:
                 continue
             for i in range(len(words) - k + 1):
                 if words[i : i + k] != gram:

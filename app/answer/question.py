@@ -119,6 +119,14 @@ _UNIT_NAMES = {
 }
 
 
+def _unit_at(folded: list[str], j: int) -> str | None:
+    """The unit a name starting at `folded[j]` stands for ("mét vuông" -> "m2"), longest name first."""
+    for name in sorted(_UNIT_NAMES, key=len, reverse=True):
+        if tuple(folded[j : j + len(name)]) == name:
+            return _UNIT_NAMES[name]
+    return None
+
+
 def _asked(ws: list[str], written: bool) -> list[str]:
     """What is counted: the noun after "bao nhiêu" / "mấy" (or "số ..." before it), up to four words.
     "mấy" is read as written when the question has diacritics: folded, it is "máy" ("Công ty May")."""
@@ -129,27 +137,16 @@ def _asked(ws: list[str], written: bool) -> list[str]:
         count_noun = w == "so" and i + 1 < len(ws) and not _is_stop(ws[i + 1], written)
         if after_number_word or (count_noun and (i == 0 or folded[i - 1] in ("tong", "co"))):
             phrase: list[str] = []
-            rest = ws[i + 1 : i + 5]
-            j = 0
-            while j < len(rest):
-                nxt = rest[j]
+            rest = [fold(w) for w in ws[i + 1 : i + 5]]
+            for j, nxt in enumerate(ws[i + 1 : i + 5]):
                 if _is_stop(nxt, written) or nxt[0].isdigit():
                     break
-                unit = next(
-                    (
-                        (name, u)
-                        for name, u in _UNIT_NAMES.items()
-                        if tuple(fold(x) for x in rest[j : j + len(name)]) == name
-                    ),
-                    None,
-                )
-                if unit is not None:
-                    phrase.append(unit[1])
+                if unit := _unit_at(rest, j):
+                    phrase.append(unit)
                     break
-                phrase.append(fold(nxt))
-                if fold(nxt) in _MEASURES:
+                phrase.append(rest[j])
+                if rest[j] in _MEASURES:
                     break
-                j += 1
             if phrase:
                 return phrase
     return []
@@ -184,16 +181,22 @@ def _names(text: str, written: bool) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-# Question words, folded: one of them marks where the answer would stand in a statement.
-_WH = frozenset("gi nao ai dau sao may nhieu gio lau".split())
-_WH_PAIRS = frozenset({"bao nhieu", "bao gio", "bao lau", "tai sao", "vi sao", "ra sao", "the nao"})
+# Question words, read as written: folded, "mấy" is "máy" ("Công ty May"), "đâu" is "đầu" ("Đầu
+# năm 2025"); "sao" alone is a star or "sao la", so it asks only in a pair ("tại sao").
+_WH_WRITTEN = frozenset("gì nào ai đâu mấy".split())
+_WH_PAIRS = frozenset(
+    {"bao nhieu", "bao gio", "bao lau", "tai sao", "vi sao", "ra sao", "lam sao", "the nao"}
+)
 
 
-def _around_question_word(folded: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Up to three words before and after the first question word ("nào", "bao nhiêu", "ai")."""
-    for i, w in enumerate(folded):
-        if w in _WH:
-            start = i - 1 if i and f"{folded[i - 1]} {w}" in _WH_PAIRS else i
+def _around_question_word(written: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Up to three words, folded, before and after the first question word ("nào", "bao nhiêu",
+    "ai")."""
+    folded = [fold(w) for w in written]
+    for i, w in enumerate(written):
+        pair = i > 0 and f"{folded[i - 1]} {folded[i]}" in _WH_PAIRS
+        if pair or w in _WH_WRITTEN:
+            start = i - 1 if pair else i
             return tuple(folded[max(0, start - 3) : start]), tuple(folded[i + 1 : i + 4])
     return (), ()
 
@@ -235,7 +238,7 @@ def analyse(query: Query, known_localities: dict[str, str]) -> Question:
         if prev and prev not in year_tokens and (content or (prev not in stops and prev not in covered)):
             pairs.append(f"{prev} {f}")
     folded_all = match_words(query.restored, True)
-    before, after = _around_question_word(folded_all)
+    before, after = _around_question_word(match_words(query.restored, False))
     return Question(
         query=query,
         kind=kind,

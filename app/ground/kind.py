@@ -16,46 +16,65 @@ from app.text.numbers import Quantity
 Kind = Literal["figure", "money", "percent", "when", "who", "where", "why", "how", "list", "yes_no", "other"]
 
 # Read over the folded question (so a question typed without diacritics is read the same), in order:
-# the first that matches decides. A pattern that starts with `_WRITTEN` is read with diacritics.
-_WRITTEN = "(?#written)"
-_ASKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+# the first that matches decides. Those marked `_WRITTEN` are read with diacritics instead.
+_FOLDED, _WRITTEN = False, True
+_ASKS: tuple[tuple[Kind, re.Pattern[str], bool], ...] = (
     (
         "when",
         re.compile(
             r"\b(khi nao|ngay nao|bao gio|thang nao|nam nao|thoi gian nao|luc nao|nhiem ky nao|"
             r"thoi diem nao|the ky nao|thoi ky nao|giai doan nao|dien ra ngay|vao ngay|thoi han nao)\b"
         ),
+        _FOLDED,
     ),
-    ("who", re.compile(r"\b(la ai|ai la|nhung ai|ai da|ai duoc|ai co|ten la gi|ho ten|ten gi)\b|^ai\b")),
-    ("percent", re.compile(r"\b(ty le|phan tram)\b|%")),
+    (
+        "who",
+        re.compile(r"\b(la ai|ai la|nhung ai|ai da|ai duoc|ai co|ten la gi|ho ten|ten gi)\b|^ai\b"),
+        _FOLDED,
+    ),
+    ("percent", re.compile(r"\b(ty le|phan tram)\b|%"), _FOLDED),
     # Money is read as written: folded, "giá" (price) is "gia" as in "gia đình", "tham gia".
     (
         "money",
         re.compile(
-            _WRITTEN + r"\b(bao nhiêu tiền|tiền \w+ (là )?bao nhiêu|"
-            r"(mức )?(lương|phí|giá|kinh phí|chi phí|học phí|"
+            r"\b(bao nhiêu tiền|tiền \w+ (là )?bao nhiêu|(mức )?(lương|phí|giá|kinh phí|chi phí|học phí|"
             r"lệ phí|giá trị|giá thuê|giá bán|tiền \w+)( \w+){0,10} (là |bao |ở )?(bao nhiêu|mức nào))\b"
         ),
+        _WRITTEN,
     ),
-    ("figure", re.compile(r"\b(bao nhieu|muc nao|so luong|dat bao)\b")),
+    ("figure", re.compile(r"\b(bao nhieu|muc nao|so luong|dat bao)\b"), _FOLDED),
     # "mấy" as written: folded, it is "máy" (a machine: "nhà máy", "máy tính").
-    ("figure", re.compile(_WRITTEN + r"\bmấy\b")),
+    ("figure", re.compile(r"\bmấy\b"), _WRITTEN),
     (
         "where",
         re.compile(r"\b(o dau|tai dau|noi nao|cho nao|dia diem nao|dia ban nao|vung nao|khu vuc nao)\b"),
+        _FOLDED,
     ),
     # "đến đâu", "ra đâu", "về đâu" as written: folded, "đâu" is also "đầu" (first, head), "dầu" (oil).
-    ("where", re.compile(_WRITTEN + r"(?<!vì )\bđâu\b")),
-    ("why", re.compile(r"\b(vi sao|tai sao|ly do|nguyen nhan|vi dau|de lam gi|nham muc dich gi|muc dich)\b")),
-    ("how", re.compile(r"\b(nhu the nao|the nao|bang cach nao|ra sao|cach nao|thu tuc|trinh tu|cac buoc)\b")),
+    ("where", re.compile(r"(?<!vì )\bđâu\b"), _WRITTEN),
+    (
+        "why",
+        re.compile(r"\b(vi sao|tai sao|ly do|nguyen nhan|vi dau|de lam gi|nham muc dich gi|muc dich)\b"),
+        _FOLDED,
+    ),
+    (
+        "how",
+        re.compile(r"\b(nhu the nao|the nao|bang cach nao|ra sao|cach nao|thu tuc|trinh tu|cac buoc)\b"),
+        _FOLDED,
+    ),
     (
         "list",
         re.compile(
             r"\b((nhung|cac)( \w+){1,4} (nao|gi)|gom nhung|bao gom nhung|gom co|gom nhung gi|nhung gi)\b|"
             r"^nhung\b.* la gi\b"
         ),
+        _FOLDED,
     ),
-    ("yes_no", re.compile(r"\b(co (?:\w+ ){0,12}(khong|chua))\s*\??$|\b(phai khong|dung khong|hay khong)\b")),
+    (
+        "yes_no",
+        re.compile(r"\b(co (?:\w+ ){0,12}(khong|chua))\s*\??$|\b(phai khong|dung khong|hay khong)\b"),
+        _FOLDED,
+    ),
 )
 
 # A time in words: "thế kỷ XV", "thập niên 1990", "năm 938", "thời Lý", "triều Nguyễn", "ngày 10",
@@ -83,8 +102,8 @@ def asked_kind(question: str) -> Kind:
     diacritics has had them restored before it gets here; money is read as written)."""
     folded = " ".join(fold(question).replace("?", " ? ").split())
     written = " ".join(canonical(question).lower().replace("?", " ? ").split())
-    for kind, pattern in _ASKS:
-        if pattern.search(written if pattern.pattern.startswith(_WRITTEN) else folded):
+    for kind, pattern, as_written in _ASKS:
+        if pattern.search(written if as_written else folded):
             return kind
     return "other"
 
@@ -119,18 +138,21 @@ def has_names(text: str) -> bool:
 
 def name_runs(text: str) -> list[tuple[str, ...]]:
     """Runs of two or more capitalised words, folded: ("vo", "minh", "tam") in "ông Võ Minh Tâm".
-    Words in capitals throughout (a title line, "ĐTM") are not names."""
+    Words in capitals throughout (a title line, "ĐTM") are not names; punctuation ends a run."""
     runs: list[tuple[str, ...]] = []
     current: list[str] = []
+    end = 0  # where the previous word ended
     for m in _WORD.finditer(text):
         w = m[0]
-        gap = text[m.start() - 1] if m.start() else " "
-        if w[0].isupper() and not (len(w) > 1 and w.isupper()) and (not current or gap == " "):
+        capitalised = w[0].isupper() and not (len(w) > 1 and w.isupper())
+        joined = text[end : m.start()] == " "
+        end = m.end()
+        if not (capitalised and (joined or not current)):
+            if len(current) >= 2:
+                runs.append(tuple(current))
+            current = []
+        if capitalised:
             current.append(fold(w))
-            continue
-        if len(current) >= 2:
-            runs.append(tuple(current))
-        current = [fold(w)] if w[0].isupper() and not (len(w) > 1 and w.isupper()) else []
     if len(current) >= 2:
         runs.append(tuple(current))
     return runs

@@ -104,21 +104,18 @@ class FaissStore:
         allowed: Collection[int] | None = None,
         excluded: Collection[int] | None = None,
     ) -> list[tuple[int, float]]:
-        limit = len(self) if allowed is None else min(len(self), len(allowed))
-        k = min(k, limit)
-        if k <= 0:
-            return []
         selector = None
         if allowed is not None:
             keep = set(allowed).difference(excluded or ())
-            if not keep:
-                return []
-            selector = faiss.IDSelectorBatch(np.fromiter(keep, np.int64, len(keep)))
             k = min(k, len(keep))
+            selector = faiss.IDSelectorBatch(np.fromiter(keep, np.int64, len(keep)))
         elif excluded:
             # FAISS does not own the inner selector: it must live as long as the search.
             inner = faiss.IDSelectorBatch(np.fromiter(excluded, np.int64, len(excluded)))
             selector = faiss.IDSelectorNot(inner)
+        k = min(k, len(self))
+        if k <= 0:
+            return []
         params = faiss.SearchParameters(sel=selector) if selector is not None else None
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         scores, ids = self._index.search(q, k, params=params)

@@ -11,7 +11,7 @@ from app.config import Settings
 
 def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from app.embed import make_embedder
-    from app.index import ingest_documents
+    from app.index import compact_vectors, ingest_documents
     from app.ingest import SUPPORTED, find_sources, load_document
 
     paths = [Path(p) for p in args.paths] or [settings.SEEDS_DIR]
@@ -24,19 +24,24 @@ def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     documents = [load_document(p) for p in sources]
     originals = {d.doc_id: p.read_bytes() for d, p in zip(documents, sources, strict=True)}
+    embedder = make_embedder(settings)
     report = ingest_documents(
-        settings, make_embedder(settings), documents, rebuild=args.rebuild, progress=True, originals=originals
+        settings, embedder, documents, rebuild=args.rebuild, progress=True, originals=originals
     )
     print(f"{len(sources)} files: {report.summary()}")
+    if compact_vectors(settings, embedder):
+        print("vectors merged into a new base for a fast start")
     return 0
 
 
 def _cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
     from app.embed import make_embedder
-    from app.index import reindex
+    from app.index import compact_vectors, reindex
 
-    report = reindex(settings, make_embedder(settings), progress=True)
+    embedder = make_embedder(settings)
+    report = reindex(settings, embedder, progress=True)
     print(f"reindexed from the stored documents: {report.summary()}")
+    compact_vectors(settings, embedder)
     return 0
 
 

@@ -36,6 +36,25 @@ class Settings(BaseSettings):
     VECTOR_STORE: Literal["faiss"] = Field(
         "faiss", description="where vectors are searched: faiss (embedded, exact, by chunk id)"
     )
+    VECTOR_ANN_MIN_VECTORS: int = Field(
+        50_000,
+        ge=1,
+        description="vectors from which a (re)built vector base is approximate (IVF, float16); below, exact",
+    )
+    VECTOR_NPROBE: int = Field(
+        64, ge=1, le=65_536, description="IVF cells an approximate vector search scans (recall vs latency)"
+    )
+    VECTOR_DELTA_MAX: int = Field(
+        20_000,
+        ge=0,
+        description="vectors added + removed since the vector base past which it is merged (background)",
+    )
+    VECTOR_SEARCH_THREADS: int = Field(
+        1, ge=0, le=64, description="FAISS OpenMP threads per vector search; 0 keeps FAISS's default"
+    )
+    VECTOR_BUILD_THREADS: int = Field(
+        1, ge=0, le=64, description="FAISS OpenMP threads building or merging a vector base; 0 = all cores"
+    )
     SEEDS_DIR: Path = Path("seeds")
     CHUNK_MAX_CHARS: int = Field(900, ge=200, le=8000)
     CHUNK_OVERLAP_SENTENCES: int = Field(1, ge=0, le=5)

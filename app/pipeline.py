@@ -101,7 +101,17 @@ class Pipeline:
         """The same pipeline over the index's current generation (after an upload or delete). Requests
         already running keep the old one, so each answers from one whole generation."""
         new = copy.copy(self)
-        new._bind(load_generation(self.settings.INDEX_DIR, self.embedder.name))
+        new._bind(
+            load_generation(
+                self.settings.INDEX_DIR, self.embedder.name, settings=self.settings, previous=self.generation
+            )
+        )
+        return new
+
+    def with_generation(self, generation: Generation) -> Pipeline:
+        """The same pipeline over another view of the index (its vectors merged, say)."""
+        new = copy.copy(self)
+        new._bind(generation)
         return new
 
     def search(self, question: str, top_k: int, filters: Filters | None = None) -> list[Passage]:

@@ -40,7 +40,7 @@ from app.chunk import split_sentences
 from app.config import Settings
 from app.embed import make_embedder
 from app.evaluation import QUESTION_FILES, load_questions
-from app.index import ingest_documents, load_generation
+from app.index import compact_vectors, ingest_documents, load_generation
 from app.ingest import document_from_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,9 +75,8 @@ def seed_material(settings: Settings, embedder_name: str) -> tuple[list[str], np
         for s, e in split_sentences(doc.text, len(doc.text) + 1)
         if 40 <= e - s <= 400
     ]
-    ids, vectors = gen.vectors.vectors()
-    keep = [i for i, row in enumerate(ids.tolist()) if row not in gen.pending]
-    return sentences, vectors[keep]
+    _, vectors = gen.catalog.vectors_since(0, gen.number, gen.dim)
+    return sentences, vectors
 
 
 def redraw(sentence: str, rng: random.Random) -> str:
@@ -112,6 +111,7 @@ def build(
         report = ingest_documents(settings, embedder, docs)  # type: ignore[arg-type]
         total = report.chunks
         print(f"  built {total:,} chunks ({made:,} documents), {time.perf_counter() - t0:.0f} s", flush=True)
+    compact_vectors(settings, embedder)  # type: ignore[arg-type]  # as the CLI does after a bulk ingest
     return total, time.perf_counter() - t0
 
 
@@ -188,7 +188,7 @@ def latencies(c: httpx.Client, path: str, questions: list[str]) -> tuple[list[fl
 def recall_at_10(index_dir: Path, embedder_name: str, samples: int = 50) -> float:
     """The served vector search against exact inner products over the same vectors."""
     gen = load_generation(index_dir, embedder_name)
-    ids, vectors = gen.vectors.vectors()
+    ids, vectors = gen.catalog.vectors_since(0, gen.number, gen.dim)  # exact, as stored
     rng = np.random.default_rng(0)
     hits = 0
     for row in rng.choice(len(ids), size=min(samples, len(ids)), replace=False):
@@ -253,7 +253,7 @@ def main() -> int:
     ap.add_argument("--keep", type=Path, help="build the indexes here and keep them (default: a temp dir)")
     args = ap.parse_args()
     base = Settings()
-    if not (base.INDEX_DIR / "CURRENT").exists():
+    if not (base.INDEX_DIR / "catalog.sqlite").exists():
         print("no seed index: run `python -m app ingest` first (its vectors seed the synthetic ones)")
         return 2
     real_name = make_embedder(base).name

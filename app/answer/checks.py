@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterator, Mapping
 
 from app.answer.evidence import Sentence, analyse_chunk
 from app.answer.question import Question, analyse
@@ -23,30 +24,69 @@ from app.text import match_words
 from app.text.numbers import Quantity, figure_in_text
 
 
+class KnownPlaces(Mapping[str, str]):
+    """The corpus's places, looked up one name at a time in the catalog's running counts."""
+
+    def __init__(self, generation: Generation) -> None:
+        self._catalog = generation.catalog
+        self._cache: dict[str, str | None] = {}
+
+    def __getitem__(self, folded: str) -> str:
+        if folded not in self._cache:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[folded] = self._catalog.place(folded)
+        found = self._cache[folded]
+        if found is None:
+            raise KeyError(folded)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return (r[0] for r in self._catalog.db.execute("SELECT folded FROM places"))
+
+    def __len__(self) -> int:
+        return self._catalog.db.execute("SELECT count(*) FROM places").fetchone()[0]
+
+
 class Checks:
     def __init__(self, generation: Generation) -> None:
         self.generation = generation
-        docs = generation.documents.values()
-        self.places = Places(docs)
-        self._title_time = {d.doc_id: TimeMarks.of(d.title) for d in docs}
-        self._numbered = {d.doc_id: structured([s.path for s in d.spans]) for d in docs}
+        self.places = Places(KnownPlaces(generation), generation.documents)
         self._sentences: dict[str, tuple[Sentence, ...]] = {}  # chunk_id -> analysed once
         self._spread: dict[str, tuple[int, Counter[str]]] = {}  # doc_id -> paragraphs, word counts
-        # Where a document's body starts: its first paragraph inside a numbered part (Phần, Chương,
-        # Mục, Điều) if it numbers them, else under its first heading. What comes before is front
-        # matter: letterhead, number, title, promulgation line.
-        self._body = {d.doc_id: _body_start(d, self._numbered[d.doc_id]) for d in docs}
+        self._title_time: dict[str, TimeMarks] = {}
+        self._numbered: dict[str, bool] = {}
+        self._body: dict[str, int] = {}
+
+    def _document(self, doc_id: str) -> Document:
+        return self.generation.documents[doc_id]
 
     def analyse(self, query: Query) -> Question:
         return analyse(query, self.places.known)
 
     def numbered(self, doc_id: str) -> bool:
-        return self._numbered.get(doc_id, False)
+        """The document numbers its parts (Phần, Chương, Mục, Điều); worked out when first asked."""
+        found = self._numbered.get(doc_id)
+        if found is None:
+            doc = self.generation.documents.get(doc_id)
+            found = self._numbered[doc_id] = bool(doc) and structured([s.path for s in doc.spans])
+        return found
 
     def front_matter(self, doc_id: str, offset: int) -> bool:
         """The sentence at `offset` sits before the document's body: it names the document (issuer,
-        number, title) rather than saying anything in it."""
-        return offset < self._body.get(doc_id, 0)
+        number, title) rather than saying anything in it. Where the body starts: its first paragraph
+        inside a numbered part if it numbers them, else under its first heading."""
+        body = self._body.get(doc_id)
+        if body is None:
+            doc = self.generation.documents.get(doc_id)
+            body = self._body[doc_id] = _body_start(doc, self.numbered(doc_id)) if doc else 0
+        return offset < body
+
+    def title_time(self, doc: Document) -> TimeMarks:
+        marks = self._title_time.get(doc.doc_id)
+        if marks is None:
+            marks = self._title_time[doc.doc_id] = TimeMarks.of(doc.title)
+        return marks
 
     def specificity(self, doc_id: str, word: str) -> float:
         """How well a folded word tells one paragraph of this document from another, 0 to 1: what a
@@ -92,7 +132,7 @@ class Checks:
             return True
         own = NO_TIME if question.kind == "when" else sentence.time
         return in_period(
-            question.years, question.ranges, own, sentence.time_before, self._title_time[doc.doc_id], doc.date
+            question.years, question.ranges, own, sentence.time_before, self.title_time(doc), doc.date
         )
 
     def out_of_period(self, question: Question, passage: Passage, figure: Quantity) -> bool:

@@ -10,14 +10,13 @@ name), and cover the question's content words well enough. Otherwise the answere
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
 from app.answer.base import ABSTAIN_TEXT, Draft
 from app.answer.checks import Checks
-from app.answer.evidence import lead_in, terms
+from app.answer.evidence import lead_in
 from app.answer.question import STOP_FOLDED, Question
 from app.answer.scoring import Scorer
 from app.ground.claims import asked_gap
@@ -58,11 +57,12 @@ class ExtractiveAnswerer:
         self.generation = checks.generation
         self.scorer = scorer or Scorer.load()
         self.min_ocr_confidence = min_ocr_confidence
-        chunk_terms = [terms(f"{c.header} {c.text}", folded=True) for c in self.generation.chunks]
-        df = Counter(t for terms in chunk_terms for t in terms if " " not in t)
-        n = max(len(chunk_terms), 1)
-        self._idf = {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
-        self._idf_unknown = math.log((n + 1) / 0.5)
+        # Document frequencies come from the lexical index (its folded syllables), so nothing here
+        # is counted over the corpus when a generation is loaded.
+        self._lexical = self.generation.lexical
+        self._chunks = max(len(self._lexical), 1)
+        self._idf: dict[str, float] = {}
+        self._idf_unknown = math.log((self._chunks + 1) / 0.5)
 
     def analyse(self, query: Query) -> Question:
         return self.checks.analyse(query)
@@ -216,7 +216,14 @@ class ExtractiveAnswerer:
 
     def _weight(self, term: str) -> float:
         """A question word's idf in the corpus (folded; a word the corpus never uses weighs most)."""
-        return self._idf.get(fold(term), self._idf_unknown)
+        folded = fold(term)
+        idf = self._idf.get(folded)
+        if idf is None:
+            if len(self._idf) > 50_000:
+                self._idf.clear()
+            df = self._lexical.doc_freq(folded) if " " not in folded else 0
+            idf = self._idf[folded] = math.log((self._chunks + 1) / (df + 0.5))
+        return idf
 
     def _share(self, question: Question, found: frozenset[str]) -> float:
         """idf-weighted share of the question's words in `found`."""

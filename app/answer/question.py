@@ -7,6 +7,7 @@ about one ward or year is never answered with another's figure.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.ground.kind import Kind, asked_kind
@@ -69,7 +70,10 @@ class Question:
     words: tuple[str, ...] = ()  # all its words, folded
 
 
-def _find_known(text: str, known: dict[str, str], written: bool) -> list[str]:
+_MAX_NAME_WORDS = 8
+
+
+def _find_known(text: str, known: Mapping[str, str], written: bool) -> list[str]:
     """Known localities named in the question (folded keys), longest first, without overlaps.
 
     `known` maps a folded name to its written form. A question with diacritics is matched as written,
@@ -79,7 +83,12 @@ def _find_known(text: str, known: dict[str, str], written: bool) -> list[str]:
     hay = text.lower() if written else fold(text)
     found: list[str] = []
     taken = [False] * len(hay)
-    for key in sorted(known, key=len, reverse=True):
+    # Only the question's own word runs can be names: look those up, never scan every known place.
+    ws = re.findall(r"\w+", fold(text))
+    grams = {
+        " ".join(ws[i:j]) for i in range(len(ws)) for j in range(i + 1, min(len(ws), i + _MAX_NAME_WORDS) + 1)
+    }
+    for key in sorted((g for g in grams if g in known), key=lambda k: (-len(k), k)):
         name = known[key].lower() if written else key
         for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", hay):
             if any(taken[m.start() : m.end()]):
@@ -206,7 +215,7 @@ def _number_term(w: str) -> str:
     return re.sub(r"[./,-]", ".", w)
 
 
-def analyse(query: Query, known_localities: dict[str, str]) -> Question:
+def analyse(query: Query, known_localities: Mapping[str, str]) -> Question:
     """`known_localities`: folded name (without kind) -> written name, for every place the corpus names."""
     kind: Kind = asked_kind(query.restored)
     years: list[int] = []

@@ -9,7 +9,7 @@ and the check then never fires.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 from app.ingest.localities import count_localities, find_localities, split_locality
 from app.models import Document
@@ -17,23 +17,33 @@ from app.text import fold
 
 
 class Places:
-    def __init__(self, documents: Iterable[Document]) -> None:
-        self.known: dict[str, str] = {}  # folded name (without its kind) -> written name
-        self._primary: dict[str, set[str]] = {}
-        for doc in documents:
+    """`known`: folded name (without its kind) -> written name of every place the corpus names (a
+    running count in the catalog); what a document is about is worked out when it is first asked."""
+
+    def __init__(self, known: Mapping[str, str], documents: Mapping[str, Document]) -> None:
+        self.known = known
+        self._documents = documents
+        self._primary: dict[str, frozenset[str]] = {}
+
+    def primary(self, doc_id: str) -> frozenset[str]:
+        """The places the document is about: those it names most (folded), and those in its title."""
+        found = self._primary.get(doc_id)
+        if found is None:
+            doc = self._documents.get(doc_id)
             names: Counter[str] = Counter()
-            for locality, count in count_localities(doc.text).items():
-                name = split_locality(locality)[1]
-                self.known[fold(name)] = name
-                names[fold(name)] += count
+            if doc is not None:
+                for locality, count in count_localities(doc.text).items():
+                    names[fold(split_locality(locality)[1])] += count
             top = max(names.values(), default=0)
             primary = {k for k, v in names.items() if v >= max(2, top / 3)}
-            primary |= {fold(split_locality(n)[1]) for n in find_localities(doc.title)}
-            self._primary[doc.doc_id] = primary
+            if doc is not None:
+                primary |= {fold(split_locality(n)[1]) for n in find_localities(doc.title)}
+            found = self._primary[doc_id] = frozenset(primary)
+        return found
 
     def about_elsewhere(self, asked: tuple[str, ...], unknown: tuple[str, ...], doc_id: str) -> bool:
         """The question names places (`asked`, folded) and the document is about none of them, or it
         names a place the corpus has never heard of (`unknown`)."""
         if unknown:
             return True
-        return bool(asked) and not set(asked) & self._primary.get(doc_id, set())
+        return bool(asked) and not set(asked) & self.primary(doc_id)

@@ -1,23 +1,25 @@
-"""Persisted index: the document store (source of truth) and atomic generations derived from it."""
+"""Persisted index: the document store (source of truth), and the catalog, lexical index and vectors
+derived from it, one generation per write."""
 
 from app.index.build import (
     IngestReport,
     can_rebuild,
     check_index,
+    compact_vectors,
     embed_pending,
     ingest_documents,
     open_index,
     reindex,
+    save_vector_base,
 )
 from app.index.documents import DocumentStore, DocumentStoreError
 from app.index.store import EmbedderMismatch, Generation, IndexLoadError, WriterBusy, load_generation
-from app.index.vectors import FaissStore, VectorStore
+from app.index.vectors import VectorStore
 
 __all__ = [
     "DocumentStore",
     "DocumentStoreError",
     "EmbedderMismatch",
-    "FaissStore",
     "Generation",
     "IndexLoadError",
     "IngestReport",
@@ -25,9 +27,11 @@ __all__ = [
     "WriterBusy",
     "can_rebuild",
     "check_index",
+    "compact_vectors",
     "embed_pending",
     "ingest_documents",
     "load_generation",
     "open_index",
     "reindex",
+    "save_vector_base",
 ]

@@ -1,21 +1,25 @@
-"""Documents -> the document store -> a new index generation, embedding only chunks not already stored.
+"""Documents -> the document store -> the catalog, lexical index and vectors, one generation per write.
 
-Every change follows one order: take the writer lock, write the changed documents to the store
-(fsynced: the source of truth), then build and publish a generation derived from the whole store.
-A crash between the two leaves the store ahead of the index; `open_index` notices (the manifest
-records each document's content hash) and rebuilds, so nothing acknowledged is ever lost.
+Every change follows one order, under the writer lock:
+1. the journal names the documents about to change (catalog, committed);
+2. the document store gets them (fsynced: the source of truth);
+3. one catalog transaction: the old versions die, the new ones and their chunks (with vectors, or
+   pending) are born at generation G+1, the running counts move, the journal empties;
+4. the lexical index commits the same documents, stamped G+1; then CURRENT names G+1.
+A reader serves the generation the lexical index holds, so it never sees half of a write. A crash
+anywhere is repaired at the next open (`recover`): journaled documents are redone from the store,
+a lexical index behind the catalog catches up. Each costs the documents it touches.
 
-Embedding is the slow part of ingest (seconds per dozen chunks on this hardware), so vectors are
-keyed by a hash of the exact text embedded and reused across runs; an unchanged corpus writes nothing.
-An upload may also defer it (`defer_embedding`): the generation is published with the new chunks
-lexically searchable and their rows marked pending, and the next write without deferral (the
-server's backfill, any CLI ingest, a restart) embeds them. Dense search skips pending rows.
+Embedding is the slow part (seconds per dozen chunks here), so vectors are found by a hash of the
+exact text embedded and reused; an upload may also defer it (`defer_embedding`): its chunks are
+published lexical-only (pending) and the server's background run embeds them next.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -28,21 +32,28 @@ from tqdm import tqdm
 from app.chunk import chunk_document
 from app.config import Settings
 from app.embed import Embedder, embed_passages
+from app.index.catalog import Catalog
 from app.index.crashpoints import checkpoint
 from app.index.documents import DocumentStore
+from app.index.lexical import LexicalRecord
 from app.index.store import (
+    FORMAT_VERSION,
     EmbedderMismatch,
     Generation,
+    IndexFiles,
     IndexLoadError,
     current_name,
-    generation_documents,
-    generation_names,
+    generation_name,
+    in_sync,
     load_generation,
-    write_generation,
+    write_pointer,
     writer_lock,
 )
-from app.index.vectors import make_vector_store
+from app.index.vectors import VectorStore
+from app.index.vocabulary import SqliteVocabulary
+from app.ingest.localities import count_localities, split_locality
 from app.models import Chunk, Document
+from app.text import fold
 
 log = logging.getLogger("app.index")
 
@@ -60,6 +71,7 @@ class IngestReport:
     seconds: float = 0.0
     generation: str | None = None  # None when nothing changed and no generation was written
     removed_lines: Counter[str] = field(default_factory=Counter)  # by reason, in the documents written
+    chunk_counts: dict[str, int] = field(default_factory=dict)  # doc_id -> chunks, for those written
 
     def summary(self) -> str:
         """One line for the CLI and the admin API alike."""
@@ -84,61 +96,63 @@ def _key(text: str) -> str:
 
 
 def document_store(index_dir: Path) -> DocumentStore:
-    """The store under `index_dir`, first filled from the current generation if the index predates it."""
     store = DocumentStore(index_dir / "documents")
-    if not store.exists() and current_name(index_dir) is not None:
-        try:
-            docs = generation_documents(index_dir)
-        except IndexLoadError as exc:
-            raise IndexLoadError(
-                f"{exc}; this index predates the document store, so there is nothing to rebuild it "
-                f"from: ingest the source files again with: python -m app ingest --rebuild <files>"
-            ) from exc
-        store.put(docs)
-        log.info("moved %d documents from the index into %s", len(docs), store.root)
     store.clean_leftovers()
     return store
 
 
-def in_sync(gen: Generation, documents: Mapping[str, Document]) -> bool:
-    """The generation was built from exactly these documents (same ids, same content)."""
-    built = gen.manifest.get("documents") or {}
-    return built.keys() == documents.keys() and all(
-        built[i].get("content_hash") == d.content_hash for i, d in documents.items()
-    )
+def _place_names(doc: Document) -> dict[str, str]:
+    """folded -> written name of each place the document names with its kind ("phường X")."""
+    out = {}
+    for locality in count_localities(doc.text):
+        name = split_locality(locality)[1]
+        out[fold(name)] = name
+    return out
 
 
-def _reusable(index_dir: Path, embedder: Embedder) -> Generation | None:
-    """The current generation, whose vectors the next one reuses. If it is damaged, the newest older
-    generation that verifies (same embedder) lends its vectors instead: vectors are keyed by the
-    text they embed, so a rebuild from the documents re-embeds only what no intact generation holds."""
-    if current_name(index_dir) is None and not generation_names(index_dir):
-        return None
-    try:
-        return load_generation(index_dir, expected_embedder=embedder.name)
-    except EmbedderMismatch:
-        raise
-    except IndexLoadError as exc:
-        log.warning("the current index is damaged, rebuilding it from the stored documents: %s", exc)
-    for name in generation_names(index_dir):
+def _wipe(index_dir: Path) -> None:
+    """Drop the derived index (never the document store) before building it again."""
+    IndexFiles.forget(index_dir)
+    for name in ("catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm", "CURRENT"):
+        (index_dir / name).unlink(missing_ok=True)
+    for folder in ("lexical", "vectors"):
+        shutil.rmtree(index_dir / folder, ignore_errors=True)
+    for old in index_dir.glob("gen-*"):  # generations of the format before this one
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _files_for_write(settings: Settings, embedder: Embedder, rebuild: bool) -> tuple[IndexFiles, bool]:
+    """The index's files, ready for a write: (files, fresh). A missing, damaged or older-format
+    index starts again empty (`fresh`: every stored document is then written into it); another
+    embedder's index only with `rebuild`."""
+    index_dir = settings.INDEX_DIR
+    index_dir.mkdir(parents=True, exist_ok=True)
+    if rebuild:
+        _wipe(index_dir)
+    elif (index_dir / "catalog.sqlite").exists():
         try:
-            return load_generation(index_dir, expected_embedder=embedder.name, name=name)
-        except IndexLoadError:
-            continue
-    return None
-
-
-def _up_to_date(
-    index_dir: Path, prev: Generation | None, documents: Mapping[str, Document], fill_pending: bool
-) -> bool:
-    """The current generation already is these documents, with every vector this write could add
-    (none pending, or pending rows this write is not asked to fill)."""
-    return (
-        prev is not None
-        and prev.name == current_name(index_dir)
-        and in_sync(prev, documents)
-        and not (prev.pending and fill_pending)
-    )
+            files = IndexFiles.of(index_dir)
+            version = files.catalog.meta("format_version")
+            made_by = files.catalog.meta("embedder")
+            if version not in (None, str(FORMAT_VERSION)):
+                raise IndexLoadError(f"index format {version}")
+            if made_by is not None and made_by != embedder.name:
+                raise EmbedderMismatch(
+                    f"{index_dir} was built with embedder {made_by!r} but {embedder.name!r} is configured; "
+                    "vectors of two embedders cannot be mixed: python -m app reindex (or pass --rebuild "
+                    "to re-embed everything)"
+                )
+            return files, version is None
+        except EmbedderMismatch:
+            raise
+        except Exception as exc:  # sqlite3.DatabaseError, a damaged lexical index, an old format
+            log.warning(
+                "the index in %s cannot be used (%s): rebuilding it from the stored documents", index_dir, exc
+            )
+            _wipe(index_dir)
+    else:
+        _wipe(index_dir)  # leftovers of an older format
+    return IndexFiles.of(index_dir), True
 
 
 def ingest_documents(
@@ -154,29 +168,29 @@ def ingest_documents(
     vectors: Mapping[str, np.ndarray] | None = None,
     originals: Mapping[str, bytes] | None = None,
 ) -> IngestReport:
-    """Add or update `documents` and drop `remove`: store first, then a generation derived from the
-    store. `rebuild` re-embeds everything; `wait_s` bounds the wait for another writer (`WriterBusy`);
-    `defer_embedding` publishes new chunks lexical-only (see the module docstring); `vectors` are
-    ready-made ones by text hash (`embed_pending` computes them before it takes the lock);
-    `originals` are the uploaded files by doc_id, kept beside their documents."""
+    """Add or update `documents` and drop `remove`: journal, store, then one generation. `rebuild`
+    re-embeds everything; `wait_s` bounds the wait for another writer (`WriterBusy`);
+    `defer_embedding` publishes new chunks lexical-only; `vectors` are ready-made ones by text hash
+    (`embed_pending` computes them before it takes the lock); `originals` are the uploaded files by
+    doc_id, kept beside their documents."""
     originals = originals or {}
     t0 = time.perf_counter()
     report = IngestReport()
     index_dir = settings.INDEX_DIR
     with writer_lock(index_dir, wait_s):
-        try:
-            prev = None if rebuild else _reusable(index_dir, embedder)
-        except EmbedderMismatch as exc:
-            raise EmbedderMismatch(f"{exc} (or pass --rebuild to re-embed everything)") from exc
+        files, fresh = _files_for_write(settings, embedder, rebuild)
         store = document_store(index_dir)
-        stored = store.all()
-        report.removed = [i for i in dict.fromkeys(remove) if i in stored]
+        recover_locked(settings, embedder, files, store, fresh=fresh, report=report)
+        catalog = files.catalog
+        g = catalog.generation
+        current = catalog.content_hashes([d.doc_id for d in documents] + list(remove), g)
+        report.removed = [i for i in dict.fromkeys(remove) if i in current]
         changed: dict[str, Document] = {}
         for doc in documents:
-            old = stored.get(doc.doc_id)
+            old = current.get(doc.doc_id)
             if old is None:
                 report.added.append(doc.doc_id)
-            elif old.content_hash != doc.content_hash:
+            elif old != doc.content_hash:
                 report.updated.append(doc.doc_id)
             else:
                 report.unchanged.append(doc.doc_id)
@@ -185,31 +199,220 @@ def ingest_documents(
                 continue
             changed[doc.doc_id] = doc
             report.removed_lines.update(r.reason for r in doc.removed)
-        store.put(changed.values(), originals)
-        store.remove(report.removed)
-        checkpoint("documents-written", index_dir)
-        final = {k: v for k, v in stored.items() if k not in report.removed} | changed
-        report.documents = len(final)
-        if _up_to_date(index_dir, prev, final, fill_pending=bool(vectors) or not defer_embedding):
-            assert prev is not None
-            report.chunks, report.pending = len(prev.chunks), len(prev.pending)
-        else:
-            _write(settings, embedder, final, prev, report, progress, defer_embedding, vectors or {})
+        fill = dict(vectors or {})
+        if changed or report.removed or fill or (not defer_embedding and catalog.pending(g)):
+            with catalog.transaction() as db:
+                db.executemany(
+                    "INSERT OR IGNORE INTO journal(doc_id) VALUES (?)",
+                    [(i,) for i in [*changed, *report.removed]],
+                )
+            store.put(changed.values(), originals)
+            store.remove(report.removed)
+            checkpoint("documents-written", index_dir)
+            _apply(
+                settings, embedder, files, changed, report.removed, report, progress, defer_embedding, fill
+            )
+        g = catalog.generation
+        report.documents = catalog.document_count(g)
+        report.chunks = catalog.chunk_total(g)
+        report.pending = len(catalog.pending(g))
+        report.chunk_counts = {i: catalog.chunk_count_of(i, g) for i in [*changed, *report.unchanged]}
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _apply(
+    settings: Settings,
+    embedder: Embedder,
+    files: IndexFiles,
+    changed: Mapping[str, Document],
+    removed: Iterable[str],
+    report: IngestReport,
+    progress: bool = False,
+    defer: bool = False,
+    ready: Mapping[str, np.ndarray] | None = None,
+) -> int:
+    """One generation: the changed documents' new versions (chunked, vectors reused or embedded or
+    left pending), the removed ones dead. Costs these documents, not the corpus. Returns G."""
+    catalog = files.catalog
+    g = catalog.generation
+    chunked: dict[str, tuple[list[Chunk], list[str]]] = {}
+    for doc in changed.values():
+        chunks = chunk_document(doc, settings.CHUNK_MAX_CHARS, settings.CHUNK_OVERLAP_SENTENCES)
+        chunked[doc.doc_id] = (chunks, [_key(c.embed_text) for c in chunks])
+    wanted = {h for _, hashes in chunked.values() for h in hashes}
+    known: dict[str, np.ndarray] = dict(ready or {})
+    known.update(catalog.vectors_by_hash(wanted - known.keys()))
+    todo = {
+        h: c.embed_text for chunks, hashes in chunked.values() for c, h in zip(chunks, hashes, strict=True)
+    }
+    todo = {h: t for h, t in todo.items() if h not in known}
+    if not defer:
+        todo.update({h: t for h, t in catalog.pending_texts(g).items() if h not in known})
+    if todo and not defer:
+        bar = tqdm(total=len(todo), unit="chunk", desc="embedding", disable=not progress)
+        fresh = embed_passages(embedder, list(todo.values()), settings.EMBED_BATCH_SIZE, bar.update)
+        bar.close()
+        known.update(zip(todo.keys(), fresh, strict=True))
+        report.embedded += len(todo)
+    new = g + 1
+    records: list[LexicalRecord] = []
+    gone = [*changed, *removed]
+    with catalog.transaction() as db:
+        old_texts: list[str] = []
+        for doc_id in gone:
+            old = Catalog.kill_document(db, doc_id, new)
+            if old is not None:
+                old_texts.append(old.text)
+                Catalog.count_places(db, _place_names(old), -1)
+        for doc in changed.values():
+            chunks, hashes = chunked[doc.doc_id]
+            vecs = [known.get(h) for h in hashes]
+            keys = Catalog.add_document(db, doc, chunks, hashes, vecs, new)
+            records.extend(
+                LexicalRecord(key, doc.doc_id, doc.date, f"{c.header}\n{c.text}")
+                for key, c in zip(keys, chunks, strict=True)
+            )
+            Catalog.count_places(db, _place_names(doc), +1)
+        # One update for the write: a word that passes through 0 during a replace keeps its place.
+        SqliteVocabulary(db).update(add=[d.text for d in changed.values()], remove=old_texts)
+        Catalog.fill_vectors(db, {h: v for h, v in known.items() if h in (ready or {}) or h in todo}, new)
+        db.executemany("DELETE FROM journal WHERE doc_id = ?", [(i,) for i in gone])
+        Catalog.set_meta(
+            db, format_version=FORMAT_VERSION, embedder=embedder.name, dim=embedder.dim, generation=new
+        )
+    checkpoint("catalog-written", settings.INDEX_DIR)
+    files.lexical.write(records, gone, marker=new)
+    checkpoint("lexical-written", settings.INDEX_DIR)
+    write_pointer(settings.INDEX_DIR, new)
+    checkpoint("current-written", settings.INDEX_DIR)
+    report.generation = generation_name(new)
+    _collect(settings, catalog, new)
+    return new
+
+
+def _collect(settings: Settings, catalog: Catalog, g: int) -> None:
+    """Drop versions dead for KEEP_GENERATIONS writes that the saved vector base no longer holds."""
+    # A saved vector base holds the vectors alive at its generation; rows that died after it say
+    # which of them to leave out when it is loaded, so they stay until the next base.
+    base_gen = int(catalog.meta("vector_base_gen", "0") or 0)
+    before = g - settings.KEEP_GENERATIONS
+    if catalog.meta("vector_base"):
+        before = min(before, base_gen)
+    if before > 0:
+        with catalog.transaction() as db:
+            Catalog.collect(db, before)
+
+
+def write_vector_base(files: IndexFiles, number: int, store: VectorStore) -> Path:
+    """Save `store` (the vectors of generation `number`, merged) as the base the next start reads,
+    then record it; older bases go, but the one before stays for a process still reading it."""
+    files.vectors_dir.mkdir(parents=True, exist_ok=True)
+    name = f"base-{number:08d}.faiss"
+    path = files.vectors_dir / name
+    store.save_base(path)
+    with files.catalog.transaction() as db:
+        row = db.execute("SELECT value FROM meta WHERE key = 'vector_base_gen'").fetchone()
+        if row is None or int(row[0]) < number:
+            Catalog.set_meta(db, vector_base=name, vector_base_gen=number)
+    for old in sorted(files.vectors_dir.glob("base-*.faiss"))[:-2]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def save_vector_base(settings: Settings, gen: Generation) -> Path:
+    """Fold `gen`'s vectors into one base file: O(corpus), for the CLI after a bulk ingest and the
+    server's background merge, never on a write's path."""
+    return write_vector_base(gen.files, gen.number, gen.vectors.merged())
+
+
+def compact_vectors(settings: Settings, embedder: Embedder) -> Path | None:
+    """After a bulk write: save a vector base if what changed since the last one is past
+    VECTOR_DELTA_MAX, so the next start reads one file instead of re-adding those vectors."""
+    gen = load_generation(settings.INDEX_DIR, embedder.name, settings=settings)
+    return save_vector_base(settings, gen) if gen.vectors.needs_merge else None
+
+
+def recover_locked(
+    settings: Settings,
+    embedder: Embedder,
+    files: IndexFiles,
+    store: DocumentStore,
+    fresh: bool = False,
+    report: IngestReport | None = None,
+) -> bool:
+    """Bring the index level with the document store after an interrupted write (caller holds the
+    writer lock). `fresh`: the index is empty, so every stored document goes in. Returns whether
+    anything was redone."""
+    catalog = files.catalog
+    if fresh:
+        docs = store.all()
+        with catalog.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO journal(doc_id) VALUES (?)", [(i,) for i in docs])
+    journal = [r[0] for r in catalog.db.execute("SELECT doc_id FROM journal")]
+    redone = False
+    if journal or fresh:
+        g = catalog.generation
+        current = catalog.content_hashes(journal, g)
+        changed: dict[str, Document] = {}
+        removed: list[str] = []
+        for doc_id in journal:
+            doc = store.get(doc_id)
+            if doc is None:
+                if doc_id in current:
+                    removed.append(doc_id)
+            elif current.get(doc_id) != doc.content_hash:
+                changed[doc_id] = doc
+        if changed or removed or fresh:
+            log.info(
+                "bringing the index level with the stored documents: %d to write, %d to remove",
+                len(changed),
+                len(removed),
+            )
+            _apply(settings, embedder, files, changed, removed, report or IngestReport())
+            redone = True
+        else:
+            with catalog.transaction() as db:
+                db.execute("DELETE FROM journal")
+    g = catalog.generation
+    marker = files.lexical.marker()
+    if marker != g:
+        log.info("the lexical index is at generation %d, the catalog at %d: catching up", marker, g)
+        if 0 < marker < g:
+            ids = catalog.changed_doc_ids(marker, g)
+            files.lexical.write(_records(catalog.alive_chunks_of(ids, g)), ids, marker=g)
+        else:
+            files.lexical.clear()
+            batch: list[LexicalRecord] = []
+            for row in catalog.iter_alive_chunks(g):
+                batch.append(_record(row))
+                if len(batch) >= 20_000:
+                    files.lexical.write(batch, (), marker=0)
+                    batch = []
+            files.lexical.write(batch, (), marker=g)
+        redone = True
+    if g and current_name(settings.INDEX_DIR) != generation_name(g):
+        write_pointer(settings.INDEX_DIR, g)
+    return redone
+
+
+def _record(row: tuple[int, str, str | None, Chunk]) -> LexicalRecord:
+    key, doc_id, date, c = row
+    return LexicalRecord(key, doc_id, date, f"{c.header}\n{c.text}")
+
+
+def _records(rows: Iterable[tuple[int, str, str | None, Chunk]]) -> list[LexicalRecord]:
+    return [_record(r) for r in rows]
 
 
 def embed_pending(
     settings: Settings, embedder: Embedder, gen: Generation, wait_s: float | None = None
 ) -> IngestReport:
-    """Give `gen`'s pending rows (the server's generation, already in memory) their vectors. The
-    embedding (seconds) runs without the writer lock, so uploads meanwhile are not kept waiting; the
-    lock is held only to publish. Vectors are matched by text, so if `gen` is no longer current the
-    rows it does not cover simply stay pending for the next run."""
-    texts = {_key(c.embed_text): c.embed_text for row, c in enumerate(gen.chunks) if row in gen.pending}
+    """Give `gen`'s pending chunks their vectors. The embedding (seconds) runs without the writer
+    lock, so uploads meanwhile are not kept waiting; the lock is held only to publish. Vectors are
+    matched by text, so chunks uploaded meanwhile stay pending for the next run."""
+    texts = gen.catalog.pending_texts(gen.number)
     fresh = embed_passages(embedder, list(texts.values()), settings.EMBED_BATCH_SIZE)
-    # Rows uploaded while this ran stay pending (deferred again) for the next run: embedding them
-    # here would hold the lock for as long as the uploads took to embed.
     report = ingest_documents(
         settings,
         embedder,
@@ -227,23 +430,39 @@ def reindex(settings: Settings, embedder: Embedder, *, progress: bool = False) -
     change of embedder or chunk size. Vectors are reused only when the embedder is the same."""
     t0 = time.perf_counter()
     report = IngestReport()
-    with writer_lock(settings.INDEX_DIR):
-        store = document_store(settings.INDEX_DIR)
+    index_dir = settings.INDEX_DIR
+    with writer_lock(index_dir):
+        store = document_store(index_dir)
         by_id = store.all()
         reread = _reread_originals(store, by_id)
         if reread:
             store.put(reread.values(), {i: store.original(i) or b"" for i in reread})
             by_id |= reread
             report.updated = sorted(reread)
-        try:
-            prev = _reusable(settings.INDEX_DIR, embedder)
-        except EmbedderMismatch:
-            prev = None  # another embedder: embed everything
+        reuse: dict[str, np.ndarray] = {}
+        if (index_dir / "catalog.sqlite").exists():
+            try:
+                files = IndexFiles.of(index_dir)
+                if files.catalog.meta("embedder") == embedder.name:
+                    reuse = _all_vectors(files.catalog)
+            except Exception as exc:  # a damaged catalog lends nothing
+                log.warning("no vectors to reuse from %s: %s", index_dir, exc)
+        _wipe(index_dir)
+        files = IndexFiles.of(index_dir)
         report.unchanged = sorted(set(by_id) - set(report.updated))
-        report.documents = len(by_id)
-        _write(settings, embedder, by_id, prev, report, progress)
+        _apply(settings, embedder, files, by_id, (), report, progress, ready=reuse)
+        g = files.catalog.generation
+        report.documents = files.catalog.document_count(g)
+        report.chunks = files.catalog.chunk_total(g)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _all_vectors(catalog: Catalog) -> dict[str, np.ndarray]:
+    return {
+        h: np.frombuffer(v, dtype=np.float32).copy()
+        for h, v in catalog.db.execute("SELECT text_hash, vector FROM chunks WHERE vector IS NOT NULL")
+    }
 
 
 def _reread_originals(store: DocumentStore, by_id: Mapping[str, Document]) -> dict[str, Document]:
@@ -266,25 +485,23 @@ def _reread_originals(store: DocumentStore, by_id: Mapping[str, Document]) -> di
 
 
 def check_index(settings: Settings, embedder: Embedder) -> Generation:
-    """The current generation if it loads, verifies and matches the stored documents; else
-    `IndexLoadError` (`EmbedderMismatch` when only a reindex may fix it). Reads, never writes."""
-    gen = load_generation(settings.INDEX_DIR, expected_embedder=embedder.name)
-    store = DocumentStore(settings.INDEX_DIR / "documents")
-    if store.exists() and not in_sync(gen, store.all()):
-        raise IndexLoadError(f"{gen.name} is behind the stored documents (a write was interrupted)")
+    """The newest generation if it loads and nothing is left to redo; else `IndexLoadError`
+    (`EmbedderMismatch` when only a reindex may fix it). Reads, never writes."""
+    gen = load_generation(settings.INDEX_DIR, expected_embedder=embedder.name, settings=settings)
+    behind = in_sync(gen.files)
+    if behind:
+        raise IndexLoadError(f"{gen.name} is behind the stored documents ({behind})")
     return gen
 
 
 def can_rebuild(settings: Settings) -> bool:
-    """There is something to rebuild an index from: stored documents, or an index to take them from."""
-    return bool(DocumentStore(settings.INDEX_DIR / "documents").ids()) or (
-        current_name(settings.INDEX_DIR) is not None
-    )
+    """There is something to rebuild an index from: stored documents."""
+    return bool(DocumentStore(settings.INDEX_DIR / "documents").ids())
 
 
 def open_index(settings: Settings, embedder: Embedder) -> Generation:
-    """The current generation, first rebuilt from the stored documents if it is missing, damaged or
-    behind them. Never serves vectors of another embedder: that stays an error (`reindex`)."""
+    """The newest generation, first repaired (interrupted write redone, damaged index rebuilt from
+    the stored documents). Never serves vectors of another embedder: that stays an error (`reindex`)."""
     try:
         return check_index(settings, embedder)
     except EmbedderMismatch:
@@ -292,58 +509,7 @@ def open_index(settings: Settings, embedder: Embedder) -> Generation:
     except IndexLoadError as exc:
         if not can_rebuild(settings):
             raise
-        log.warning("rebuilding the index: %s", exc)
+        log.warning("repairing the index: %s", exc)
     report = ingest_documents(settings, embedder, [])
-    log.info("index rebuilt: %s", report.summary())
-    return load_generation(settings.INDEX_DIR, expected_embedder=embedder.name)
-
-
-def _write(
-    settings: Settings,
-    embedder: Embedder,
-    by_id: dict[str, Document],
-    prev: Generation | None,
-    report: IngestReport,
-    progress: bool,
-    defer: bool = False,
-    ready: Mapping[str, np.ndarray] | None = None,
-) -> None:
-    """Chunk every document, embed only the chunks no stored vector covers (or, deferring, mark them
-    pending behind a zero placeholder), write a new generation."""
-    known: dict[str, np.ndarray] = dict(ready or {})
-    if prev:
-        ids, stored = prev.vectors.vectors()
-        for row, vec in zip(ids.tolist(), stored, strict=True):
-            if row not in prev.pending:
-                known[_key(prev.chunks[row].embed_text)] = vec
-    docs = sorted(by_id.values(), key=lambda d: d.doc_id)
-    chunks: list[Chunk] = []
-    for doc in docs:
-        chunks.extend(chunk_document(doc, settings.CHUNK_MAX_CHARS, settings.CHUNK_OVERLAP_SENTENCES))
-    keys = [_key(c.embed_text) for c in chunks]
-    todo = {k: c.embed_text for k, c in zip(keys, chunks, strict=True) if k not in known}
-    pending: frozenset[int] = frozenset()
-    if todo and defer:
-        pending = frozenset(row for row, k in enumerate(keys) if k in todo)
-        known.update(dict.fromkeys(todo, np.zeros(embedder.dim, np.float32)))
-        todo = {}
-    if todo:
-        bar = tqdm(total=len(todo), unit="chunk", desc="embedding", disable=not progress)
-        fresh = embed_passages(embedder, list(todo.values()), settings.EMBED_BATCH_SIZE, bar.update)
-        bar.close()
-        known.update(zip(todo.keys(), fresh, strict=True))
-    matrix = np.stack([known[k] for k in keys]) if keys else np.empty((0, embedder.dim), np.float32)
-    vectors = make_vector_store(settings, embedder.dim)
-    vectors.add(np.arange(len(keys), dtype=np.int64), matrix)
-    report.generation = write_generation(
-        settings.INDEX_DIR,
-        docs,
-        chunks,
-        vectors,
-        embedder=embedder.name,
-        keep=settings.KEEP_GENERATIONS,
-        pending=pending,
-    )
-    report.chunks = len(chunks)
-    report.embedded = len(todo)
-    report.pending = len(pending)
+    log.info("index repaired: %s", report.summary())
+    return load_generation(settings.INDEX_DIR, expected_embedder=embedder.name, settings=settings)

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 POINTS = (
-    "documents-written",  # documents fsynced, no generation yet
-    "generation-written",  # temp generation fsynced, before its rename
-    "generation-renamed",  # generation in place, CURRENT not yet moved
+    "documents-written",  # journal and documents fsynced, the catalog not yet written
+    "catalog-written",  # catalog committed (generation G+1), the lexical index not yet
+    "lexical-written",  # lexical index committed, CURRENT not yet moved
     "current-written",  # CURRENT moved, the change not yet acknowledged
 )
 

@@ -1,41 +1,44 @@
-"""Index generations on disk: write one atomically, load the current one and verify it.
+"""The index on disk and the one consistent view of it a request answers from (`Generation`).
 
 Layout under INDEX_DIR:
-    documents/           the source of truth (`app.index.documents`); generations derive from it
-    CURRENT              name of the generation to serve, written last (temp file + rename)
-    gen-<time>-<rand>/   manifest.json, documents.jsonl, chunks.jsonl, vectors.faiss
-    .lock                held by the one writer at a time
+    documents/      the source of truth (`app.index.documents`); everything else derives from it
+    catalog.sqlite  document versions, chunks and their vectors, by generation (`app.index.catalog`)
+    lexical/        the lexical index (tantivy segments), committed with the generation number
+    vectors/        base-<G>.faiss: the vector index as of generation G, so start-up reads one file
+                    and adds only what changed since
+    CURRENT         name of the newest generation, written last: what other processes poll
+    .lock           held by the one writer at a time
 
-A generation is a self-contained snapshot (its documents.jsonl is what it was built from, so a
-reader never pairs chunks with a document's newer text). It is built in a temp directory, every file
-fsynced, then renamed into place; only then does CURRENT move. A crash at any point leaves the
-previous generation whole and current.
+A write costs what it changes: new rows in the catalog, new records in the lexical index, and a
+server switches by applying the same difference to the vectors it holds. Nothing is rebuilt from the
+whole corpus on a write or at start-up.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import fcntl
-import hashlib
-import json
+import logging
 import os
-import secrets
-import shutil
+import sqlite3
+import threading
 import time
-from collections import Counter
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.index.crashpoints import checkpoint
-from app.index.documents import document_from_row, fsync_dir
-from app.index.vectors import FaissStore, VectorStore
+from app.config import Settings
+from app.index.catalog import Catalog
+from app.index.documents import fsync_dir
+from app.index.lexical import LexicalIndex, LexicalSnapshot, make_lexical_index
+from app.index.vectors import VectorStore, load_vector_store, make_vector_store
+from app.index.vocabulary import SqliteVocabulary
 from app.models import Chunk, Document
 
-FORMAT_VERSION = 1
-_FILES = ("documents.jsonl", "chunks.jsonl", "vectors.faiss")
+log = logging.getLogger("app.index")
+
+FORMAT_VERSION = 2
 REBUILD_HINT = "rebuild it from the stored documents with: python -m app reindex"
 
 
@@ -51,41 +54,8 @@ class WriterBusy(RuntimeError):
     """Another writer (CLI or server) holds the lock longer than this one was willing to wait."""
 
 
-@dataclass
-class Generation:
-    """One whole, consistent index: every request answers from exactly one of these."""
-
-    name: str
-    manifest: dict
-    documents: dict[str, Document]
-    chunks: list[Chunk]  # row i <-> vector i
-    vectors: VectorStore
-    pending: frozenset[int] = frozenset()  # rows stored before their vectors: lexical-only for now
-
-    @property
-    def embedder(self) -> str:
-        return str(self.manifest["embedder"])
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    with path.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+def generation_name(number: int) -> str:
+    return f"gen-{number:08d}"
 
 
 @contextmanager
@@ -124,157 +94,233 @@ def current_name(index_dir: Path) -> str | None:
     return pointer.read_text(encoding="utf-8").strip() or None
 
 
-def write_generation(
-    index_dir: Path,
-    documents: list[Document],
-    chunks: list[Chunk],
-    vectors: VectorStore,
-    embedder: str,
-    keep: int = 2,
-    pending: frozenset[int] = frozenset(),
-) -> str:
-    """Write a new generation and make it current; returns its name. Caller holds `writer_lock`."""
-    if len(vectors) != len(chunks):
-        raise ValueError(f"{len(vectors)} vectors for {len(chunks)} chunks")
-    index_dir.mkdir(parents=True, exist_ok=True)
-    # Microseconds in the name: generation names sort in creation order even several per second.
-    name = f"gen-{datetime.now().strftime('%Y%m%dT%H%M%S.%f')}-{secrets.token_hex(3)}"
-    tmp = index_dir / f".tmp-{name}"
-    tmp.mkdir()
-    try:
-        _write_jsonl(tmp / "documents.jsonl", [dataclasses.asdict(d) for d in documents])
-        _write_jsonl(tmp / "chunks.jsonl", [dataclasses.asdict(c) for c in chunks])
-        vectors.save(tmp / "vectors.faiss")
-        with (tmp / "vectors.faiss").open("rb") as f:
-            os.fsync(f.fileno())
-        per_document = Counter(c.doc_id for c in chunks)  # one pass: documents x chunks was quadratic
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "embedder": embedder,
-            "dim": vectors.dim,
-            "doc_count": len(documents),
-            "chunk_count": len(chunks),
-            "pending": sorted(pending),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "documents": {
-                d.doc_id: {"content_hash": d.content_hash, "chunks": per_document[d.doc_id]}
-                for d in documents
-            },
-            "files": {f: _sha256(tmp / f) for f in _FILES},
-        }
-        with (tmp / "manifest.json").open("w", encoding="utf-8") as f:
-            json.dump(manifest, f, ensure_ascii=False, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        fsync_dir(tmp)
-        checkpoint("generation-written", index_dir)
-        os.rename(tmp, index_dir / name)
-        fsync_dir(index_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    checkpoint("generation-renamed", index_dir)
-    pointer_tmp = index_dir / "CURRENT.tmp"
-    with pointer_tmp.open("w", encoding="utf-8") as f:
-        f.write(name + "\n")
+def write_pointer(index_dir: Path, number: int) -> None:
+    """CURRENT names the newest generation (temp file, fsync, rename): the cheap thing pollers read."""
+    tmp = index_dir / "CURRENT.tmp"
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write(generation_name(number) + "\n")
         f.flush()
         os.fsync(f.fileno())
-    os.replace(pointer_tmp, index_dir / "CURRENT")
+    os.replace(tmp, index_dir / "CURRENT")
     fsync_dir(index_dir)
-    checkpoint("current-written", index_dir)
-    _prune(index_dir, keep=keep, current=name)
-    return name
 
 
-def _prune(index_dir: Path, keep: int, current: str) -> None:
-    """Drop old generations beyond `keep` and temp dirs a crash left behind."""
-    for leftover in index_dir.glob(".tmp-gen-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    gens = sorted((p for p in index_dir.glob("gen-*") if p.is_dir() and p.name != current), reverse=True)
-    for old in gens[max(keep - 1, 0) :]:
-        shutil.rmtree(old, ignore_errors=True)
+class IndexFiles:
+    """The open catalog and lexical index of one INDEX_DIR, shared by every generation a process
+    reads from it (opening them is the only per-process cost)."""
+
+    _open: dict[Path, IndexFiles] = {}
+    _guard = threading.Lock()
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self.catalog = Catalog(index_dir / "catalog.sqlite")
+        self.lexical: LexicalIndex = make_lexical_index(index_dir / "lexical")
+
+    @classmethod
+    def of(cls, index_dir: Path) -> IndexFiles:
+        key = index_dir.resolve()
+        with cls._guard:
+            files = cls._open.get(key)
+            if files is None or not (key / "catalog.sqlite").exists():
+                files = cls._open[key] = cls(index_dir)
+            return files
+
+    @classmethod
+    def forget(cls, index_dir: Path) -> None:
+        """Close and drop a damaged index's handles before its files are replaced."""
+        with cls._guard:
+            files = cls._open.pop(index_dir.resolve(), None)
+        if files is not None:
+            files.catalog.close()
+
+    @property
+    def vectors_dir(self) -> Path:
+        return self.index_dir / "vectors"
 
 
-def generation_documents(index_dir: Path) -> list[Document]:
-    """The documents the current generation was built from (checksum-verified). Only for indexes made
-    before the document store existed: their documents move into it once."""
-    gen_dir, manifest = _current(index_dir)
-    path = gen_dir / "documents.jsonl"
+class DocumentView(Mapping[str, Document]):
+    """The documents of one generation, read from the catalog on demand (a few recent ones cached):
+    what a request needs is a handful of them, never all."""
+
+    def __init__(self, catalog: Catalog, number: int) -> None:
+        self._catalog = catalog
+        self._number = number
+        self._cache: OrderedDict[str, Document | None] = OrderedDict()
+        self._lock = threading.Lock()
+        self._count: int | None = None
+
+    def get(self, doc_id: str, default: Document | None = None) -> Document | None:  # type: ignore[override]
+        with self._lock:
+            if doc_id in self._cache:
+                self._cache.move_to_end(doc_id)
+                doc = self._cache[doc_id]
+                return default if doc is None else doc
+        found = self._catalog.document(doc_id, self._number)
+        doc = found[1] if found else None
+        with self._lock:
+            self._cache[doc_id] = doc
+            if len(self._cache) > 256:
+                self._cache.popitem(last=False)
+        return default if doc is None else doc
+
+    def __getitem__(self, doc_id: str) -> Document:
+        doc = self.get(doc_id)
+        if doc is None:
+            raise KeyError(doc_id)
+        return doc
+
+    def __contains__(self, doc_id: object) -> bool:
+        return isinstance(doc_id, str) and self.get(doc_id) is not None
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = self._catalog.document_count(self._number)
+        return self._count
+
+    def __iter__(self) -> Iterator[str]:
+        """Every doc id: O(documents), for tools and tests, never on a request's path."""
+        return iter(sorted(self._catalog.all_doc_ids(self._number)))
+
+
+@dataclass
+class Generation:
+    """One whole, consistent index: every request answers from exactly one of these."""
+
+    number: int
+    embedder: str
+    dim: int
+    files: IndexFiles
+    vectors: VectorStore
+    lexical: LexicalSnapshot
+    pending: frozenset[int] = frozenset()  # chunk keys stored before their vectors: lexical-only for now
+    documents: DocumentView = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.documents = DocumentView(self.files.catalog, self.number)
+
+    @property
+    def name(self) -> str:
+        return generation_name(self.number)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.files.catalog
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self.lexical)
+
+    def vocabulary(self) -> SqliteVocabulary:
+        """The corpus's written words and word pairs, counted as documents come and go."""
+        return SqliteVocabulary(self.catalog.shared)
+
+    def chunks(self, keys: list[int]) -> dict[int, Chunk]:
+        return {k: c for k, (_, c) in self.catalog.chunks(keys).items()}
+
+    def all_chunks(self) -> list[tuple[int, Chunk]]:
+        """(key, chunk) of every chunk: O(corpus), for tools and tests, never on a request's path."""
+        return [(key, chunk) for key, _, _, chunk in self.catalog.iter_alive_chunks(self.number)]
+
+    def chunk_count_of(self, doc_id: str) -> int:
+        return self.catalog.chunk_count_of(doc_id, self.number)
+
+
+def _check_meta(catalog: Catalog, index_dir: Path, expected_embedder: str | None) -> tuple[int, str, int]:
     try:
-        if _sha256(path) != manifest["files"]["documents.jsonl"]:
-            raise IndexLoadError(f"{path} does not match its checksum")
-        return [document_from_row(d) for d in _read_jsonl(path)]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IndexLoadError(f"{gen_dir}: the stored documents cannot be read ({exc})") from exc
-
-
-def _current(index_dir: Path, name: str | None = None) -> tuple[Path, dict]:
-    """The current (or the named) generation's folder and its manifest, read and of this format."""
-    name = name or current_name(index_dir)
-    if name is None:
+        version = catalog.meta("format_version")
+        embedder = catalog.meta("embedder")
+        dim = int(catalog.meta("dim", "0") or 0)
+        number = catalog.generation
+    except sqlite3.DatabaseError as exc:
+        raise IndexLoadError(f"{index_dir}/catalog.sqlite is damaged ({exc}); {REBUILD_HINT}") from exc
+    if version is None or number == 0:
         raise IndexLoadError(f"no index in {index_dir}: build it with: python -m app ingest")
-    gen_dir = index_dir / name
-    try:
-        manifest = json.loads((gen_dir / "manifest.json").read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise IndexLoadError(f"{gen_dir}: manifest.json is missing; {REBUILD_HINT}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise IndexLoadError(f"{gen_dir}/manifest.json is corrupt ({exc}); {REBUILD_HINT}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        found = manifest.get("format_version") if isinstance(manifest, dict) else None
+    if version != str(FORMAT_VERSION):
         raise IndexLoadError(
-            f"{gen_dir}: index format {found!r}, this version reads {FORMAT_VERSION}; {REBUILD_HINT}"
+            f"{index_dir}: index format {version}, this version reads {FORMAT_VERSION}; {REBUILD_HINT}"
         )
-    return gen_dir, manifest
+    if expected_embedder and embedder != expected_embedder:
+        raise EmbedderMismatch(
+            f"{index_dir} was built with embedder {embedder!r} but {expected_embedder!r} is configured; "
+            f"vectors of two embedders cannot be mixed: {REBUILD_HINT}"
+        )
+    return number, str(embedder), dim
 
 
-def generation_names(index_dir: Path) -> list[str]:
-    """Every generation on disk, newest first (names start with their creation time)."""
-    return sorted((p.name for p in index_dir.glob("gen-*") if p.is_dir()), reverse=True)
+def load_vectors(settings: Settings, files: IndexFiles, number: int, dim: int) -> VectorStore:
+    """The saved vector base plus what changed since it; a missing or damaged base is rebuilt from
+    the catalog's vectors (no embedding)."""
+    catalog = files.catalog
+    base_name = catalog.meta("vector_base")
+    base_gen = int(catalog.meta("vector_base_gen", "0") or 0)
+    store: VectorStore | None = None
+    if base_name and base_gen <= number:
+        try:
+            store = load_vector_store(settings, files.vectors_dir / base_name)
+            if store.dim != dim:
+                raise ValueError(f"dimension {store.dim}, the catalog says {dim}")
+        except (OSError, RuntimeError, ValueError) as exc:
+            log.warning("vector base %s unreadable (%s): rebuilding it from the catalog", base_name, exc)
+            store = None
+    if store is None:
+        base_gen = 0
+        store = make_vector_store(settings, dim)
+    keys, matrix = catalog.vectors_since(base_gen, number, dim)
+    return store.changed(keys, matrix, catalog.died_since(base_gen, number))
 
 
 def load_generation(
-    index_dir: Path, expected_embedder: str | None = None, name: str | None = None
+    index_dir: Path,
+    expected_embedder: str | None = None,
+    *,
+    settings: Settings | None = None,
+    previous: Generation | None = None,
 ) -> Generation:
-    """Load and verify the current (or the named) generation, or raise `IndexLoadError` saying how
-    to fix it."""
-    gen_dir, manifest = _current(index_dir, name)
-    name = gen_dir.name
-    if expected_embedder and manifest.get("embedder") != expected_embedder:
-        raise EmbedderMismatch(
-            f"{gen_dir} was built with embedder {manifest.get('embedder')!r} but {expected_embedder!r} is "
-            f"configured; vectors of two embedders cannot be mixed: {REBUILD_HINT}"
-        )
-    for fname, digest in (manifest.get("files") or {}).items():
-        path = gen_dir / fname
-        if not path.exists() or _sha256(path) != digest:
-            raise IndexLoadError(f"{path} is missing or does not match its checksum; {REBUILD_HINT}")
+    """The newest generation. With `previous` (a generation this process already holds) only the
+    difference is applied to its vectors: a server's switch after a write costs that write's size."""
+    settings = settings or Settings(INDEX_DIR=index_dir)
+    if not (index_dir / "catalog.sqlite").exists():
+        old = "" if current_name(index_dir) is None else " (it is in an older format)"
+        raise IndexLoadError(f"no index in {index_dir}{old}: build it with: python -m app ingest")
     try:
-        documents = [document_from_row(d) for d in _read_jsonl(gen_dir / "documents.jsonl")]
-        chunks = [
-            Chunk(**{**c, "rows": tuple(c.get("rows") or ())}) for c in _read_jsonl(gen_dir / "chunks.jsonl")
-        ]
-        vectors = FaissStore.load(gen_dir / "vectors.faiss")
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
-        raise IndexLoadError(f"{gen_dir} cannot be read ({exc}); {REBUILD_HINT}") from exc
-    if not len(vectors) == len(chunks) == manifest.get("chunk_count") or vectors.dim != manifest.get("dim"):
+        files = IndexFiles.of(index_dir)
+    except sqlite3.DatabaseError as exc:
+        raise IndexLoadError(f"{index_dir}/catalog.sqlite is damaged ({exc}); {REBUILD_HINT}") from exc
+    except (OSError, ValueError) as exc:
         raise IndexLoadError(
-            f"{gen_dir}: {len(vectors)} vectors, {len(chunks)} chunks, manifest says "
-            f"{manifest.get('chunk_count')} (dim {vectors.dim} vs {manifest.get('dim')}); {REBUILD_HINT}"
-        )
-    ids = {d.doc_id for d in documents}
-    pending = frozenset(manifest.get("pending") or ())
-    if (
-        ids != set(manifest.get("documents") or {})
-        or any(c.doc_id not in ids for c in chunks)
-        or not all(isinstance(r, int) and 0 <= r < len(chunks) for r in pending)
-    ):
-        raise IndexLoadError(f"{gen_dir}: chunks, documents and manifest disagree; {REBUILD_HINT}")
-    return Generation(
-        name=name,
-        manifest=manifest,
-        documents={d.doc_id: d for d in documents},
-        chunks=chunks,
-        vectors=vectors,
-        pending=pending,
-    )
+            f"{index_dir}: the lexical index cannot be opened ({exc}); {REBUILD_HINT}"
+        ) from exc
+    catalog = files.catalog
+    _, embedder, dim = _check_meta(catalog, index_dir, expected_embedder)
+    try:
+        # The lexical index commits last: its generation is the newest one every part holds (a writer
+        # may be between its catalog commit and its lexical commit right now).
+        lexical = files.lexical.snapshot()
+        number = lexical.marker
+        if number == 0:
+            raise IndexLoadError(f"{index_dir}: the lexical index is empty; {REBUILD_HINT}")
+        if previous is not None and previous.files is files and previous.dim == dim:
+            vectors = previous.vectors.changed(
+                *catalog.vectors_since(previous.number, number, dim),
+                catalog.died_since(previous.number, number),
+            )
+        else:
+            vectors = load_vectors(settings, files, number, dim)
+        pending = catalog.pending(number)
+    except sqlite3.DatabaseError as exc:
+        raise IndexLoadError(f"{index_dir}/catalog.sqlite is damaged ({exc}); {REBUILD_HINT}") from exc
+    return Generation(number, embedder, dim, files, vectors, lexical, pending)
+
+
+def in_sync(files: IndexFiles) -> str | None:
+    """Why the index is behind the stored documents or its own catalog, or None when it is not."""
+    catalog = files.catalog
+    journal = catalog.db.execute("SELECT count(*) FROM journal").fetchone()[0]
+    if journal:
+        return f"{journal} documents were being written when a writer stopped"
+    number = catalog.generation
+    marker = files.lexical.marker()
+    if marker != number:
+        return f"the lexical index is at generation {marker}, the catalog at {number}"
+    return None

@@ -1,14 +1,47 @@
-"""Vector stores: the `VectorStore` role and its FAISS implementation.
+"""Vector stores: the `VectorStore` role and its FAISS implementation, immutable and segmented.
 
-Vectors are stored under stable integer ids (today a chunk's row in its generation), never by their
-position in a matrix, so a store can drop or add some without renumbering the rest. Searching takes
-the ids a filter allows (or excludes) and applies them inside the search, as a second backend
-(Milvus, with its filter expressions) does, instead of fetching more and dropping.
+A store is a value: `changed` and `merged` return new stores and never touch the one they start from,
+so a request that took a store keeps searching exactly that state while a write or a merge installs
+the next one (copy-on-write; the parts nobody changes are shared, never copied).
+
+`FaissStore` has three parts:
+
+- the base: a FAISS index of vectors by key, written to disk by `save_base` and read back by
+  `load_base` (the checkpoint a start-up reads; the catalog holds every vector, the base only saves
+  re-adding them). Below `VECTOR_ANN_MIN_VECTORS` live vectors it is exact (IndexIDMap2 over
+  IndexFlatIP); from there on it is an inverted file of float16 vectors (IndexIVFScalarQuantizer,
+  QT_fp16, nlist ~ 4*sqrt(N) cells trained by spherical k-means on up to 100k of them), searched in
+  `VECTOR_NPROBE` cells. float16 keeps the inner products to ~1e-3 (recall stays at what the probed
+  cells allow) and ~half the memory of float32: 1M x 384 dims is ~780 MB. 8-bit codes (half again)
+  were measured and lose several points of recall@10 on clustered data; HNSW was measured too and
+  needs both far longer builds and far more work per search on that data (bench/vectors.py).
+- removed: keys taken out of the base since it was built (deleted or replaced). Base searches exclude
+  them inside FAISS (an ID selector), until a merge drops them for good.
+- delta: keys and float32 vectors added since the base, searched exactly (FAISS's brute-force
+  inner product, masked by the filter).
+
+`changed` costs O(change + delta + removed); `merged` folds removed and delta into a new base: O(N),
+for a background thread. An approximate base keeps its trained cells across merges (copying its
+codes, no re-encoding) while its cell count still suits the number of vectors (within 2x of
+4*sqrt(N)); otherwise, or when the base should change kind, the merge rebuilds it.
+
+Vectors are expected L2-normalised (inner product = cosine); the store does not normalise them.
+
+Threads: a search runs FAISS on `VECTOR_SEARCH_THREADS` OpenMP threads, build and merge on
+`VECTOR_BUILD_THREADS`. OpenMP (libgomp) keeps this count per calling thread, so each call sets it for
+its own thread only and puts it back afterwards: a background merge on two threads does not make the
+request threads' searches spin on two. One thread per search is the measured best on this 2-core box
+(bench/vectors.py), where the embedder keeps the other core busy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import contextlib
+import math
+import os
+import tempfile
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -17,125 +50,592 @@ import numpy as np
 
 from app.config import Settings
 
+TRAIN_SAMPLE = 100_000  # vectors the coarse quantizer of an approximate base is trained on, at most
+MIN_TRAIN_PER_CELL = 39  # k-means wants ~39 training vectors per cell: fewer cells for small bases
+BATCH = 65_536  # vectors decoded / added at once while (re)building a base: bounds the extra memory
+
 
 class VectorStore(Protocol):
+    """Vectors by stable int64 key; immutable: changes make a new store."""
+
     dim: int
 
-    def __len__(self) -> int: ...
-
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Store `vectors` (one row per id) under `ids`; an id already stored is an error."""
-        ...
-
-    def remove(self, ids: Collection[int]) -> int:
-        """Drop these ids; how many were stored."""
+    def __len__(self) -> int:
+        """Live vectors."""
         ...
 
     def search(
-        self,
-        query: np.ndarray,
-        k: int,
-        allowed: Collection[int] | None = None,
-        excluded: Collection[int] | None = None,
+        self, query: np.ndarray, k: int, allowed: Collection[int] | None = None
     ) -> list[tuple[int, float]]:
-        """(id, inner product) of the k nearest stored vectors among `allowed` (all when None) and
-        not `excluded`, best first."""
+        """(key, inner product) of the k best live vectors, best first; with `allowed`, among those
+        keys only (applied inside the search, never by fetching more and dropping)."""
         ...
 
-    def vectors(self, ids: Collection[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, vectors) stored, by id (all of them when `ids` is None): lets an update reuse them
-        instead of re-embedding, and a migration copy them."""
+    def changed(
+        self, add_keys: np.ndarray, add_vectors: np.ndarray, remove_keys: Collection[int]
+    ) -> VectorStore:
+        """A new store: this one without `remove_keys`, then with `add_vectors` under `add_keys` (a
+        key already stored is replaced; removing an absent key does nothing). `self` is untouched."""
         ...
 
-    def save(self, path: Path) -> None: ...
+    def merged(self) -> VectorStore:
+        """A new store with the same vectors, all in its base (O(N): for a background thread)."""
+        ...
+
+    @property
+    def needs_merge(self) -> bool:
+        """Whether changes since the base (or its size) call for `merged`."""
+        ...
+
+    def save_base(self, path: Path) -> None:
+        """Write the base (only: call `merged()` first to save everything) atomically to `path`."""
+        ...
+
+    def keys(self) -> np.ndarray:
+        """Every live key, ascending."""
+        ...
+
+    def vectors(self, keys: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, float32 vectors) of the live vectors among `keys` (all when None)."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Params:
+    ann_min: int
+    nprobe: int
+    delta_max: int
+    search_threads: int
+    build_threads: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> _Params:
+        return cls(
+            ann_min=settings.VECTOR_ANN_MIN_VECTORS,
+            nprobe=settings.VECTOR_NPROBE,
+            delta_max=settings.VECTOR_DELTA_MAX,
+            search_threads=settings.VECTOR_SEARCH_THREADS,
+            build_threads=settings.VECTOR_BUILD_THREADS,
+        )
+
+
+@contextlib.contextmanager
+def _omp_threads(n: int) -> Iterator[None]:
+    """FAISS on `n` OpenMP threads (0: leave as is) for this thread only, as libgomp keeps the count
+    per calling thread; restored afterwards."""
+    if n <= 0:
+        yield
+        return
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(n)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
+def _as_keys(keys: Collection[int] | np.ndarray) -> np.ndarray:
+    if isinstance(keys, np.ndarray):
+        return keys.astype(np.int64, copy=False).reshape(-1)
+    return np.fromiter(keys, np.int64, len(keys))
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+def _nlist(n: int) -> int:
+    """Cells of an approximate base of n vectors: ~4*sqrt(n), with enough training vectors each."""
+    return max(1, min(int(4 * math.sqrt(n)), min(n, TRAIN_SAMPLE) // MIN_TRAIN_PER_CELL))
+
+
+class _KeySet:
+    """A set of keys in the forms a search needs: a FAISS selector (used inside the search) and a
+    vectorised membership test. A bitmap when the keys are non-negative and dense enough (one of a
+    million keys builds in ~3 ms, an IDSelectorBatch in ~190 ms), else a hash set."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self._bits: np.ndarray | None = None
+        self._sorted: np.ndarray | None = None
+        if len(keys) and keys.min() >= 0 and keys.max() < (1 << 16) + 256 * len(keys):
+            bits = np.zeros(int(keys.max()) + 1, dtype=bool)
+            bits[keys] = True
+            self._bits = bits
+            self._packed = np.packbits(bits, bitorder="little")  # the selector reads it: keep it
+            self.selector: faiss.IDSelector = faiss.IDSelectorBitmap(self._packed)
+            self.count = int(np.count_nonzero(bits))
+        else:
+            self._sorted = np.unique(keys)
+            self.selector = faiss.IDSelectorBatch(self._sorted)
+            self.count = len(self._sorted)
+
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        if self._bits is not None:
+            inside = (keys >= 0) & (keys < len(self._bits))
+            out = np.zeros(len(keys), dtype=bool)
+            out[inside] = self._bits[keys[inside]]
+            return out
+        assert self._sorted is not None
+        return np.isin(keys, self._sorted, assume_unique=False)
+
+
+def _in_sorted(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Which of `keys` are in the ascending array `sorted_keys`: O(len(keys) * log)."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[at] == keys
+
+
+Kind = Literal["flat", "ivf"]
 
 
 class FaissStore:
-    """Exact inner-product search (vectors are L2-normalised, so this is cosine) by id."""
+    """Base (FAISS index by key) - removed + delta (exact, in numpy arrays). Immutable."""
 
-    def __init__(self, index: faiss.IndexIDMap2) -> None:
-        self._index = index
-        self.dim = int(index.d)
+    def __init__(
+        self,
+        dim: int,
+        params: _Params,
+        base: faiss.Index,
+        base_keys: np.ndarray,
+        removed: np.ndarray,
+        delta_keys: np.ndarray,
+        delta_vectors: np.ndarray,
+    ) -> None:
+        """Internal: use `empty`, `build` or `load_base`. `base_keys` and `removed` (a subset of them)
+        ascending; `delta_keys` disjoint from the live base keys; all arrays are made read-only."""
+        self.dim = dim
+        self._p = params
+        self._base = base
+        self._kind: Kind = "ivf" if isinstance(base, faiss.IndexIVF) else "flat"
+        self._base_keys = _frozen(base_keys)
+        self._removed = _frozen(removed)
+        self._delta_keys = _frozen(delta_keys)
+        self._delta = _frozen(delta_vectors)
+        self._base_live = len(base_keys) - len(removed)
+        # Excludes the removed keys inside base searches; the inner selector must outlive the outer.
+        self._removed_set = _KeySet(removed) if len(removed) else None
+        self._not_removed = faiss.IDSelectorNot(self._removed_set.selector) if self._removed_set else None
+
+    # -- making one
 
     @classmethod
-    def empty(cls, dim: int) -> FaissStore:
-        return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dim)))
+    def empty(cls, dim: int, settings: Settings) -> FaissStore:
+        return cls._of_flat(dim, _Params.of(settings), np.empty(0, np.int64), np.empty((0, dim), np.float32))
 
     @classmethod
-    def from_vectors(cls, vectors: np.ndarray, dim: int) -> FaissStore:
-        """Vectors stored under ids 0..n-1, their rows."""
-        store = cls.empty(dim)
-        store.add(np.arange(len(vectors), dtype=np.int64), vectors)
-        return store
+    def build(cls, keys: np.ndarray, vectors: np.ndarray, settings: Settings) -> FaissStore:
+        """Every vector in the base: exact below VECTOR_ANN_MIN_VECTORS, approximate from there on.
+        O(N); minutes at 1M on one core (training ~100k vectors, then adding all)."""
+        keys = _as_keys(keys)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) != len(keys):
+            raise ValueError(f"{len(keys)} keys for vectors of shape {vectors.shape}")
+        if len(np.unique(keys)) != len(keys):
+            raise ValueError("a key appears twice")
+        params = _Params.of(settings)
+        dim = int(vectors.shape[1])
+        if len(keys) < params.ann_min:
+            return cls._of_flat(dim, params, keys, vectors)
+
+        def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            for i in range(0, len(keys), BATCH):
+                yield keys[i : i + BATCH], vectors[i : i + BATCH]
+
+        rng = np.random.default_rng(0)
+        sample = vectors[rng.choice(len(keys), size=min(len(keys), TRAIN_SAMPLE), replace=False)]
+        return cls._of_ivf(dim, params, len(keys), sample, batches)
 
     @classmethod
-    def load(cls, path: Path) -> FaissStore:
+    def load_base(cls, path: Path, settings: Settings) -> FaissStore:
+        """A base saved by `save_base` (or a vectors.faiss of before: IndexIDMap2 over a flat index,
+        or a flat index whose rows are its keys). Read into memory: at 1M vectors ~0.5 s for ~780 MB.
+        (IO_FLAG_MMAP loads in milliseconds but maps the cells read-only, which merges cannot copy
+        from (clone/remove fail) and the first searches pay in page faults: measured, not used.)"""
         index = faiss.read_index(str(path))
-        if isinstance(index, faiss.IndexIDMap2):
-            return cls(index)
-        # Written before ids: rows were the ids.
-        vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.empty((0, index.d), np.float32)
-        return cls.from_vectors(vectors, int(index.d))
+        params = _Params.of(settings)
+        dim = int(index.d)
+        if isinstance(index, faiss.IndexIDMap | faiss.IndexIDMap2) and isinstance(
+            faiss.downcast_index(index.index), faiss.IndexFlat
+        ):
+            keys = faiss.vector_to_array(index.id_map).astype(np.int64)
+        elif isinstance(index, faiss.IndexFlat):  # written before keys: its rows are its keys
+            rows = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.empty((0, dim), np.float32)
+            return cls._of_flat(dim, params, np.arange(index.ntotal, dtype=np.int64), rows)
+        elif isinstance(index, faiss.IndexIVFScalarQuantizer) and not index.by_residual:
+            keys = np.concatenate(
+                [ids for _, ids in _ivf_lists(index, codes=False)] or [np.empty(0, np.int64)]
+            )
+        else:
+            raise ValueError(f"{path}: not a vector base this store reads ({type(index).__name__})")
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        if len(keys) > 1 and (keys[1:] == keys[:-1]).any():
+            raise ValueError(f"{path}: a key appears twice")
+        if int(index.metric_type) != faiss.METRIC_INNER_PRODUCT:
+            raise ValueError(f"{path}: the base does not search by inner product")
+        return cls(dim, params, index, keys, np.empty(0, np.int64), np.empty(0, np.int64),
+                   np.empty((0, dim), np.float32))  # fmt: skip
 
-    def save(self, path: Path) -> None:
-        faiss.write_index(self._index, str(path))
+    @classmethod
+    def _of_flat(cls, dim: int, params: _Params, keys: np.ndarray, vectors: np.ndarray) -> FaissStore:
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        if len(keys):
+            index.add_with_ids(
+                np.ascontiguousarray(vectors, np.float32), np.ascontiguousarray(keys, np.int64)
+            )
+        empty = np.empty(0, np.int64)
+        return cls(dim, params, index, np.sort(keys), empty, empty, np.empty((0, dim), np.float32))
+
+    @classmethod
+    def _of_ivf(
+        cls,
+        dim: int,
+        params: _Params,
+        n: int,
+        sample: np.ndarray,
+        batches: Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]],
+    ) -> FaissStore:
+        """A new approximate base: cells trained on `sample`, then every batch added."""
+        nlist = _nlist(n)
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFScalarQuantizer(
+            quantizer, dim, nlist, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT, False
+        )
+        index.own_fields = True
+        quantizer.this.disown()  # the index frees its quantizer
+        index.cp.spherical = True  # unit vectors: unit centroids
+        index.cp.min_points_per_centroid = 1  # the sample is sized for the cells already
+        index.cp.max_points_per_centroid = 1 << 30  # and not subsampled again
+        keys = []
+        with _omp_threads(params.build_threads):
+            index.train(np.ascontiguousarray(sample, np.float32))
+            for k, v in batches():
+                if len(k):
+                    index.add_with_ids(np.ascontiguousarray(v, np.float32), np.ascontiguousarray(k, np.int64))
+                    keys.append(np.asarray(k, np.int64))
+        all_keys = np.sort(np.concatenate(keys or [np.empty(0, np.int64)]))
+        empty = np.empty(0, np.int64)
+        return cls(dim, params, index, all_keys, empty, empty, np.empty((0, dim), np.float32))
+
+    # -- reading
 
     def __len__(self) -> int:
-        return int(self._index.ntotal)
+        return self._base_live + len(self._delta_keys)
 
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        if len(ids) != len(vectors):
-            raise ValueError(f"{len(ids)} ids for {len(vectors)} vectors")
-        if not len(ids):
-            return
-        self._index.add_with_ids(
-            np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(ids, dtype=np.int64)
-        )
-
-    def remove(self, ids: Collection[int]) -> int:
-        if not ids:
-            return 0
-        return int(self._index.remove_ids(faiss.IDSelectorBatch(np.fromiter(ids, np.int64, len(ids)))))
+    @property
+    def kind(self) -> Kind:
+        """The base's kind: "flat" (exact) or "ivf" (approximate)."""
+        return self._kind
 
     def search(
-        self,
-        query: np.ndarray,
-        k: int,
-        allowed: Collection[int] | None = None,
-        excluded: Collection[int] | None = None,
+        self, query: np.ndarray, k: int, allowed: Collection[int] | None = None
     ) -> list[tuple[int, float]]:
-        selector = None
-        if allowed is not None:
-            keep = set(allowed).difference(excluded or ())
-            k = min(k, len(keep))
-            selector = faiss.IDSelectorBatch(np.fromiter(keep, np.int64, len(keep)))
-        elif excluded:
-            # FAISS does not own the inner selector: it must live as long as the search.
-            inner = faiss.IDSelectorBatch(np.fromiter(excluded, np.int64, len(excluded)))
-            selector = faiss.IDSelectorNot(inner)
-        k = min(k, len(self))
-        if k <= 0:
+        """(key, inner product) of the k best live vectors, best first. With `allowed`, only those
+        keys count: in the base through a FAISS ID selector (a bitmap or hash set of the keys) inside
+        the search, in the delta through a mask; an approximate base then probes more cells, as many
+        as keep the number of allowed vectors scored about what an unfiltered search scores (so a
+        filter of a few keys scans every cell, scoring only those keys). A numpy int64 array is the
+        cheapest `allowed` to pass for large filters. Scores from an approximate base are float16
+        inner products (within ~1e-3), the rest exact."""
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+        if q.shape[1] != self.dim:
+            raise ValueError(f"a query of {q.shape[1]} dimensions for a store of {self.dim}")
+        if k <= 0 or not len(self):
             return []
-        params = faiss.SearchParameters(sel=selector) if selector is not None else None
-        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        scores, ids = self._index.search(q, k, params=params)
+        allow = None
+        if allowed is not None:
+            allow = _KeySet(_as_keys(allowed))
+            if not allow.count:
+                return []
+        with _omp_threads(self._p.search_threads):
+            delta_hits, delta_allowed = self._search_delta(q, k, allow)
+            base_hits = self._search_base(q, k, allow, delta_allowed) if self._base_live else []
+        hits = base_hits + delta_hits
+        hits.sort(key=lambda h: (-h[1], h[0]))
+        return hits[:k]
+
+    def _search_base(
+        self, q: np.ndarray, k: int, allow: _KeySet | None, delta_allowed: int
+    ) -> list[tuple[int, float]]:
+        sel = self._not_removed
+        allowed_here = self._base_live
+        if allow is not None:
+            # At most this many allowed keys are in the live base (the delta's are not).
+            allowed_here = min(self._base_live, allow.count - delta_allowed)
+            if allowed_here <= 0:
+                return []
+            sel = allow.selector if sel is None else faiss.IDSelectorAnd(allow.selector, sel)
+        k = min(k, allowed_here)
+        if self._kind == "ivf":
+            nlist = int(self._base.nlist)
+            share = allowed_here / self._base_live
+            nprobe = min(nlist, math.ceil(self._p.nprobe / share))
+            params: faiss.SearchParameters = faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)
+        else:
+            params = faiss.SearchParameters(sel=sel)
+        scores, ids = self._base.search(q, k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
-    def vectors(self, ids: Collection[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        stored = faiss.vector_to_array(self._index.id_map).astype(np.int64)
-        if ids is None:
-            if not len(stored):
-                return stored, np.empty((0, self.dim), dtype=np.float32)
-            return stored, self._index.index.reconstruct_n(0, len(stored))
-        wanted = np.fromiter(ids, np.int64, len(ids))
-        if not len(wanted):
-            return wanted, np.empty((0, self.dim), dtype=np.float32)
-        return wanted, np.stack([self._index.reconstruct(int(i)) for i in wanted])
+    def _search_delta(
+        self, q: np.ndarray, k: int, allow: _KeySet | None
+    ) -> tuple[list[tuple[int, float]], int]:
+        """Exact search of the delta: hits, and how many allowed keys it holds."""
+        n = len(self._delta_keys)
+        if not n:
+            return [], 0
+        sel = None
+        candidates = n
+        if allow is not None:
+            mask = allow.contains(self._delta_keys)
+            candidates = int(np.count_nonzero(mask))
+            if not candidates:
+                return [], 0
+            if candidates < n:
+                packed = np.packbits(mask, bitorder="little")
+                sel = faiss.IDSelectorBitmap(packed)  # over rows of the delta
+        k = min(k, candidates)
+        scores = np.empty((1, k), dtype=np.float32)
+        rows = np.empty((1, k), dtype=np.int64)
+        # FAISS's brute force (not numpy's matmul, whose BLAS threads spin against the embedder's).
+        args = (faiss.swig_ptr(q), faiss.swig_ptr(self._delta), self.dim, 1, n, k)
+        if sel is None:
+            faiss.knn_inner_product(*args, faiss.swig_ptr(scores), faiss.swig_ptr(rows))
+        else:
+            faiss.knn_inner_product(*args, faiss.swig_ptr(scores), faiss.swig_ptr(rows), sel)
+        keys = self._delta_keys
+        hits = [(int(keys[r]), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+        return hits, candidates
+
+    def keys(self) -> np.ndarray:
+        base = self._base_keys
+        if len(self._removed):
+            base = base[~_in_sorted(self._removed, base)]
+        return np.sort(np.concatenate([base, self._delta_keys]))
+
+    def vectors(self, keys: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, float32 vectors) of the live vectors among `keys` in the order given (all of them by
+        ascending key when None); absent keys are left out. O(N) for an approximate base, whose
+        vectors come back from float16 (within ~1e-3 of what was added): for migrations and tests,
+        not for request paths."""
+        if keys is None:
+            parts = list(self._live_batches())
+            all_keys = np.concatenate([p[0] for p in parts] or [np.empty(0, np.int64)])
+            all_vectors = np.concatenate([p[1] for p in parts] or [np.empty((0, self.dim), np.float32)])
+            order = np.argsort(all_keys, kind="stable")
+            return all_keys[order], all_vectors[order]
+        wanted = _as_keys(keys)
+        found_keys: list[np.ndarray] = []
+        found_vectors: list[np.ndarray] = []
+        for k, v in self._live_batches(wanted):
+            found_keys.append(k)
+            found_vectors.append(v)
+        got_keys = np.concatenate(found_keys or [np.empty(0, np.int64)])
+        got_vectors = np.concatenate(found_vectors or [np.empty((0, self.dim), np.float32)])
+        order = np.argsort(got_keys, kind="stable")
+        got_keys, got_vectors = got_keys[order], got_vectors[order]
+        live = _in_sorted(got_keys, wanted)
+        wanted = wanted[live]
+        return wanted, got_vectors[np.searchsorted(got_keys, wanted)]
+
+    def _live_batches(self, only: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(keys, vectors) of every live vector (or of those among `only`), in batches: base, then
+        delta."""
+        only_sorted = np.unique(only) if only is not None else None
+
+        def keep(keys: np.ndarray) -> np.ndarray:
+            mask = np.ones(len(keys), dtype=bool)
+            if len(self._removed):
+                mask &= ~_in_sorted(self._removed, keys)
+            if only_sorted is not None:
+                mask &= _in_sorted(only_sorted, keys)
+            return mask
+
+        if self._kind == "flat":
+            flat = faiss.downcast_index(self._base.index)
+            ids = faiss.vector_to_array(self._base.id_map).astype(np.int64)
+            if len(ids):
+                rows = faiss.rev_swig_ptr(flat.get_xb(), len(ids) * self.dim).reshape(len(ids), self.dim)
+                for i in range(0, len(ids), BATCH):
+                    k, v = ids[i : i + BATCH], rows[i : i + BATCH]
+                    m = keep(k)
+                    yield k[m], v[m].copy()
+        else:
+            pending_k: list[np.ndarray] = []
+            pending_c: list[np.ndarray] = []
+            size = 0
+            for codes, ids in _ivf_lists(self._base):
+                m = keep(ids)
+                if m.any():
+                    pending_k.append(ids[m])
+                    pending_c.append(codes[m])
+                    size += int(m.sum())
+                if size >= BATCH:
+                    yield self._decode(pending_k, pending_c)
+                    pending_k, pending_c, size = [], [], 0
+            if size:
+                yield self._decode(pending_k, pending_c)
+        if len(self._delta_keys):
+            m = _in_sorted(only_sorted, self._delta_keys) if only_sorted is not None else slice(None)
+            yield self._delta_keys[m], self._delta[m].copy()
+
+    def _decode(self, keys: list[np.ndarray], codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        return np.concatenate(keys), self._base.sq.decode(np.ascontiguousarray(np.concatenate(codes)))
+
+    # -- changing
+
+    def changed(
+        self, add_keys: np.ndarray, add_vectors: np.ndarray, remove_keys: Collection[int]
+    ) -> FaissStore:
+        """A new store: this one minus `remove_keys` (absent ones ignored), then plus `add_vectors`
+        under `add_keys` (replacing any stored under the same key; a key in both ends up added).
+        O(change + delta + removed): the base is shared, never copied; `self` is untouched."""
+        add_keys = _as_keys(add_keys)
+        add_vectors = np.asarray(add_vectors, dtype=np.float32)
+        if not len(add_keys) and add_vectors.size == 0:
+            add_vectors = np.empty((0, self.dim), np.float32)
+        if add_vectors.ndim != 2 or add_vectors.shape != (len(add_keys), self.dim):
+            raise ValueError(
+                f"{len(add_keys)} keys for vectors of shape {add_vectors.shape} (dim {self.dim})"
+            )
+        if len(np.unique(add_keys)) != len(add_keys):
+            raise ValueError("a key is added twice")
+        drop = np.union1d(_as_keys(remove_keys), add_keys)  # ascending, unique
+        removed = self._removed
+        from_base = drop[_in_sorted(self._base_keys, drop)]
+        if len(from_base):
+            removed = np.union1d(removed, from_base)
+        delta_keys, delta = self._delta_keys, self._delta
+        if len(delta_keys) and len(drop):
+            stay = ~_in_sorted(drop, delta_keys)
+            if not stay.all():
+                delta_keys, delta = delta_keys[stay], delta[stay]
+        if len(add_keys):
+            delta_keys = np.concatenate([delta_keys, add_keys])
+            delta = np.concatenate([delta, add_vectors])
+        return FaissStore(self.dim, self._p, self._base, self._base_keys, removed, delta_keys,
+                          np.ascontiguousarray(delta))  # fmt: skip
+
+    @property
+    def needs_merge(self) -> bool:
+        """Delta + removed past VECTOR_DELTA_MAX, or a base of the wrong kind or cell count for the
+        number of live vectors (exact past VECTOR_ANN_MIN_VECTORS, and so on). `merged()` clears it."""
+        if len(self._delta_keys) + len(self._removed) > self._p.delta_max:
+            return True
+        return not self._base_fits(len(self))
+
+    def _base_fits(self, live: int) -> bool:
+        if self._kind == "flat":
+            return live < self._p.ann_min
+        ideal = _nlist(live)
+        return live >= self._p.ann_min // 2 and ideal / 2 <= int(self._base.nlist) <= 2 * ideal
+
+    def merged(self) -> FaissStore:
+        """A new store, the same vectors all in a new base (delta and removed folded in). O(N): run it
+        off the request path. An approximate base whose cells still suit the count is copied without
+        its removed keys and the delta added (~seconds at 1M); otherwise the base is rebuilt (an
+        approximate base is then re-trained on a sample of its float16 vectors: minutes at 1M)."""
+        live = len(self)
+        if self._base_fits(live) and self._kind == "ivf":
+            return self._merged_ivf()
+        if live < self._p.ann_min:
+            keys, vectors = self.vectors()
+            return FaissStore._of_flat(self.dim, self._p, keys, vectors)
+        rng = np.random.default_rng(0)
+        share = min(1.0, TRAIN_SAMPLE / live)
+        sample = np.concatenate(
+            [v[rng.random(len(v)) < share] for _, v in self._live_batches()]
+            or [np.empty((0, self.dim), np.float32)]
+        )
+        return FaissStore._of_ivf(self.dim, self._p, live, sample, self._live_batches)
+
+    def _merged_ivf(self) -> FaissStore:
+        """The base's cells and codes copied, less the removed keys; then the delta added."""
+        old = self._base
+        quantizer = faiss.clone_index(old.quantizer)
+        index = faiss.IndexIVFScalarQuantizer(quantizer, self.dim, int(old.nlist), old.sq.qtype,
+                                              faiss.METRIC_INNER_PRODUCT, False)  # fmt: skip
+        index.own_fields = True
+        quantizer.this.disown()
+        index.sq = old.sq
+        index.is_trained = True
+        with _omp_threads(self._p.build_threads):
+            invlists = index.invlists
+            for list_no, (codes, ids) in enumerate(_ivf_lists(old)):
+                if len(self._removed):
+                    m = ~_in_sorted(self._removed, ids)
+                    codes, ids = np.ascontiguousarray(codes[m]), np.ascontiguousarray(ids[m])
+                if len(ids):
+                    invlists.add_entries(list_no, len(ids), faiss.swig_ptr(ids), faiss.swig_ptr(codes))
+            index.ntotal = self._base_live
+            if len(self._delta_keys):
+                index.add_with_ids(self._delta, self._delta_keys)
+        base_keys = self._base_keys
+        if len(self._removed):
+            base_keys = base_keys[~_in_sorted(self._removed, base_keys)]
+        if len(self._delta_keys):
+            base_keys = np.union1d(base_keys, self._delta_keys)
+        empty = np.empty(0, np.int64)
+        return FaissStore(
+            self.dim, self._p, index, base_keys, empty, empty, np.empty((0, self.dim), np.float32)
+        )
+
+    def save_base(self, path: Path) -> None:
+        """Write the base (not delta nor removed: `merged().save_base(p)` saves everything) to `path`
+        atomically: a temporary file in the same folder, fsync, rename, fsync of the folder."""
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        try:
+            faiss.write_index(self._base, tmp)
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def _ivf_lists(index: faiss.IndexIVF, codes: bool = True) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(codes, ids) of each cell of an inverted file, copied out, in cell order (`codes` False:
+    ids only, the first item then None)."""
+    invlists = index.invlists
+    code_size = int(invlists.code_size)
+    for list_no in range(int(index.nlist)):
+        n = int(invlists.list_size(list_no))
+        if not n:
+            yield (np.empty((0, code_size), np.uint8) if codes else None), np.empty(0, np.int64)
+            continue
+        ids_ptr = invlists.get_ids(list_no)
+        ids = faiss.rev_swig_ptr(ids_ptr, n).astype(np.int64, copy=True)
+        invlists.release_ids(list_no, ids_ptr)
+        block = None
+        if codes:
+            codes_ptr = invlists.get_codes(list_no)
+            block = faiss.rev_swig_ptr(codes_ptr, n * code_size).reshape(n, code_size).copy()
+            invlists.release_codes(list_no, codes_ptr)
+        yield block, ids
 
 
 def make_vector_store(settings: Settings, dim: int) -> VectorStore:
     """An empty store of the configured backend (`VECTOR_STORE`)."""
     backend: Literal["faiss"] = settings.VECTOR_STORE
     if backend == "faiss":
-        return FaissStore.empty(dim)
+        return FaissStore.empty(dim, settings)
+    raise ValueError(f"VECTOR_STORE={backend!r}: the backends are 'faiss'")
+
+
+def load_vector_store(settings: Settings, path: Path) -> VectorStore:
+    """A store of the configured backend from a base saved by `save_base` (OSError, RuntimeError from
+    FAISS, or ValueError when it cannot be read)."""
+    backend: Literal["faiss"] = settings.VECTOR_STORE
+    if backend == "faiss":
+        return FaissStore.load_base(path, settings)
     raise ValueError(f"VECTOR_STORE={backend!r}: the backends are 'faiss'")

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from app.embed import Embedder, embed_query
 from app.index import Generation
+from app.index.lexical import LexicalFilter
 from app.models import Passage
 from app.retrieve.diacritics import DiacriticRestorer
-from app.retrieve.lexical import LexicalIndex
 from app.text import canonical, has_diacritics, sanitize
 
 RRF_K = 60
@@ -54,22 +52,18 @@ class Retriever:
     def __init__(self, generation: Generation, embedder: Embedder) -> None:
         self.generation = generation
         self.embedder = embedder
-        chunks = generation.chunks
-        self.lexical = LexicalIndex([f"{c.header}\n{c.text}" for c in chunks])
-        self.restorer = DiacriticRestorer([d.text for d in generation.documents.values()])
-        self._doc_rows: dict[str, list[int]] = {}  # doc_id -> its chunks' rows
-        for row, c in enumerate(chunks):
-            self._doc_rows.setdefault(c.doc_id, []).append(row)
+        self.restorer = DiacriticRestorer(generation.vocabulary())
 
     def _allowed(self, filters: Filters) -> set[int]:
-        """The rows of the documents a filter lets through, found by document, not by testing every
-        chunk."""
+        """The chunk keys of the documents a filter lets through, read from the catalog's indexes."""
         gen = self.generation
-        rows: set[int] = set()
-        for doc_id, doc_rows in self._doc_rows.items():
-            if filters.allows(doc_id, gen.documents[doc_id].date):
-                rows.update(doc_rows)
-        return rows
+        keys: set[int] | None = None
+        if filters.doc_ids is not None:
+            keys = set(gen.catalog.keys_of_documents(filters.doc_ids, gen.number))
+        if filters.date_from or filters.date_to:
+            dated = set(gen.catalog.keys_in_dates(filters.date_from, filters.date_to, gen.number))
+            keys = dated if keys is None else keys & dated
+        return keys or set()
 
     def parse(self, question: str) -> Query:
         text = canonical(sanitize(question))  # the API sanitises already; the CLI and scripts may not
@@ -81,46 +75,48 @@ class Retriever:
 
     def search_query(self, query: Query, k: int = 5, filters: Filters | None = None) -> list[Passage]:
         gen = self.generation
-        n = len(gen.chunks)
-        if n == 0 or k <= 0:
+        if gen.chunk_count == 0 or k <= 0:
             return []
         allowed = self._allowed(filters) if filters else None
-        pool = min(n, max(50, 10 * k))
-        # Filters and the rows still waiting for their vectors are applied inside the vector search.
-        similarity = dict(
-            gen.vectors.search(embed_query(self.embedder, query.restored), pool, allowed, gen.pending)
-        )
+        pool = max(50, 10 * k)
+        # Filters are applied inside both searches; pending chunks have no vector yet, so only the
+        # lexical side can find them.
+        dense_hits = []
+        if len(gen.vectors) and (allowed is None or allowed):
+            dense_hits = gen.vectors.search(embed_query(self.embedder, query.restored), pool, allowed)
+        similarity = dict(dense_hits)
         dense = list(similarity)
-        lex_scores = self.lexical.scores(query.text, query.written)
-        lexical = [
-            int(r)
-            for r in np.argsort(-lex_scores, kind="stable")
-            if lex_scores[r] > 0 and (allowed is None or int(r) in allowed)
-        ]
+        lexical_filter = (
+            LexicalFilter(filters.doc_ids, filters.date_from, filters.date_to) if filters else None
+        )
+        lexical = [key for key, _ in gen.lexical.search(query.text, query.written, pool, lexical_filter)]
         dense_weight = 1.0 if query.written else DENSE_WEIGHT_FOLDED
         fused: dict[int, float] = {}
         ranks: dict[int, dict[str, int]] = {}
-        for name, rows, weight in (("dense", dense, dense_weight), ("lexical", lexical[:pool], 1.0)):
-            for rank, row in enumerate(rows, start=1):
-                fused[row] = fused.get(row, 0.0) + weight / (RRF_K + rank)
-                ranks.setdefault(row, {})[name] = rank
-                if name == "lexical" and row in gen.pending:
+        for name, keys, weight in (("dense", dense, dense_weight), ("lexical", lexical, 1.0)):
+            for rank, key in enumerate(keys, start=1):
+                fused[key] = fused.get(key, 0.0) + weight / (RRF_K + rank)
+                ranks.setdefault(key, {})[name] = rank
+                if name == "lexical" and key in gen.pending:
                     # No vector yet: let its lexical rank stand in for the dense rank it will have,
                     # or a fresh upload would rank below every older passage that matches both ways.
-                    fused[row] += dense_weight / (RRF_K + rank)
+                    fused[key] += dense_weight / (RRF_K + rank)
         best = sorted(fused, key=lambda r: -fused[r])[:k]
+        chunks = gen.chunks(best)
         out = []
-        for row in best:
-            chunk = gen.chunks[row]
-            doc = gen.documents[chunk.doc_id]
+        for key in best:
+            chunk = chunks.get(key)
+            doc = gen.documents.get(chunk.doc_id) if chunk else None
+            if chunk is None or doc is None:  # collected since this generation was loaded: skip it
+                continue
             out.append(
                 Passage(
                     chunk=chunk,
-                    score=fused[row],
+                    score=fused[key],
                     title=doc.title,
                     date=doc.date,
-                    ranks=ranks[row],
-                    similarity=similarity.get(row),
+                    ranks=ranks[key],
+                    similarity=similarity.get(key),
                 )
             )
         return out

@@ -151,7 +151,6 @@ async def upload(request: Request, _: Admin, pipeline: PipelineDep) -> dict[str,
     docs, originals = await _parse(request)
     report = await _write(request, pipeline, docs, [], originals)
     gen = request.app.state.pipeline.generation
-    counts = gen.manifest["documents"]
     status = {**dict.fromkeys(report.added, "new"), **dict.fromkeys(report.updated, "updated")}
     return {
         "documents": [
@@ -159,7 +158,7 @@ async def upload(request: Request, _: Admin, pipeline: PipelineDep) -> dict[str,
                 "doc_id": d.doc_id,
                 "title": d.title,
                 "status": status.get(d.doc_id, "unchanged"),
-                "chunks": counts[d.doc_id]["chunks"],
+                "chunks": report.chunk_counts.get(d.doc_id, 0),
                 "format": d.format,
                 "removed": _removed_counts(d),
             }
@@ -181,18 +180,17 @@ def list_documents(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     gen = pipeline.generation
-    docs = sorted(gen.documents.values(), key=lambda d: d.doc_id)
     page = [
         {
             "doc_id": d.doc_id,
             "title": d.title,
             "date": d.date,
             "localities": list(d.localities),
-            "chunks": gen.manifest["documents"][d.doc_id]["chunks"],
+            "chunks": chunks,
         }
-        for d in docs[offset : offset + limit]
+        for d, chunks in gen.catalog.document_page(gen.number, offset, limit)
     ]
-    return {"total": len(docs), "offset": offset, "limit": limit, "documents": page}
+    return {"total": len(gen.documents), "offset": offset, "limit": limit, "documents": page}
 
 
 def _removed_counts(doc: Document) -> dict[str, int]:

@@ -70,7 +70,7 @@ def _load(app: FastAPI, cfg: Settings, embedder: Embedder) -> None:
         threading.Thread(target=rebuild, name="index-rebuild", daemon=True).start()
         return
     gen = app.state.pipeline.generation
-    log.info("index %s loaded: %d documents, %d chunks", gen.name, len(gen.documents), len(gen.chunks))
+    log.info("index %s loaded: %d documents, %d chunks", gen.name, len(gen.documents), gen.chunk_count)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if cfg.RELOAD_INTERVAL_S > 0:
             tasks.append(asyncio.create_task(app.state.switch.watch(cfg.RELOAD_INTERVAL_S)))
         app.state.backfill.request()  # a crash may have left rows unembedded
+        app.state.switch.maybe_merge()
         yield
         for task in tasks:
             task.cancel()

@@ -48,7 +48,7 @@ class _IndexCollector(Collector):
             "index_documents", "documents in the served generation", value=len(gen.documents)
         )
         yield GaugeMetricFamily(
-            "index_chunks", "chunks (vectors) in the served generation", value=len(gen.chunks)
+            "index_chunks", "chunks (vectors) in the served generation", value=gen.chunk_count
         )
         yield GaugeMetricFamily(
             "index_pending_vectors",

@@ -8,6 +8,7 @@ replaces one reference: requests already running finish on the generation they s
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from anyio import to_thread
 
 from app.index import IndexLoadError
+from app.index.build import write_vector_base
 from app.index.store import current_name
 
 log = logging.getLogger("app.serve")
@@ -24,6 +26,7 @@ class GenerationSwitch:
     def __init__(self, state: Any) -> None:
         self._state = state  # app.state: holds `pipeline`
         self._lock = threading.Lock()
+        self._merging = threading.Event()
 
     def _behind(self) -> bool:
         pipeline = self._state.pipeline
@@ -42,7 +45,38 @@ class GenerationSwitch:
             new = old.reloaded()
             self._state.pipeline = new
             log.info("switched index generation %s -> %s", old.generation.name, new.generation.name)
-            return True
+        self.maybe_merge()
+        return True
+
+    def maybe_merge(self) -> None:
+        """Start a background merge when the vectors changed since their base pass VECTOR_DELTA_MAX."""
+        pipeline = self._state.pipeline
+        if pipeline is not None and pipeline.generation.vectors.needs_merge and not self._merging.is_set():
+            self._merging.set()
+            threading.Thread(target=self._merge, name="vector-merge", daemon=True).start()
+
+    def _merge(self) -> None:
+        """Fold the vectors added and removed since the last base into a new one, off the request
+        path (O(corpus): seconds at a million chunks), save it for the next start, and serve it."""
+        try:
+            gen = self._state.pipeline.generation
+            merged = gen.vectors.merged()
+            write_vector_base(gen.files, gen.number, merged)
+            with self._lock:
+                current = self._state.pipeline
+                now = current.generation
+                if now.files is gen.files:
+                    if now.number != gen.number:  # written meanwhile: apply that too
+                        merged = merged.changed(
+                            *now.catalog.vectors_since(gen.number, now.number, now.dim),
+                            now.catalog.died_since(gen.number, now.number),
+                        )
+                    self._state.pipeline = current.with_generation(dataclasses.replace(now, vectors=merged))
+            log.info("vector base saved at %s (%d vectors)", gen.name, len(merged))
+        except Exception:  # the next switch tries again; requests keep the unmerged vectors meanwhile
+            log.exception("merging the vectors failed")
+        finally:
+            self._merging.clear()
 
     async def watch(self, interval_s: float) -> None:
         while True:

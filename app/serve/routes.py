@@ -80,7 +80,7 @@ async def readyz(request: Request, response: Response) -> ReadyResponse:
     return ReadyResponse(
         ready=True,
         documents=len(gen.documents),
-        chunks=len(gen.chunks),
+        chunks=gen.chunk_count,
         pending_vectors=len(gen.pending),
         embedder=gen.embedder,
         generation=gen.name,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 import pytest
 from conftest import make_settings
 
@@ -24,7 +26,7 @@ from app.index import (
     load_generation,
     open_index,
 )
-from app.index.store import writer_lock
+from app.index.store import IndexFiles, writer_lock
 from app.ingest import document_from_text
 from app.models import Document
 from app.retrieve import Retriever
@@ -48,10 +50,6 @@ def small_copy(tmp_path: Path, budget_index: Settings) -> Settings:
     return make_settings(tmp_path)
 
 
-def _gen_dir(settings: Settings) -> Path:
-    return settings.INDEX_DIR / (settings.INDEX_DIR / "CURRENT").read_text().strip()
-
-
 @pytest.mark.parametrize("doc_id", ["plain", "../escape", ".hidden", "a/b", "phường Hòa Bình", "%2F"])
 def test_any_doc_id_is_one_file_inside_the_store(tmp_path: Path, doc_id: str) -> None:
     store = DocumentStore(tmp_path / "documents")
@@ -70,42 +68,30 @@ def test_store_is_written_before_the_generation(index_copy: Settings, embedder: 
     assert not list((index_copy.INDEX_DIR / "documents").glob(".tmp-*"))
 
 
-def _garbage_manifest(s: Settings) -> None:
-    (_gen_dir(s) / "manifest.json").write_bytes(b"\x00\xff garbage")
+def _garbage_catalog(s: Settings) -> None:
+    IndexFiles.forget(s.INDEX_DIR)  # as a new process would find it
+    for extra in ("-wal", "-shm"):
+        Path(f"{s.INDEX_DIR / 'catalog.sqlite'}{extra}").unlink(missing_ok=True)
+    (s.INDEX_DIR / "catalog.sqlite").write_bytes(b"\x00\xff garbage" * 500)
 
 
-def _truncated_vectors(s: Settings) -> None:
-    path = _gen_dir(s) / "vectors.faiss"
-    path.write_bytes(path.read_bytes()[:100])
+def _catalog_deleted(s: Settings) -> None:
+    IndexFiles.forget(s.INDEX_DIR)
+    for extra in ("", "-wal", "-shm"):
+        Path(f"{s.INDEX_DIR / 'catalog.sqlite'}{extra}").unlink(missing_ok=True)
 
 
-def _garbage_chunks(s: Settings) -> None:
-    (_gen_dir(s) / "chunks.jsonl").write_text('{"chunk_id": "x"}\nnot json\n')
+def _lexical_deleted(s: Settings) -> None:
+    IndexFiles.forget(s.INDEX_DIR)
+    shutil.rmtree(s.INDEX_DIR / "lexical")
 
 
-def _pointer_to_nowhere(s: Settings) -> None:
-    (s.INDEX_DIR / "CURRENT").write_text("gen-does-not-exist\n")
+def _lexical_garbage(s: Settings) -> None:
+    IndexFiles.forget(s.INDEX_DIR)
+    (s.INDEX_DIR / "lexical" / "meta.json").write_text("{garbage")
 
 
-def _no_pointer(s: Settings) -> None:
-    (s.INDEX_DIR / "CURRENT").unlink()
-
-
-def _generation_deleted(s: Settings) -> None:
-    shutil.rmtree(_gen_dir(s))
-
-
-@pytest.mark.parametrize(
-    "damage",
-    [
-        _garbage_manifest,
-        _truncated_vectors,
-        _garbage_chunks,
-        _pointer_to_nowhere,
-        _no_pointer,
-        _generation_deleted,
-    ],
-)
+@pytest.mark.parametrize("damage", [_garbage_catalog, _catalog_deleted, _lexical_deleted, _lexical_garbage])
 def test_damaged_index_is_rebuilt_from_the_documents(
     small_copy: Settings, embedder: Embedder, damage: Callable[[Settings], None]
 ) -> None:
@@ -113,28 +99,27 @@ def test_damaged_index_is_rebuilt_from_the_documents(
     with pytest.raises(IndexLoadError):
         check_index(small_copy, embedder)
     gen = open_index(small_copy, embedder)
-    assert len(gen.documents) == 1 and len(gen.vectors) == len(gen.chunks) == 5
-    for c in gen.chunks:
+    chunks = gen.all_chunks()
+    assert len(gen.documents) == 1 and len(gen.vectors) == len(chunks) == gen.chunk_count == 5
+    for _, c in chunks:
         assert gen.documents[c.doc_id].text[c.start : c.end] == c.text
     top = Retriever(gen, embedder).search("Tổng thu ngân sách phường Quy Nhơn năm 2025", 3)
     assert any(p.chunk.doc_id == BUDGET_DOC and "348,5" in p.chunk.text for p in top)
     assert check_index(small_copy, embedder).name == gen.name
 
 
-def test_rebuild_borrows_vectors_from_an_older_intact_generation(
-    small_copy: Settings, embedder: Embedder
-) -> None:
-    extra = document_from_text("extra", "Xã Phụ\n\nNăm 2025 xã Phụ có 12 thôn.")
-    ingest_documents(small_copy, embedder, [extra])  # a second generation; the first stays on disk
-    _truncated_vectors(small_copy)
+def test_a_lost_lexical_index_is_rebuilt_without_embedding(small_copy: Settings, embedder: Embedder) -> None:
+    _lexical_deleted(small_copy)
     report = ingest_documents(small_copy, embedder, [])
-    assert report.generation and report.embedded == 1  # only the chunk the older generation lacks
-    assert len(check_index(small_copy, embedder).documents) == 2
+    gen = check_index(small_copy, embedder)
+    assert report.embedded == 0 and gen.chunk_count == 5 and len(gen.vectors) == 5
 
 
 def test_index_behind_the_store_is_caught_up(index_copy: Settings, embedder: Embedder) -> None:
     """A crash after the documents were written but before their generation: the store wins."""
     doc = document_from_text("late_doc", "Xã Muộn\n\nNăm 2025 xã Muộn trồng 321 ha rừng.")
+    with sqlite3.connect(index_copy.INDEX_DIR / "catalog.sqlite") as db:  # as the writer does first
+        db.execute("INSERT INTO journal(doc_id) VALUES ('late_doc')")
     DocumentStore(index_copy.INDEX_DIR / "documents").put([doc])
     with pytest.raises(IndexLoadError, match="behind the stored documents"):
         check_index(index_copy, embedder)
@@ -155,18 +140,18 @@ def test_another_embedders_index_is_not_rebuilt_silently(index_copy: Settings, e
     assert (index_copy.INDEX_DIR / "CURRENT").read_text() == before
 
 
-def test_index_made_before_the_store_moves_its_documents_in(index_copy: Settings, embedder: Embedder) -> None:
-    shutil.rmtree(index_copy.INDEX_DIR / "documents")
-    check_index(index_copy, embedder)  # still serves: nothing to compare against
-    ingest_documents(index_copy, embedder, [])
-    assert len(DocumentStore(index_copy.INDEX_DIR / "documents").ids()) == 5
-
-
-def test_damaged_old_index_without_store_says_what_to_do(index_copy: Settings, embedder: Embedder) -> None:
-    shutil.rmtree(index_copy.INDEX_DIR / "documents")
-    _garbage_manifest(index_copy)
-    with pytest.raises(IndexLoadError, match=r"ingest --rebuild"):
-        ingest_documents(index_copy, embedder, [])
+def test_an_index_of_the_older_format_is_rebuilt_from_the_store(
+    small_copy: Settings, embedder: Embedder
+) -> None:
+    _catalog_deleted(small_copy)
+    old = small_copy.INDEX_DIR / "gen-20250101T000000.000000-abcdef"
+    old.mkdir()
+    (old / "manifest.json").write_text('{"format_version": 1}')
+    (small_copy.INDEX_DIR / "CURRENT").write_text(old.name + "\n")
+    with pytest.raises(IndexLoadError, match="older format"):
+        check_index(small_copy, embedder)
+    gen = open_index(small_copy, embedder)
+    assert set(gen.documents) == {BUDGET_DOC} and not old.exists()
 
 
 def test_second_writer_waits_then_gives_up(tmp_path: Path) -> None:
@@ -193,11 +178,10 @@ def test_second_writer_waits_then_gives_up(tmp_path: Path) -> None:
 def test_crashed_writers_leftovers_are_ignored_and_cleaned(index_copy: Settings, embedder: Embedder) -> None:
     docs_dir = index_copy.INDEX_DIR / "documents"
     (docs_dir / ".tmp-half.json").write_text('{"doc_id": "half", "tit')
-    (index_copy.INDEX_DIR / ".tmp-gen-20990101T000000-abcdef").mkdir()
     gen = load_generation(index_copy.INDEX_DIR, embedder.name)
     assert "half" not in gen.documents
     ingest_documents(index_copy, embedder, [document_from_text("x", "Tiêu đề\n\nNội dung 1.")])
-    assert not list(docs_dir.glob(".tmp-*")) and not list(index_copy.INDEX_DIR.glob(".tmp-gen-*"))
+    assert not list(docs_dir.glob(".tmp-*"))
 
 
 def test_deferred_embedding_is_searchable_at_once_and_embedded_later(
@@ -216,7 +200,7 @@ def test_deferred_embedding_is_searchable_at_once_and_embedded_later(
     doc = document_from_text("late_doc", "Xã Hoài Sơn\n\nNăm 2025 xã Hoài Sơn trồng 321 ha rừng mới.")
     report = ingest_documents(small_copy, counting, [doc], defer_embedding=True)  # type: ignore[arg-type]
     gen = check_index(small_copy, embedder)
-    rows = {r for r, c in enumerate(gen.chunks) if c.doc_id == "late_doc"}
+    rows = {k for k, c in gen.all_chunks() if c.doc_id == "late_doc"}
     assert report.pending == len(rows) == 1 and report.embedded == 0 and counting.texts == []
     assert gen.pending == rows
     top = Retriever(gen, embedder).search("Năm 2025 xã Hoài Sơn trồng bao nhiêu ha rừng?", 3)
@@ -226,8 +210,8 @@ def test_deferred_embedding_is_searchable_at_once_and_embedded_later(
     gen = check_index(small_copy, embedder)
     assert done.embedded == 1 and done.pending == 0 and not gen.pending and len(counting.texts) == 1
     (row,) = rows
-    expected = embedder.encode([gen.chunks[row].embed_text], "passage")[0]
-    assert abs(float(gen.vectors.vectors([row])[1][0] @ expected) - 1.0) < 1e-4
+    expected = embedder.encode([gen.chunks([row])[row].embed_text], "passage")[0]
+    assert abs(float(gen.vectors.vectors(np.array([row]))[1][0] @ expected) - 1.0) < 1e-4
     top = Retriever(gen, embedder).search("Năm 2025 xã Hoài Sơn trồng bao nhiêu ha rừng?", 3)
     assert top[0].chunk.doc_id == "late_doc" and "dense" in top[0].ranks
 
@@ -252,7 +236,7 @@ def test_background_embedding_leaves_later_uploads_pending(small_copy: Settings,
     before = check_index(small_copy, embedder)  # what the server has in memory
     report = embed_pending(small_copy, UploadsMidway(), before)  # type: ignore[arg-type]
     gen = check_index(small_copy, embedder)
-    pending_docs = {gen.chunks[r].doc_id for r in gen.pending}
+    pending_docs = {c.doc_id for c in gen.chunks(list(gen.pending)).values()}
     assert report.embedded == 1 and pending_docs == {"second"} and {"first", "second"} <= set(gen.documents)
     embed_pending(small_copy, embedder, gen)
     assert not check_index(small_copy, embedder).pending

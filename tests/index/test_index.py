@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,8 @@ import pytest
 from app.config import Settings
 from app.embed import Embedder
 from app.index import IndexLoadError, ingest_documents, load_generation
+from app.index.build import save_vector_base
+from app.index.store import IndexFiles
 from app.ingest import document_from_text
 from app.models import Document
 from app.retrieve import Retriever
@@ -33,9 +35,11 @@ def test_round_trip(seed_index: Settings, seed_docs: list[Document], embedder: E
     gen = load_generation(seed_index.INDEX_DIR, embedder.name)
     assert set(gen.documents) == {d.doc_id for d in seed_docs}
     assert gen.documents[BUDGET_DOC] == next(d for d in seed_docs if d.doc_id == BUDGET_DOC)
-    assert len(gen.vectors) == len(gen.chunks) == gen.manifest["chunk_count"]
-    assert gen.manifest["embedder"] == embedder.name and gen.manifest["dim"] == 384
-    for c in gen.chunks:
+    chunks = gen.all_chunks()
+    assert len(gen.vectors) == len(chunks) == gen.chunk_count and not gen.pending
+    assert gen.embedder == embedder.name and gen.dim == 384
+    assert sorted(gen.vectors.keys().tolist()) == sorted(k for k, _ in chunks)
+    for _, c in chunks:
         assert gen.documents[c.doc_id].text[c.start : c.end] == c.text
 
 
@@ -73,29 +77,46 @@ def test_adding_a_document_embeds_only_its_chunks(index_copy: Settings, embedder
     assert top[0].chunk.doc_id == "new_doc"
 
 
-def test_old_generations_are_pruned(index_copy: Settings, embedder: Embedder) -> None:
-    for i in range(4):
+def test_old_versions_are_collected(index_copy: Settings, embedder: Embedder) -> None:
+    for i in range(5):
         ingest_documents(index_copy, embedder, [document_from_text("d", f"Tiêu đề\n\nNội dung số {i}.")])
-    gens = sorted(p.name for p in index_copy.INDEX_DIR.glob("gen-*"))
-    assert len(gens) == index_copy.KEEP_GENERATIONS
-    assert (index_copy.INDEX_DIR / "CURRENT").read_text().strip() in gens
+    db = sqlite3.connect(index_copy.INDEX_DIR / "catalog.sqlite")
+    versions = db.execute("SELECT count(*) FROM documents WHERE doc_id = 'd'").fetchone()[0]
+    assert versions <= index_copy.KEEP_GENERATIONS + 1
+    gen = load_generation(index_copy.INDEX_DIR, embedder.name)
+    assert "Nội dung số 4." in gen.documents["d"].text and gen.chunk_count_of("d") == 1
 
 
-def _current_dir(settings: Settings) -> Path:
-    return settings.INDEX_DIR / (settings.INDEX_DIR / "CURRENT").read_text().strip()
+def test_a_write_is_one_generation_every_part_agrees_on(index_copy: Settings, embedder: Embedder) -> None:
+    before = load_generation(index_copy.INDEX_DIR, embedder.name)
+    report = ingest_documents(index_copy, embedder, [document_from_text("d", "Tiêu đề\n\nNăm 2025 có 7 tổ.")])
+    gen = load_generation(index_copy.INDEX_DIR, embedder.name, previous=before)
+    assert report.generation == gen.name == (index_copy.INDEX_DIR / "CURRENT").read_text().strip()
+    assert gen.number == before.number + 1 and len(gen.vectors) == len(before.vectors) + 1
+    assert "d" not in before.documents and len(before.documents) == 5  # the older view is unchanged
+    from_disk = load_generation(index_copy.INDEX_DIR, embedder.name)
+    assert sorted(from_disk.vectors.keys().tolist()) == sorted(gen.vectors.keys().tolist())
 
 
-def test_corrupt_manifest_gives_clear_error(index_copy: Settings, embedder: Embedder) -> None:
-    (_current_dir(index_copy) / "manifest.json").write_text("{not json", encoding="utf-8")
-    with pytest.raises(IndexLoadError, match=r"corrupt.*python -m app reindex"):
+def _db(settings: Settings) -> sqlite3.Connection:
+    return sqlite3.connect(settings.INDEX_DIR / "catalog.sqlite", isolation_level=None)
+
+
+def test_corrupt_catalog_gives_clear_error(index_copy: Settings, embedder: Embedder) -> None:
+    IndexFiles.forget(index_copy.INDEX_DIR)
+    for extra in ("-wal", "-shm"):
+        Path(f"{index_copy.INDEX_DIR / 'catalog.sqlite'}{extra}").unlink(missing_ok=True)
+    (index_copy.INDEX_DIR / "catalog.sqlite").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(IndexLoadError, match=r"damaged.*python -m app reindex"):
         load_generation(index_copy.INDEX_DIR, embedder.name)
 
 
-def test_damaged_vectors_fail_checksum(index_copy: Settings, embedder: Embedder) -> None:
-    path = _current_dir(index_copy) / "vectors.faiss"
+def test_damaged_vector_base_is_rebuilt_from_the_catalog(index_copy: Settings, embedder: Embedder) -> None:
+    gen = load_generation(index_copy.INDEX_DIR, embedder.name)
+    path = save_vector_base(index_copy, gen)
     path.write_bytes(path.read_bytes()[:-100])
-    with pytest.raises(IndexLoadError, match="checksum"):
-        load_generation(index_copy.INDEX_DIR, embedder.name)
+    again = load_generation(index_copy.INDEX_DIR, embedder.name)
+    assert sorted(again.vectors.keys().tolist()) == sorted(gen.vectors.keys().tolist())
 
 
 def test_other_embedder_is_refused(index_copy: Settings, embedder: Embedder) -> None:
@@ -104,10 +125,7 @@ def test_other_embedder_is_refused(index_copy: Settings, embedder: Embedder) -> 
 
 
 def test_wrong_format_version(index_copy: Settings, embedder: Embedder) -> None:
-    path = _current_dir(index_copy) / "manifest.json"
-    manifest = json.loads(path.read_text())
-    manifest["format_version"] = 999
-    path.write_text(json.dumps(manifest))
+    _db(index_copy).execute("UPDATE meta SET value = '999' WHERE key = 'format_version'")
     with pytest.raises(IndexLoadError, match="format 999"):
         load_generation(index_copy.INDEX_DIR, embedder.name)
 
@@ -120,12 +138,15 @@ def test_missing_index(tmp_path: Path, embedder: Embedder) -> None:
 def test_ingest_repairs_a_damaged_index_from_the_stored_documents(
     index_copy: Settings, embedder: Embedder
 ) -> None:
-    (_current_dir(index_copy) / "manifest.json").write_text("garbage")
+    IndexFiles.forget(index_copy.INDEX_DIR)
+    for extra in ("-wal", "-shm"):
+        Path(f"{index_copy.INDEX_DIR / 'catalog.sqlite'}{extra}").unlink(missing_ok=True)
+    (index_copy.INDEX_DIR / "catalog.sqlite").write_bytes(b"garbage" * 1000)
     doc = document_from_text("new_doc", "Phường Thử\n\nNăm 2025 phường Thử thu 7,5 tỷ đồng.")
     report = ingest_documents(index_copy, embedder, [doc])
     gen = load_generation(index_copy.INDEX_DIR, embedder.name)
     assert report.added == ["new_doc"] and report.documents == 6 and len(gen.documents) == 6
-    assert report.embedded == len(gen.chunks)  # nothing reusable survived the damage
+    assert report.embedded == gen.chunk_count  # nothing reusable survived the damage
 
 
 def test_delete_a_document(index_copy: Settings, embedder: Embedder) -> None:
@@ -134,13 +155,15 @@ def test_delete_a_document(index_copy: Settings, embedder: Embedder) -> None:
     assert report.removed == ["002_65dc7c8ac4db1663"] and report.embedded == 0 and counting.texts == []
     gen = load_generation(index_copy.INDEX_DIR, embedder.name)
     assert "002_65dc7c8ac4db1663" not in gen.documents and len(gen.documents) == 4
-    assert all(c.doc_id != "002_65dc7c8ac4db1663" for c in gen.chunks) and len(gen.vectors) == len(gen.chunks)
+    chunks = gen.all_chunks()
+    assert all(c.doc_id != "002_65dc7c8ac4db1663" for _, c in chunks) and len(gen.vectors) == len(chunks)
 
 
 def test_reindex_from_stored_documents(index_copy: Settings, embedder: Embedder) -> None:
     from app.index import reindex
 
     before = load_generation(index_copy.INDEX_DIR, embedder.name)
+    before_docs, before_chunks = dict(before.documents.items()), before.chunk_count
     same = reindex(index_copy, CountingEmbedder(embedder))
     assert same.embedded == 0 and same.generation  # same embedder: every vector reused
     smaller = index_copy.model_copy(update={"CHUNK_MAX_CHARS": 400})
@@ -148,12 +171,10 @@ def test_reindex_from_stored_documents(index_copy: Settings, embedder: Embedder)
     report = reindex(smaller, counting)
     gen = load_generation(index_copy.INDEX_DIR, embedder.name)
     assert (
-        report.documents == 5
-        and len(gen.chunks) > len(before.chunks)
-        and report.embedded == len(counting.texts)
+        report.documents == 5 and gen.chunk_count > before_chunks and report.embedded == len(counting.texts)
     )
-    assert all(len(c.text) <= 400 for c in gen.chunks)
-    assert gen.documents == before.documents
+    assert all(len(c.text) <= 400 for _, c in gen.all_chunks())
+    assert dict(gen.documents.items()) == before_docs
 
 
 class _OtherEmbedder(CountingEmbedder):
@@ -168,6 +189,6 @@ def test_reindex_with_another_embedder_embeds_everything(index_copy: Settings, e
     other = _OtherEmbedder(embedder)
     report = reindex(index_copy, other)
     gen = load_generation(index_copy.INDEX_DIR, "other-embedder")
-    assert report.embedded == len(gen.chunks) and gen.embedder == "other-embedder"
+    assert report.embedded == gen.chunk_count and gen.embedder == "other-embedder"
     with pytest.raises(IndexLoadError, match="cannot be mixed"):
         load_generation(index_copy.INDEX_DIR, embedder.name)

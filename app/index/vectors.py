@@ -53,6 +53,7 @@ from app.config import Settings
 TRAIN_SAMPLE = 100_000  # vectors the coarse quantizer of an approximate base is trained on, at most
 MIN_TRAIN_PER_CELL = 39  # k-means wants ~39 training vectors per cell: fewer cells for small bases
 BATCH = 65_536  # vectors decoded / added at once while (re)building a base: bounds the extra memory
+EXACT_FILTER_MAX = 256  # allowed keys an approximate base scores one by one instead of scanning cells
 
 
 class VectorStore(Protocol):
@@ -156,6 +157,7 @@ class _KeySet:
     million keys builds in ~3 ms, an IDSelectorBatch in ~190 ms), else a hash set."""
 
     def __init__(self, keys: np.ndarray) -> None:
+        self.keys = keys
         self._bits: np.ndarray | None = None
         self._sorted: np.ndarray | None = None
         if len(keys) and keys.min() >= 0 and keys.max() < (1 << 16) + 256 * len(keys):
@@ -200,17 +202,20 @@ class FaissStore:
         params: _Params,
         base: faiss.Index,
         base_keys: np.ndarray,
+        base_where: np.ndarray | None,
         removed: np.ndarray,
         delta_keys: np.ndarray,
         delta_vectors: np.ndarray,
     ) -> None:
         """Internal: use `empty`, `build` or `load_base`. `base_keys` and `removed` (a subset of them)
-        ascending; `delta_keys` disjoint from the live base keys; all arrays are made read-only."""
+        ascending; `base_where`: for an inverted file, where each of `base_keys` is (cell << 32 |
+        offset); `delta_keys` disjoint from the live base keys; all arrays are made read-only."""
         self.dim = dim
         self._p = params
         self._base = base
         self._kind: Kind = "ivf" if isinstance(base, faiss.IndexIVF) else "flat"
         self._base_keys = _frozen(base_keys)
+        self._base_where = None if base_where is None else _frozen(base_where)
         self._removed = _frozen(removed)
         self._delta_keys = _frozen(delta_keys)
         self._delta = _frozen(delta_vectors)
@@ -257,26 +262,38 @@ class FaissStore:
         index = faiss.read_index(str(path))
         params = _Params.of(settings)
         dim = int(index.d)
-        if isinstance(index, faiss.IndexIDMap | faiss.IndexIDMap2) and isinstance(
-            faiss.downcast_index(index.index), faiss.IndexFlat
-        ):
-            keys = faiss.vector_to_array(index.id_map).astype(np.int64)
-        elif isinstance(index, faiss.IndexFlat):  # written before keys: its rows are its keys
+        if isinstance(index, faiss.IndexFlat):  # written before keys: its rows are its keys
             rows = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.empty((0, dim), np.float32)
             return cls._of_flat(dim, params, np.arange(index.ntotal, dtype=np.int64), rows)
-        elif isinstance(index, faiss.IndexIVFScalarQuantizer) and not index.by_residual:
-            keys = np.concatenate(
-                [ids for _, ids in _ivf_lists(index, codes=False)] or [np.empty(0, np.int64)]
-            )
-        else:
+        flat = isinstance(index, faiss.IndexIDMap | faiss.IndexIDMap2) and isinstance(
+            faiss.downcast_index(index.index), faiss.IndexFlat
+        )
+        ivf = isinstance(index, faiss.IndexIVFScalarQuantizer) and not index.by_residual
+        if not (flat or ivf) or int(index.metric_type) != faiss.METRIC_INNER_PRODUCT:
             raise ValueError(f"{path}: not a vector base this store reads ({type(index).__name__})")
-        order = np.argsort(keys, kind="stable")
-        keys = keys[order]
+        store = cls._of_base(dim, params, index)
+        keys = store._base_keys
         if len(keys) > 1 and (keys[1:] == keys[:-1]).any():
             raise ValueError(f"{path}: a key appears twice")
-        if int(index.metric_type) != faiss.METRIC_INNER_PRODUCT:
-            raise ValueError(f"{path}: the base does not search by inner product")
-        return cls(dim, params, index, keys, np.empty(0, np.int64), np.empty(0, np.int64),
+        return store
+
+    @classmethod
+    def _of_base(cls, dim: int, params: _Params, index: faiss.Index) -> FaissStore:
+        """A store of this base alone: its keys (and, for an inverted file, where each one is) read
+        from the index: O(N) over ids only."""
+        where = None
+        if isinstance(index, faiss.IndexIVF):
+            keys_in_cells, where_in_cells = [], []
+            for list_no, (_, ids) in enumerate(_ivf_lists(index, codes=False)):
+                keys_in_cells.append(ids)
+                where_in_cells.append((list_no << 32) | np.arange(len(ids), dtype=np.int64))
+            keys = np.concatenate(keys_in_cells or [np.empty(0, np.int64)])
+            where = np.concatenate(where_in_cells or [np.empty(0, np.int64)])
+        else:
+            keys = faiss.vector_to_array(index.id_map).astype(np.int64)
+        order = np.argsort(keys, kind="stable")
+        empty = np.empty(0, np.int64)
+        return cls(dim, params, index, keys[order], None if where is None else where[order], empty, empty,
                    np.empty((0, dim), np.float32))  # fmt: skip
 
     @classmethod
@@ -286,8 +303,7 @@ class FaissStore:
             index.add_with_ids(
                 np.ascontiguousarray(vectors, np.float32), np.ascontiguousarray(keys, np.int64)
             )
-        empty = np.empty(0, np.int64)
-        return cls(dim, params, index, np.sort(keys), empty, empty, np.empty((0, dim), np.float32))
+        return cls._of_base(dim, params, index)
 
     @classmethod
     def _of_ivf(
@@ -309,16 +325,12 @@ class FaissStore:
         index.cp.spherical = True  # unit vectors: unit centroids
         index.cp.min_points_per_centroid = 1  # the sample is sized for the cells already
         index.cp.max_points_per_centroid = 1 << 30  # and not subsampled again
-        keys = []
         with _omp_threads(params.build_threads):
             index.train(np.ascontiguousarray(sample, np.float32))
             for k, v in batches():
                 if len(k):
                     index.add_with_ids(np.ascontiguousarray(v, np.float32), np.ascontiguousarray(k, np.int64))
-                    keys.append(np.asarray(k, np.int64))
-        all_keys = np.sort(np.concatenate(keys or [np.empty(0, np.int64)]))
-        empty = np.empty(0, np.int64)
-        return cls(dim, params, index, all_keys, empty, empty, np.empty((0, dim), np.float32))
+        return cls._of_base(dim, params, index)
 
     # -- reading
 
@@ -334,12 +346,14 @@ class FaissStore:
         self, query: np.ndarray, k: int, allowed: Collection[int] | None = None
     ) -> list[tuple[int, float]]:
         """(key, inner product) of the k best live vectors, best first. With `allowed`, only those
-        keys count: in the base through a FAISS ID selector (a bitmap or hash set of the keys) inside
-        the search, in the delta through a mask; an approximate base then probes more cells, as many
-        as keep the number of allowed vectors scored about what an unfiltered search scores (so a
-        filter of a few keys scans every cell, scoring only those keys). A numpy int64 array is the
-        cheapest `allowed` to pass for large filters. Scores from an approximate base are float16
-        inner products (within ~1e-3), the rest exact."""
+        keys count, inside the search (never fetching more and dropping): in the base through a FAISS
+        ID selector (a bitmap or hash set of the keys), in the delta through a mask. An approximate
+        base probes VECTOR_NPROBE / sqrt(share allowed) cells, and all of them if that comes back
+        short of k (allowed keys far from the query); up to EXACT_FILTER_MAX allowed keys are
+        scored one by one, read where they are, with no cell scanned. For large filters a numpy
+        int64 array is the cheapest `allowed` to pass (a Python set of 500k keys costs ~10 ms to
+        read). Scores from an approximate base are float16 inner products (within ~1e-3), the rest
+        exact."""
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
         if q.shape[1] != self.dim:
             raise ValueError(f"a query of {q.shape[1]} dimensions for a store of {self.dim}")
@@ -369,15 +383,34 @@ class FaissStore:
                 return []
             sel = allow.selector if sel is None else faiss.IDSelectorAnd(allow.selector, sel)
         k = min(k, allowed_here)
+        if self._kind == "ivf" and allow is not None and allowed_here <= EXACT_FILTER_MAX:
+            return self._search_exactly(q, k, np.unique(allow.keys))
         if self._kind == "ivf":
-            nlist = int(self._base.nlist)
+            # The top k of a filter's share s of the vectors are about the top k/s of all: more cells,
+            # by 1/sqrt(s) (measured at 1M: recall stays at or above the unfiltered one).
             share = allowed_here / self._base_live
-            nprobe = min(nlist, math.ceil(self._p.nprobe / share))
-            params: faiss.SearchParameters = faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)
-        else:
-            params = faiss.SearchParameters(sel=sel)
+            nlist = int(self._base.nlist)
+            nprobe = min(nlist, math.ceil(self._p.nprobe / math.sqrt(share)))
+            hits = self._search_cells(q, k, sel, nprobe)
+            if len(hits) < k and nprobe < nlist:
+                # The allowed keys lie outside the probed cells (a filter's documents far from the
+                # question): scan every cell, scoring only allowed keys, rather than come back short.
+                hits = self._search_cells(q, k, sel, nlist)
+            return hits
+        scores, ids = self._base.search(q, k, params=faiss.SearchParameters(sel=sel))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def _search_cells(
+        self, q: np.ndarray, k: int, sel: faiss.IDSelector | None, nprobe: int
+    ) -> list[tuple[int, float]]:
+        params = faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)
         scores, ids = self._base.search(q, k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def _search_exactly(self, q: np.ndarray, k: int, keys: np.ndarray) -> list[tuple[int, float]]:
+        """The approximate base's k best among a few keys, each scored (no cell is scanned)."""
+        keys, vectors = self._base_gather(keys)
+        return _knn(q, keys, vectors, k)
 
     def _search_delta(
         self, q: np.ndarray, k: int, allow: _KeySet | None
@@ -396,18 +429,7 @@ class FaissStore:
             if candidates < n:
                 packed = np.packbits(mask, bitorder="little")
                 sel = faiss.IDSelectorBitmap(packed)  # over rows of the delta
-        k = min(k, candidates)
-        scores = np.empty((1, k), dtype=np.float32)
-        rows = np.empty((1, k), dtype=np.int64)
-        # FAISS's brute force (not numpy's matmul, whose BLAS threads spin against the embedder's).
-        args = (faiss.swig_ptr(q), faiss.swig_ptr(self._delta), self.dim, 1, n, k)
-        if sel is None:
-            faiss.knn_inner_product(*args, faiss.swig_ptr(scores), faiss.swig_ptr(rows))
-        else:
-            faiss.knn_inner_product(*args, faiss.swig_ptr(scores), faiss.swig_ptr(rows), sel)
-        keys = self._delta_keys
-        hits = [(int(keys[r]), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
-        return hits, candidates
+        return _knn(q, self._delta_keys, self._delta, min(k, candidates), sel), candidates
 
     def keys(self) -> np.ndarray:
         base = self._base_keys
@@ -462,6 +484,9 @@ class FaissStore:
                     k, v = ids[i : i + BATCH], rows[i : i + BATCH]
                     m = keep(k)
                     yield k[m], v[m].copy()
+        elif only_sorted is not None:  # found by where they are, no scan
+            for i in range(0, len(only_sorted), BATCH):
+                yield self._base_gather(only_sorted[i : i + BATCH])
         else:
             pending_k: list[np.ndarray] = []
             pending_c: list[np.ndarray] = []
@@ -480,6 +505,35 @@ class FaissStore:
         if len(self._delta_keys):
             m = _in_sorted(only_sorted, self._delta_keys) if only_sorted is not None else slice(None)
             yield self._delta_keys[m], self._delta[m].copy()
+
+    def _base_gather(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, vectors) of the live vectors of an approximate base among `keys` (ascending,
+        unique), read where each one is: O(len(keys) + cells touched)."""
+        assert self._base_where is not None
+        found = _in_sorted(self._base_keys, keys)
+        if len(self._removed):
+            found &= ~_in_sorted(self._removed, keys)
+        keys = keys[found]
+        if not len(keys):
+            return keys, np.empty((0, self.dim), np.float32)
+        where = self._base_where[np.searchsorted(self._base_keys, keys)]
+        order = np.argsort(where, kind="stable")
+        where = where[order]
+        cells, offsets = where >> 32, where & 0xFFFFFFFF
+        starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]])
+        ends = np.r_[starts[1:], len(cells)]
+        invlists = self._base.invlists
+        size = int(invlists.code_size)
+        codes = np.empty((len(keys), size), dtype=np.uint8)
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            cell = int(cells[start])
+            ptr = invlists.get_codes(cell)
+            try:
+                block = faiss.rev_swig_ptr(ptr, int(invlists.list_size(cell)) * size).reshape(-1, size)
+                codes[order[start:end]] = block[offsets[start:end]]
+            finally:
+                invlists.release_codes(cell, ptr)
+        return keys, self._base.sq.decode(codes)
 
     def _decode(self, keys: list[np.ndarray], codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         return np.concatenate(keys), self._base.sq.decode(np.ascontiguousarray(np.concatenate(codes)))
@@ -515,8 +569,8 @@ class FaissStore:
         if len(add_keys):
             delta_keys = np.concatenate([delta_keys, add_keys])
             delta = np.concatenate([delta, add_vectors])
-        return FaissStore(self.dim, self._p, self._base, self._base_keys, removed, delta_keys,
-                          np.ascontiguousarray(delta))  # fmt: skip
+        return FaissStore(self.dim, self._p, self._base, self._base_keys, self._base_where, removed,
+                          delta_keys, np.ascontiguousarray(delta))  # fmt: skip
 
     @property
     def needs_merge(self) -> bool:
@@ -572,15 +626,7 @@ class FaissStore:
             index.ntotal = self._base_live
             if len(self._delta_keys):
                 index.add_with_ids(self._delta, self._delta_keys)
-        base_keys = self._base_keys
-        if len(self._removed):
-            base_keys = base_keys[~_in_sorted(self._removed, base_keys)]
-        if len(self._delta_keys):
-            base_keys = np.union1d(base_keys, self._delta_keys)
-        empty = np.empty(0, np.int64)
-        return FaissStore(
-            self.dim, self._p, index, base_keys, empty, empty, np.empty((0, self.dim), np.float32)
-        )
+        return FaissStore._of_base(self.dim, self._p, index)
 
     def save_base(self, path: Path) -> None:
         """Write the base (not delta nor removed: `merged().save_base(p)` saves everything) to `path`
@@ -601,6 +647,26 @@ class FaissStore:
             os.fsync(folder)
         finally:
             os.close(folder)
+
+
+def _knn(
+    q: np.ndarray, keys: np.ndarray, vectors: np.ndarray, k: int, sel: faiss.IDSelector | None = None
+) -> list[tuple[int, float]]:
+    """(key, inner product) of the k best of `vectors` (rows `sel` lets through), best first: FAISS's
+    brute force, on this thread's OpenMP count (numpy's matmul would run its own BLAS threads, which
+    spin against the embedder's)."""
+    k = min(k, len(keys))
+    if k <= 0:
+        return []
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    scores = np.empty((1, k), dtype=np.float32)
+    rows = np.empty((1, k), dtype=np.int64)
+    args = (faiss.swig_ptr(q), faiss.swig_ptr(vectors), q.shape[1], 1, len(keys), k)
+    if sel is None:
+        faiss.knn_inner_product(*args, faiss.swig_ptr(scores), faiss.swig_ptr(rows))
+    else:
+        faiss.knn_inner_product(*args, faiss.swig_ptr(scores), faiss.swig_ptr(rows), sel)
+    return [(int(keys[r]), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
 
 
 def _ivf_lists(index: faiss.IndexIVF, codes: bool = True) -> Iterator[tuple[np.ndarray, np.ndarray]]:

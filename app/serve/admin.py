@@ -176,7 +176,7 @@ async def upload(request: Request, _: Admin, pipeline: PipelineDep) -> dict[str,
 def list_documents(
     _: Admin,
     pipeline: PipelineDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     gen = pipeline.generation

@@ -55,9 +55,12 @@ class _IndexCollector(Collector):
             "chunks an upload stored lexical-only, still being embedded in the background",
             value=len(gen.pending),
         )
-        folder = Path(pipeline.settings.INDEX_DIR) / gen.name
-        size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) if folder.is_dir() else 0
-        yield GaugeMetricFamily("index_size_bytes", "bytes on disk of the served generation", value=size)
+        root = Path(pipeline.settings.INDEX_DIR)
+        parts = [*root.glob("catalog.sqlite*"), *(root / "lexical").glob("*"), *(root / "vectors").glob("*")]
+        size = sum(f.stat().st_size for f in parts if f.is_file())
+        yield GaugeMetricFamily(
+            "index_size_bytes", "bytes on disk of the index (catalog, lexical, vectors)", value=size
+        )
 
 
 class Metrics:

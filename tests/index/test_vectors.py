@@ -171,6 +171,10 @@ def test_a_filter_is_applied_inside_the_search(tmp_path: Path, approximate: bool
     assert {k for k, _ in hits} == {worst_in_base, worst_in_delta}  # removed and unknown keys never come back
     assert store.search(query, 5, set()) == []
     assert store.search(query, 5, {keys[1]}) == []
+    # A filter of the 400 keys least like the question (too many to score one by one): its k best
+    # all the same, not fewer because the cells probed first hold none of them.
+    far = np.sort(keys[:3500][np.argsort(v[:3500] @ query)[:400]])
+    _same(store.search(query, 10, far), _brute(far, v[np.isin(keys, far)], query, 10), 1e-3)
     # A large filter (every other key) agrees with brute force over it (the approximate base within recall).
     allowed = keys[::2]
     alive = np.isin(keys, allowed) & (keys != keys[1])

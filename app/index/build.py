@@ -18,6 +18,7 @@ published lexical-only (pending) and the server's background run embeds them nex
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import shutil
 import time
@@ -26,13 +27,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import faiss
 import numpy as np
 from tqdm import tqdm
 
 from app.chunk import chunk_document
 from app.config import Settings
 from app.embed import Embedder, embed_passages
-from app.index.catalog import Catalog
+from app.index.catalog import Catalog, chunk_from_row
 from app.index.crashpoints import checkpoint
 from app.index.documents import DocumentStore
 from app.index.lexical import LexicalRecord
@@ -121,7 +123,34 @@ def _wipe(index_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _files_for_write(settings: Settings, embedder: Embedder, rebuild: bool) -> tuple[IndexFiles, bool]:
+def _legacy_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
+    """Vectors of an index in the previous format (one folder per generation), by text hash, so an
+    upgrade rebuilds from the stored documents without embedding them again."""
+    name = current_name(index_dir)
+    folder = index_dir / name if name else None
+    if folder is None or not (folder / "chunks.jsonl").is_file():
+        return {}
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("embedder") != embedder.name:
+            return {}
+        pending = set(manifest.get("pending") or ())
+        index = faiss.read_index(str(folder / "vectors.faiss"))
+        out: dict[str, np.ndarray] = {}
+        with (folder / "chunks.jsonl").open(encoding="utf-8") as f:
+            for row, line in enumerate(f):
+                if row not in pending:
+                    out[_key(chunk_from_row(line).embed_text)] = index.reconstruct(row)
+        log.info("reusing %d vectors of the index's previous format", len(out))
+        return out
+    except Exception as exc:  # damaged: the rebuild embeds instead
+        log.warning("no vectors reused from %s: %s", folder, exc)
+        return {}
+
+
+def _files_for_write(
+    settings: Settings, embedder: Embedder, rebuild: bool
+) -> tuple[IndexFiles, bool, dict[str, np.ndarray]]:
     """The index's files, ready for a write: (files, fresh). A missing, damaged or older-format
     index starts again empty (`fresh`: every stored document is then written into it); another
     embedder's index only with `rebuild`."""
@@ -142,7 +171,7 @@ def _files_for_write(settings: Settings, embedder: Embedder, rebuild: bool) -> t
                     "vectors of two embedders cannot be mixed: python -m app reindex (or pass --rebuild "
                     "to re-embed everything)"
                 )
-            return files, version is None
+            return files, version is None, {}
         except EmbedderMismatch:
             raise
         except Exception as exc:  # sqlite3.DatabaseError, a damaged lexical index, an old format
@@ -150,9 +179,10 @@ def _files_for_write(settings: Settings, embedder: Embedder, rebuild: bool) -> t
                 "the index in %s cannot be used (%s): rebuilding it from the stored documents", index_dir, exc
             )
             _wipe(index_dir)
-    else:
-        _wipe(index_dir)  # leftovers of an older format
-    return IndexFiles.of(index_dir), True
+        return IndexFiles.of(index_dir), True, {}
+    legacy = {} if rebuild else _legacy_vectors(index_dir, embedder)
+    _wipe(index_dir)  # leftovers of an older format
+    return IndexFiles.of(index_dir), True, legacy
 
 
 def ingest_documents(
@@ -178,9 +208,9 @@ def ingest_documents(
     report = IngestReport()
     index_dir = settings.INDEX_DIR
     with writer_lock(index_dir, wait_s):
-        files, fresh = _files_for_write(settings, embedder, rebuild)
+        files, fresh, legacy = _files_for_write(settings, embedder, rebuild)
         store = document_store(index_dir)
-        recover_locked(settings, embedder, files, store, fresh=fresh, report=report)
+        recover_locked(settings, embedder, files, store, fresh=fresh, report=report, ready=legacy)
         catalog = files.catalog
         g = catalog.generation
         current = catalog.content_hashes([d.doc_id for d in documents] + list(remove), g)
@@ -340,6 +370,7 @@ def recover_locked(
     store: DocumentStore,
     fresh: bool = False,
     report: IngestReport | None = None,
+    ready: Mapping[str, np.ndarray] | None = None,
 ) -> bool:
     """Bring the index level with the document store after an interrupted write (caller holds the
     writer lock). `fresh`: the index is empty, so every stored document goes in. Returns whether
@@ -369,7 +400,7 @@ def recover_locked(
                 len(changed),
                 len(removed),
             )
-            _apply(settings, embedder, files, changed, removed, report or IngestReport())
+            _apply(settings, embedder, files, changed, removed, report or IngestReport(), ready=ready)
             redone = True
         else:
             with catalog.transaction() as db:

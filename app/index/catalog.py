@@ -142,7 +142,8 @@ class Catalog:
     @staticmethod
     def set_meta(db: sqlite3.Connection, **values: object) -> None:
         db.executemany(
-            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [(k, str(v)) for k, v in values.items()],
         )
 
@@ -317,7 +318,8 @@ class Catalog:
         return [
             r[0]
             for r in self.db.execute(
-                "SELECT DISTINCT doc_id FROM documents WHERE (born > :a AND born <= :g) OR (dead > :a AND dead <= :g)",
+                "SELECT DISTINCT doc_id FROM documents "
+                "WHERE (born > :a AND born <= :g) OR (dead > :a AND dead <= :g)",
                 {"a": after, "g": g},
             )
         ]
@@ -378,7 +380,8 @@ class Catalog:
         keys = []
         for chunk, text_hash, vec in zip(chunks, hashes, vectors, strict=True):
             cur = db.execute(
-                "INSERT INTO chunks(doc_key, born, vec_gen, text_hash, vector, row) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO chunks(doc_key, born, vec_gen, text_hash, vector, row) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     doc_key,
                     g,
@@ -397,7 +400,8 @@ class Catalog:
         filled = 0
         for text_hash, vec in vectors.items():
             filled += db.execute(
-                "UPDATE chunks SET vector = ?, vec_gen = ? WHERE text_hash = ? AND vector IS NULL AND dead IS NULL",
+                "UPDATE chunks SET vector = ?, vec_gen = ? "
+                "WHERE text_hash = ? AND vector IS NULL AND dead IS NULL",
                 (to_blob(vec), g, text_hash),
             ).rowcount
         return filled

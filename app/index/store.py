@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from app.config import Settings
 from app.index.catalog import Catalog
@@ -109,8 +110,8 @@ class IndexFiles:
     """The open catalog and lexical index of one INDEX_DIR, shared by every generation a process
     reads from it (opening them is the only per-process cost)."""
 
-    _open: dict[Path, IndexFiles] = {}
-    _guard = threading.Lock()
+    _open: ClassVar[dict[Path, IndexFiles]] = {}
+    _guard: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir

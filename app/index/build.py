@@ -290,11 +290,14 @@ def _apply(
     gone = [*changed, *removed]
     with catalog.transaction() as db:
         old_texts: list[str] = []
+        documents = chunk_count = 0
         for doc_id in gone:
-            old = Catalog.kill_document(db, doc_id, new)
-            if old is not None:
+            found = Catalog.kill_document(db, doc_id, new)
+            if found is not None:
+                old, n = found
                 old_texts.append(old.text)
                 Catalog.count_places(db, _place_names(old), -1)
+                documents, chunk_count = documents - 1, chunk_count - n
         for doc in changed.values():
             chunks, hashes = chunked[doc.doc_id]
             vecs = [known.get(h) for h in hashes]
@@ -304,9 +307,11 @@ def _apply(
                 for key, c in zip(keys, chunks, strict=True)
             )
             Catalog.count_places(db, _place_names(doc), +1)
+            documents, chunk_count = documents + 1, chunk_count + len(chunks)
         # One update for the write: a word that passes through 0 during a replace keeps its place.
         SqliteVocabulary(db).update(add=[d.text for d in changed.values()], remove=old_texts)
         Catalog.fill_vectors(db, {h: v for h, v in known.items() if h in (ready or {}) or h in todo}, new)
+        Catalog.count(db, new, documents, chunk_count)
         db.executemany("DELETE FROM journal WHERE doc_id = ?", [(i,) for i in gone])
         Catalog.set_meta(
             db, format_version=FORMAT_VERSION, embedder=embedder.name, dim=embedder.dim, generation=new

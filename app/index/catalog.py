@@ -175,7 +175,28 @@ class Catalog:
                 out[doc_id] = row[0]
         return out
 
+    def _counted(self, g: int) -> tuple[int, int] | None:
+        """(documents, chunks) at generation `g` from the running counts, if they are of `g`."""
+        rows = dict(self.db.execute("SELECT key, value FROM meta WHERE key LIKE 'count_%'").fetchall())
+        if rows.get("count_generation") != str(g):
+            return None
+        return int(rows.get("count_documents", 0)), int(rows.get("count_chunks", 0))
+
+    @staticmethod
+    def count(db: sqlite3.Connection, g: int, documents: int, chunks: int) -> None:
+        """Move the running counts to generation `g` by these differences (inside the write)."""
+        rows = dict(db.execute("SELECT key, value FROM meta WHERE key LIKE 'count_%'").fetchall())
+        Catalog.set_meta(
+            db,
+            count_generation=g,
+            count_documents=int(rows.get("count_documents", 0)) + documents,
+            count_chunks=int(rows.get("count_chunks", 0)) + chunks,
+        )
+
     def document_count(self, g: int) -> int:
+        counted = self._counted(g)
+        if counted is not None:
+            return counted[0]
         return self.db.execute(f"SELECT count(*) FROM documents WHERE {ALIVE}", {"g": g}).fetchone()[0]
 
     def document_page(self, g: int, offset: int, limit: int) -> list[tuple[Document, int]]:
@@ -210,6 +231,9 @@ class Catalog:
         return out
 
     def chunk_total(self, g: int) -> int:
+        counted = self._counted(g)
+        if counted is not None:
+            return counted[1]
         return self.db.execute(
             f"SELECT coalesce(sum(chunks), 0) FROM documents WHERE {ALIVE}", {"g": g}
         ).fetchone()[0]
@@ -344,16 +368,17 @@ class Catalog:
     # -- writes -------------------------------------------------------------------------------
 
     @staticmethod
-    def kill_document(db: sqlite3.Connection, doc_id: str, g: int) -> Document | None:
-        """Mark the alive version of `doc_id` and its chunks dead at `g`; returns that version."""
+    def kill_document(db: sqlite3.Connection, doc_id: str, g: int) -> tuple[Document, int] | None:
+        """Mark the alive version of `doc_id` and its chunks dead at `g`; returns that version and
+        its chunk count."""
         row = db.execute(
-            "SELECT doc_key, row FROM documents WHERE doc_id = ? AND dead IS NULL", (doc_id,)
+            "SELECT doc_key, row, chunks FROM documents WHERE doc_id = ? AND dead IS NULL", (doc_id,)
         ).fetchone()
         if row is None:
             return None
         db.execute("UPDATE documents SET dead = ? WHERE doc_key = ?", (g, row[0]))
         db.execute("UPDATE chunks SET dead = ? WHERE doc_key = ?", (g, row[0]))
-        return document_from_row(json.loads(row[1]))
+        return document_from_row(json.loads(row[1])), int(row[2])
 
     @staticmethod
     def add_document(

@@ -207,12 +207,12 @@ class TantivySnapshot:
         return out
 
     def doc_freq(self, folded_term: str) -> int:
-        """Counted over live records: tantivy's own doc_freq also counts deleted records until their
-        segment is merged, so a replaced document would count twice."""
+        """Tantivy's own count: O(1), but it still includes records deleted since their segment was
+        last merged (a replaced document counts twice for a while). For an idf that is noise; a
+        count query over live records cost ~1 ms a term at 1M records."""
         if self._size == 0:
             return 0
-        query = Query.const_score_query(Query.term_query(self._schema, FOLDED, folded_term, "freq"), 1.0)
-        return self._searcher.search(query, 1, count=True).count
+        return min(self._searcher.doc_freq(FOLDED, folded_term), self._size)
 
 
 class TantivyLexicalIndex:

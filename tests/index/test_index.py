@@ -192,3 +192,41 @@ def test_reindex_with_another_embedder_embeds_everything(index_copy: Settings, e
     assert report.embedded == gen.chunk_count and gen.embedder == "other-embedder"
     with pytest.raises(IndexLoadError, match="cannot be mixed"):
         load_generation(index_copy.INDEX_DIR, embedder.name)
+
+
+def test_a_write_and_the_switch_to_it_never_touch_the_whole_corpus(
+    index_copy: Settings, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What makes an upload cost its own size at a million chunks: nothing on its path reads every
+    document, chunk or vector, neither the write nor the server's switch to the new generation."""
+    from app.index import store
+    from app.index.catalog import Catalog
+    from app.index.documents import DocumentStore
+    from app.index.vectors import FaissStore
+    from app.pipeline import Pipeline
+
+    served = Pipeline(index_copy, embedder, load_generation(index_copy.INDEX_DIR, embedder.name))
+
+    def whole(*args: object, **kwargs: object) -> None:
+        raise AssertionError("read the whole corpus")
+
+    for owner, name in [
+        (DocumentStore, "all"),
+        (DocumentStore, "ids"),
+        (Catalog, "iter_alive_chunks"),
+        (Catalog, "all_doc_ids"),
+        (FaissStore, "merged"),
+        (store, "load_vectors"),
+    ]:
+        monkeypatch.setattr(owner, name, whole)
+    doc = document_from_text(
+        "xa_moi", "Xã Mới\n\nNăm 2025, xã Mới trồng 4.321 cây xanh trên các tuyến đường."
+    )
+    ingest_documents(index_copy, embedder, [doc])
+    served = served.reloaded()
+    answer = served.ask_sync("Năm 2025 xã Mới trồng bao nhiêu cây xanh?").answer
+    assert "4.321" in answer.text and answer.citations[0].passage.chunk.doc_id == "xa_moi"
+    ingest_documents(index_copy, embedder, [], remove=["xa_moi"])
+    served = served.reloaded()
+    assert "xa_moi" not in served.generation.documents
+    assert served.ask_sync("Năm 2025 xã Mới trồng bao nhiêu cây xanh?").answer.abstained

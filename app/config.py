@@ -53,7 +53,10 @@ class Settings(BaseSettings):
         1, ge=0, le=64, description="FAISS OpenMP threads per vector search; 0 keeps FAISS's default"
     )
     VECTOR_BUILD_THREADS: int = Field(
-        1, ge=0, le=64, description="FAISS OpenMP threads building or merging a vector base; 0 = all cores"
+        1,
+        ge=0,
+        le=64,
+        description="FAISS OpenMP threads building or merging a vector base; 0 = FAISS's default",
     )
     SEEDS_DIR: Path = Path("seeds")
     CHUNK_MAX_CHARS: int = Field(900, ge=200, le=8000)

@@ -45,6 +45,7 @@ from app.ingest import document_from_text
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "scale-bench"
+UPLOADS = 5  # small uploads (and deletes) timed at each size
 NOISE = 0.025  # per dimension; for 384 dimensions the noisy vector keeps a cosine of ~0.9
 
 
@@ -208,14 +209,28 @@ def say(label: str, value: str) -> None:
     print(f"{label + ':':24s}{value}", flush=True)
 
 
-def measure(base: Settings, size: int, questions: list[str], work: Path, real_name: str) -> None:
+def measure(
+    base: Settings, size: int, questions: list[str], work: Path, real_name: str, reuse: bool = False
+) -> None:
     print(f"\n== {size:,} chunks (synthetic vectors: seed vectors + noise)", flush=True)
     sentences, seed_vectors = seed_material(base, real_name)
     index_dir = work / f"index-{size}"
     settings = base.model_copy(update={"INDEX_DIR": index_dir})
-    chunks, build_s = build(settings, SeedLikeEmbedder(real_name, seed_vectors), sentences, size)
+    if reuse and (index_dir / "catalog.sqlite").exists():
+        gen = load_generation(index_dir, real_name)
+        chunks, build_s = gen.chunk_count, float("nan")
+        say("reusing", f"{index_dir} ({chunks:,} chunks)")
+    else:
+        chunks, build_s = build(settings, SeedLikeEmbedder(real_name, seed_vectors), sentences, size)
     disk = disk_bytes(index_dir)
     say("chunks", f"{chunks:,} ({disk / chunks:,.0f} bytes on disk per chunk, {disk / 2**20:,.0f} MiB)")
+    parts = {
+        "document store": disk_bytes(index_dir / "documents"),
+        "catalog": sum(p.stat().st_size for p in index_dir.glob("catalog.sqlite*")),
+        "lexical": disk_bytes(index_dir / "lexical"),
+        "vectors": disk_bytes(index_dir / "vectors"),
+    }
+    say("  of which", ", ".join(f"{k} {v / chunks:,.0f}" for k, v in parts.items()) + " bytes per chunk")
     say("build (no embedding)", f"{build_s:,.1f} s")
     say("recall@10 vs exact", f"{recall_at_10(index_dir, real_name):.3f}")
     server = Server(index_dir)
@@ -229,18 +244,25 @@ def measure(base: Settings, size: int, questions: list[str], work: Path, real_na
                 p50, p95 = statistics.median(server_ms), percentile(server_ms, 95)
                 c50, c95 = statistics.median(client_ms), percentile(client_ms, 95)
                 say(f"{path} p50 / p95", f"{p50:.1f} / {p95:.1f} ms server ({c50:.1f} / {c95:.1f} client)")
-            text = "Báo cáo nhanh của phường Đo Thử.\n\nNăm 2025, phường Đo Thử trồng mới 321 cây xanh."
-            t = time.perf_counter()
-            r = c.post("/documents", files={"files": ("do-thu.txt", text.encode())})
-            r.raise_for_status()
-            say("one small upload", f"{time.perf_counter() - t:.2f} s to answer")
-            doc_id = r.json()["documents"][0]["doc_id"]
-            while c.get("/readyz").json().get("pending_vectors"):
-                time.sleep(0.05)
-            say("its vectors in", f"{time.perf_counter() - t:.2f} s after the upload began")
-            t = time.perf_counter()
-            c.delete(f"/documents/{doc_id}").raise_for_status()
-            say("one delete", f"{time.perf_counter() - t:.2f} s")
+            uploads, embedded, deletes = [], [], []
+            for i in range(UPLOADS):
+                text = f"Báo cáo nhanh số {i} của phường Đo Thử.\n\nNăm 2025, phường Đo Thử trồng {300 + i} cây."
+                t = time.perf_counter()
+                r = c.post("/documents", files={"files": (f"do-thu-{i}.txt", text.encode())})
+                r.raise_for_status()
+                uploads.append(time.perf_counter() - t)
+                doc_id = r.json()["documents"][0]["doc_id"]
+                while c.get("/readyz").json().get("pending_vectors"):
+                    time.sleep(0.02)
+                embedded.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                c.delete(f"/documents/{doc_id}").raise_for_status()
+                deletes.append(time.perf_counter() - t)
+            for label, values in (("upload", uploads), ("its vectors in", embedded), ("delete", deletes)):
+                say(
+                    label,
+                    f"median {statistics.median(values):.3f} s, max {max(values):.3f} s ({UPLOADS} times)",
+                )
         say("server RSS after load", f"{server.rss_mib():,.0f} MiB")
     finally:
         server.stop()
@@ -251,6 +273,7 @@ def main() -> int:
     ap.add_argument("--sizes", default="10000,100000", help="chunk counts, comma-separated")
     ap.add_argument("--queries", type=int, default=40, help="seed questions asked at each size")
     ap.add_argument("--keep", type=Path, help="build the indexes here and keep them (default: a temp dir)")
+    ap.add_argument("--reuse", action="store_true", help="measure indexes already built in --keep again")
     args = ap.parse_args()
     base = Settings()
     if not (base.INDEX_DIR / "catalog.sqlite").exists():
@@ -262,7 +285,7 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     try:
         for size in (int(s) for s in args.sizes.split(",")):
-            measure(base, size, questions, work, real_name)
+            measure(base, size, questions, work, real_name, args.reuse)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

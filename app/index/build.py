@@ -98,9 +98,7 @@ def _key(text: str) -> str:
 
 
 def document_store(index_dir: Path) -> DocumentStore:
-    store = DocumentStore(index_dir / "documents")
-    store.clean_leftovers()
-    return store
+    return DocumentStore(index_dir / "documents")
 
 
 def _place_names(doc: Document) -> dict[str, str]:
@@ -388,6 +386,7 @@ def recover_locked(
     journal = [r[0] for r in catalog.db.execute("SELECT doc_id FROM journal")]
     redone = False
     if journal or fresh:
+        store.clean_leftovers()  # temp files only a write cut short leaves, and it left a journal
         g = catalog.generation
         current = catalog.content_hashes(journal, g)
         changed: dict[str, Document] = {}

@@ -53,7 +53,9 @@ from app.config import Settings
 TRAIN_SAMPLE = 100_000  # vectors the coarse quantizer of an approximate base is trained on, at most
 MIN_TRAIN_PER_CELL = 39  # k-means wants ~39 training vectors per cell: fewer cells for small bases
 BATCH = 65_536  # vectors decoded / added at once while (re)building a base: bounds the extra memory
-EXACT_FILTER_MAX = 256  # allowed keys an approximate base scores one by one instead of scanning cells
+# Reading one vector of an approximate base where it is costs about as much as scanning 600 in a cell
+# (bench/vectors.py): a filter of fewer keys than that is scored key by key, no cell scanned.
+EXACT_FILTER_COST = 600
 
 
 class VectorStore(Protocol):
@@ -349,11 +351,11 @@ class FaissStore:
         keys count, inside the search (never fetching more and dropping): in the base through a FAISS
         ID selector (a bitmap or hash set of the keys), in the delta through a mask. An approximate
         base probes VECTOR_NPROBE / sqrt(share allowed) cells, and all of them if that comes back
-        short of k (allowed keys far from the query); up to EXACT_FILTER_MAX allowed keys are
-        scored one by one, read where they are, with no cell scanned. For large filters a numpy
-        int64 array is the cheapest `allowed` to pass (a Python set of 500k keys costs ~10 ms to
-        read). Scores from an approximate base are float16 inner products (within ~1e-3), the rest
-        exact."""
+        short of k (allowed keys far from the query); a filter of fewer keys than those cells hold /
+        EXACT_FILTER_COST (~1,000 at 1M vectors) is scored key by key, no cell scanned. For large
+        filters a numpy int64 array is the cheapest `allowed` to pass (a Python set of 500k keys
+        costs ~10 ms to read). Scores from an approximate base are float16 inner products (within
+        ~1e-3), the rest exact."""
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
         if q.shape[1] != self.dim:
             raise ValueError(f"a query of {q.shape[1]} dimensions for a store of {self.dim}")
@@ -383,14 +385,14 @@ class FaissStore:
                 return []
             sel = allow.selector if sel is None else faiss.IDSelectorAnd(allow.selector, sel)
         k = min(k, allowed_here)
-        if self._kind == "ivf" and allow is not None and allowed_here <= EXACT_FILTER_MAX:
-            return self._search_exactly(q, k, np.unique(allow.keys))
         if self._kind == "ivf":
             # The top k of a filter's share s of the vectors are about the top k/s of all: more cells,
             # by 1/sqrt(s) (measured at 1M: recall stays at or above the unfiltered one).
             share = allowed_here / self._base_live
             nlist = int(self._base.nlist)
             nprobe = min(nlist, math.ceil(self._p.nprobe / math.sqrt(share)))
+            if allow is not None and allowed_here * EXACT_FILTER_COST <= self._base_live * nprobe / nlist:
+                return self._search_exactly(q, k, np.unique(allow.keys))
             hits = self._search_cells(q, k, sel, nprobe)
             if len(hits) < k and nprobe < nlist:
                 # The allowed keys lie outside the probed cells (a filter's documents far from the

@@ -204,14 +204,16 @@ def measure(
 
     # Filters, applied inside the search.
     for share in (0.5, 0.1, 0.01, 0.001, 0.0001):
-        allowed = np.sort(rng.choice(keys, max(1, int(size * share)), replace=False))
+        allowed = np.sort(rng.choice(keys, max(K, int(size * share)), replace=False))
         inside = np.isin(keys, allowed)
         truth_f = keys[inside][exact_top(vectors[inside], questions)]
         found, lat = timed(questions, lambda q, a=allowed: store.search(q, K, a))
         as_set = set(allowed.tolist())
         _, lat_set = timed(questions[:10], lambda q, a=as_set: store.search(q, K, a))
-        say(f"filter {share:.1%} of keys", f"recall@10 {recall(found, truth_f):.3f}; {ms(lat)} "
-                                           f"(allowed as a Python set: {ms(lat_set)})")  # fmt: skip
+        figures = (
+            f"recall@10 {recall(found, truth_f):.3f}; {ms(lat)} (allowed as a Python set: {ms(lat_set)})"
+        )
+        say(f"filter {share:.2%} ({len(allowed):,} keys)", figures)
 
     # Writes: a small change on top of a delta, and searching with a delta.
     extra = synthesise(mat[centres_name], args.delta, sigma, seed=1)

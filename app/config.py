@@ -34,7 +34,15 @@ class Settings(BaseSettings):
     )
     INDEX_DIR: Path = Path("index")
     VECTOR_STORE: Literal["faiss"] = Field(
-        "faiss", description="where vectors are searched: faiss (embedded, exact, by chunk id)"
+        "faiss", description="where vectors are searched: faiss (embedded, by chunk key)"
+    )
+    LEXICAL_PRUNE_MIN_CHUNKS: int = Field(
+        100_000,
+        ge=0,
+        description="chunks from which lexical search skips terms most chunks hold (see README); 0 = never",
+    )
+    LEXICAL_COMMON_SHARE: float = Field(
+        0.5, gt=0, le=1, description="share of chunks past which a question term is too common to score"
     )
     VECTOR_ANN_MIN_VECTORS: int = Field(
         50_000,

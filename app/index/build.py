@@ -158,7 +158,7 @@ def _files_for_write(
         _wipe(index_dir)
     elif (index_dir / "catalog.sqlite").exists():
         try:
-            files = IndexFiles.of(index_dir)
+            files = IndexFiles.of(index_dir, settings)
             version = files.catalog.meta("format_version")
             made_by = files.catalog.meta("embedder")
             if version not in (None, str(FORMAT_VERSION)):
@@ -177,10 +177,10 @@ def _files_for_write(
                 "the index in %s cannot be used (%s): rebuilding it from the stored documents", index_dir, exc
             )
             _wipe(index_dir)
-        return IndexFiles.of(index_dir), True, {}
+        return IndexFiles.of(index_dir, settings), True, {}
     legacy = {} if rebuild else _legacy_vectors(index_dir, embedder)
     _wipe(index_dir)  # leftovers of an older format
-    return IndexFiles.of(index_dir), True, legacy
+    return IndexFiles.of(index_dir, settings), True, legacy
 
 
 def ingest_documents(
@@ -477,13 +477,13 @@ def reindex(settings: Settings, embedder: Embedder, *, progress: bool = False) -
         reuse: dict[str, np.ndarray] = {}
         if (index_dir / "catalog.sqlite").exists():
             try:
-                files = IndexFiles.of(index_dir)
+                files = IndexFiles.of(index_dir, settings)
                 if files.catalog.meta("embedder") == embedder.name:
                     reuse = _all_vectors(files.catalog)
             except Exception as exc:  # a damaged catalog lends nothing
                 log.warning("no vectors to reuse from %s: %s", index_dir, exc)
         _wipe(index_dir)
-        files = IndexFiles.of(index_dir)
+        files = IndexFiles.of(index_dir, settings)
         report.unchanged = sorted(set(by_id) - set(report.updated))
         _apply(settings, embedder, files, by_id, (), report, progress, ready=reuse)
         g = files.catalog.generation

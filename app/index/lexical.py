@@ -28,6 +28,8 @@ from typing import Protocol
 
 import tantivy
 
+from app.config import Settings
+
 FOLDED_WEIGHT_WHEN_WRITTEN = 0.25  # as in app.retrieve.lexical
 WRITER_HEAP_BYTES = 150_000_000  # tantivy flushes a segment when the heap fills: bigger = fewer merges
 WRITER_THREADS = 1  # Python tokenising is the bottleneck, not tantivy; a second thread only costs RAM
@@ -141,9 +143,12 @@ class TantivySnapshot:
     """A tantivy searcher: a fixed set of segments and deletes. Threads may share it: its searches
     release the GIL (two threads search twice as fast as one, bench/lexical.py)."""
 
-    def __init__(self, searcher: tantivy.Searcher, schema: tantivy.Schema) -> None:
+    def __init__(
+        self, searcher: tantivy.Searcher, schema: tantivy.Schema, prune: tuple[int, float] = (0, 1.0)
+    ) -> None:
         self._searcher = searcher
         self._schema = schema
+        self._prune_min, self._common_share = prune
         hits = searcher.search(Query.term_query(schema, KIND, MARKER_KIND), 1, count=True)
         self.marker = int(searcher.doc(hits.hits[0][1])[MARKER][0]) if hits.hits else 0
         self._size = searcher.num_docs - hits.count
@@ -162,6 +167,9 @@ class TantivySnapshot:
             exact, folded = [], _folded_tokens(query)
         if not folded:  # only punctuation or symbols: nothing to match
             return []
+        if self._prune_min and self._size >= self._prune_min:
+            folded = self._uncommon(FOLDED, folded)
+            exact = self._uncommon(EXACT, exact) if exact else exact
         # One flat disjunction of term queries (folded ones boosted down when the question is written):
         # scores as exact + 0.25 x folded, and ~15% faster than nesting the two fields' disjunctions.
         clauses = self._terms(FOLDED, folded, FOLDED_WEIGHT_WHEN_WRITTEN if written else 1.0)
@@ -183,6 +191,17 @@ class TantivySnapshot:
             return []
         keys = self._searcher.fast_field_values(KEY, [address for _, address in hits])
         return [(key, score) for (score, _), key in zip(hits, keys, strict=True) if score > 0]
+
+    def _uncommon(self, field: str, terms: list[str]) -> list[str]:
+        """The terms in at most LEXICAL_COMMON_SHARE of the chunks (the rarest three if none is). Why:
+        tantivy-py scores every record holding any query term (no pruning reaches Python), so a term
+        in most chunks costs the most (~half the time at 1M) and moves a BM25 score least (idf
+        below ln 2, against 5 to 13 for the words that tell passages apart)."""
+        distinct = list(dict.fromkeys(terms))
+        df = {t: self._searcher.doc_freq(field, t) for t in distinct}
+        limit = self._common_share * self._size
+        kept = [t for t in distinct if df[t] <= limit]
+        return kept or sorted(distinct, key=lambda t: df[t])[:3]
 
     def _terms(
         self, field: str, terms: list[str], weight: float
@@ -221,9 +240,14 @@ class TantivyLexicalIndex:
     once committed and merged, so another process can write next."""
 
     def __init__(
-        self, path: Path, heap_bytes: int = WRITER_HEAP_BYTES, threads: int = WRITER_THREADS
+        self,
+        path: Path,
+        heap_bytes: int = WRITER_HEAP_BYTES,
+        threads: int = WRITER_THREADS,
+        prune: tuple[int, float] = (0, 1.0),
     ) -> None:
         self.path = path
+        self._prune = prune  # (chunks from which common terms are skipped, their share)
         self._heap_bytes = heap_bytes
         self._threads = threads
         path.mkdir(parents=True, exist_ok=True)
@@ -266,7 +290,7 @@ class TantivyLexicalIndex:
 
     def snapshot(self) -> TantivySnapshot:
         self._index.reload()
-        return TantivySnapshot(self._index.searcher(), self._schema)
+        return TantivySnapshot(self._index.searcher(), self._schema, self._prune)
 
     def clear(self) -> None:
         self._commit(lambda w: w.delete_all_documents())
@@ -298,5 +322,7 @@ def _document(record: LexicalRecord, day: int | None) -> tantivy.Document:
     return doc
 
 
-def make_lexical_index(path: Path) -> LexicalIndex:
-    return TantivyLexicalIndex(path)
+def make_lexical_index(path: Path, settings: Settings | None = None) -> LexicalIndex:
+    if settings is None:
+        return TantivyLexicalIndex(path)
+    return TantivyLexicalIndex(path, prune=(settings.LEXICAL_PRUNE_MIN_CHUNKS, settings.LEXICAL_COMMON_SHARE))

@@ -113,18 +113,18 @@ class IndexFiles:
     _open: ClassVar[dict[Path, IndexFiles]] = {}
     _guard: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, settings: Settings | None = None) -> None:
         self.index_dir = index_dir
         self.catalog = Catalog(index_dir / "catalog.sqlite")
-        self.lexical: LexicalIndex = make_lexical_index(index_dir / "lexical")
+        self.lexical: LexicalIndex = make_lexical_index(index_dir / "lexical", settings)
 
     @classmethod
-    def of(cls, index_dir: Path) -> IndexFiles:
+    def of(cls, index_dir: Path, settings: Settings | None = None) -> IndexFiles:
         key = index_dir.resolve()
         with cls._guard:
             files = cls._open.get(key)
             if files is None or not (key / "catalog.sqlite").exists():
-                files = cls._open[key] = cls(index_dir)
+                files = cls._open[key] = cls(index_dir, settings)
             return files
 
     @classmethod
@@ -285,7 +285,7 @@ def load_generation(
         old = "" if current_name(index_dir) is None else " (it is in an older format)"
         raise IndexLoadError(f"no index in {index_dir}{old}: build it with: python -m app ingest")
     try:
-        files = IndexFiles.of(index_dir)
+        files = IndexFiles.of(index_dir, settings)
     except sqlite3.DatabaseError as exc:
         raise IndexLoadError(f"{index_dir}/catalog.sqlite is damaged ({exc}); {REBUILD_HINT}") from exc
     except (OSError, ValueError) as exc:

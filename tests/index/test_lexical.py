@@ -13,6 +13,7 @@ import pytest
 
 from app.index import lexical
 from app.index.lexical import (
+    FOLDED,
     LexicalFilter,
     LexicalIndexError,
     LexicalRecord,
@@ -261,3 +262,25 @@ def test_a_damaged_folder_fails_to_open_as_a_value_error(index: TantivyLexicalIn
     with pytest.raises(LexicalIndexError) as raised:
         TantivyLexicalIndex(tmp_path / "lexical")
     assert isinstance(raised.value, ValueError)  # what the index loader catches to suggest a rebuild
+
+
+def test_past_a_size_terms_most_chunks_hold_are_not_scored(tmp_path: Path) -> None:
+    """Pruning common terms keeps the passage the rarer words point to, and a question made only of
+    common words still finds something (its rarest terms are kept)."""
+    common = [
+        rec(100 + i, f"filler-{i}", f"Năm 2025 phường có báo cáo số {i} về công tác chung.")
+        for i in range(20)
+    ]
+    target = rec(200, "target", "Năm 2025 phường trồng 321 cây sao đen trên tuyến đường ven biển.")
+    pruned = TantivyLexicalIndex(tmp_path / "pruned", prune=(1, 0.5))
+    full = TantivyLexicalIndex(tmp_path / "full")
+    for ix in (pruned, full):
+        ix.write([*common, target], (), marker=1)
+    question = "Năm 2025 phường trồng bao nhiêu cây sao đen?"
+    assert (
+        keys(pruned.snapshot().search(question, True, 1))
+        == keys(full.snapshot().search(question, True, 1))
+        == [200]
+    )
+    assert pruned.snapshot()._uncommon(FOLDED, ["nam", "phuong", "sao", "den"]) == ["sao", "den"]
+    assert pruned.snapshot().search("năm 2025 phường", True, 3)  # only common words: rarest kept

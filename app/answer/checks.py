@@ -23,6 +23,8 @@ from app.retrieve import Query
 from app.text import match_words
 from app.text.numbers import Quantity, figure_in_text
 
+_CACHED = 20_000  # analysed chunks (and documents' word spreads) kept per generation
+
 
 class KnownPlaces(Mapping[str, str]):
     """The corpus's places, looked up one name at a time in the catalog's running counts."""
@@ -57,9 +59,6 @@ class Checks:
         self._title_time: dict[str, TimeMarks] = {}
         self._numbered: dict[str, bool] = {}
         self._body: dict[str, int] = {}
-
-    def _document(self, doc_id: str) -> Document:
-        return self.generation.documents[doc_id]
 
     def analyse(self, query: Query) -> Question:
         return analyse(query, self.places.known)
@@ -111,6 +110,8 @@ class Checks:
             n = max(len(doc.spans), 1)
             for w in set(match_words(doc.title, True)):
                 counts[w] = n  # the title speaks for every paragraph
+            if len(self._spread) >= _CACHED:
+                self._spread.clear()
             spread = self._spread[doc_id] = (n, counts)
         return spread
 
@@ -118,6 +119,8 @@ class Checks:
         sentences = self._sentences.get(passage.chunk.chunk_id)
         if sentences is None:
             doc = self.generation.documents[passage.chunk.doc_id]
+            if len(self._sentences) >= _CACHED:  # a long-lived server on a big corpus: stay bounded
+                self._sentences.clear()
             sentences = self._sentences[passage.chunk.chunk_id] = analyse_chunk(passage.chunk, doc)
         return sentences
 

@@ -38,7 +38,7 @@ def _collect(settings: Settings, questions: list[dict], into: list[Asked], group
     from app.evaluation import _holds
     from app.pipeline import Pipeline
 
-    pipeline = Pipeline(settings, scorer=Scorer.untrained())
+    pipeline = Pipeline.open(settings, scorer=Scorer.untrained())
     answerer = pipeline.answerer
     for q in questions:
         query, passages = pipeline.retrieve(q["question"], 5, None)

@@ -73,7 +73,7 @@ def _cmd_search(settings: Settings, args: argparse.Namespace) -> int:
 def _cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     from app.pipeline import Pipeline
 
-    result = Pipeline(settings).ask_sync(args.question, args.top_k)
+    result = Pipeline.open(settings).ask_sync(args.question, args.top_k)
     a = result.answer
     print(a.text)
     for f in a.figures:

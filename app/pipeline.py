@@ -1,4 +1,4 @@
-"""ask = retrieve -> answer -> ground, as one stream of events. With `create_app`, the only wiring.
+"""ask = retrieve -> answer -> ground, as one stream of events, over one index generation it is given.
 
 Streaming and non-streaming answers share this one path: `events()` yields the passages, then text
 deltas, then the final, grounded answer; `ask()` just collects it. With an LLM configured the deltas
@@ -29,7 +29,7 @@ from app.answer.scoring import Scorer
 from app.config import Settings
 from app.embed import Embedder, make_embedder
 from app.ground import cited_ids, ground
-from app.index import Generation, load_generation, open_index
+from app.index import Generation, open_index
 from app.models import Answer, Citation, LLMUsage, Passage
 from app.retrieve import Filters, Query, Retriever
 
@@ -67,23 +67,33 @@ class Result:
 
 
 class Pipeline:
-    """Everything loaded once: the embedder, one index generation, its retriever, checks and answerers."""
+    """One index generation, its retriever, checks and answerers, and the LLM client: composes them,
+    never opens or writes the index (that is `app.index.service.IndexService`'s job)."""
 
     def __init__(
         self,
         settings: Settings,
-        embedder: Embedder | None = None,
-        generation: Generation | None = None,
+        embedder: Embedder,
+        generation: Generation,
         scorer: Scorer | None = None,
     ) -> None:
         self.settings = settings
         self.scorer = scorer  # None: the calibrated one (`calibrate` passes its own while it refits)
-        self.embedder = embedder or make_embedder(settings)
+        self.embedder = embedder
         self.client: LLMClient | None = None
         if settings.LLM_BASE_URL:
             self.client = LLMClient(settings, Prompts.load(settings.PROMPTS_DIR))
         self.breaker = CircuitBreaker(settings.LLM_BREAKER_FAILURES, settings.LLM_BREAKER_COOLDOWN_S)
-        self._bind(generation or open_index(settings, self.embedder))
+        self._bind(generation)
+
+    @classmethod
+    def open(
+        cls, settings: Settings, embedder: Embedder | None = None, scorer: Scorer | None = None
+    ) -> Pipeline:
+        """For the CLI, tools and tests: the index opened (repaired first if it must be). A server
+        leaves that to its `IndexService` and builds the pipeline from the generation it serves."""
+        embedder = embedder or make_embedder(settings)
+        return cls(settings, embedder, open_index(settings, embedder), scorer)
 
     def _bind(self, generation: Generation) -> None:
         """Point the retriever, checks and answerers at one generation."""
@@ -96,17 +106,6 @@ class Pipeline:
             self.llm = LLMAnswerer(
                 self.client, checks, self.settings.LLM_DEADLINE_S, self.settings.OCR_MIN_CONFIDENCE
             )
-
-    def reloaded(self) -> Pipeline:
-        """The same pipeline over the index's current generation (after an upload or delete). Requests
-        already running keep the old one, so each answers from one whole generation."""
-        new = copy.copy(self)
-        new._bind(
-            load_generation(
-                self.settings.INDEX_DIR, self.embedder.name, settings=self.settings, previous=self.generation
-            )
-        )
-        return new
 
     def with_generation(self, generation: Generation) -> Pipeline:
         """The same pipeline over another view of the index (its vectors merged, say)."""

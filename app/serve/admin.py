@@ -4,7 +4,7 @@ Protected by `ADMIN_API_KEY` (Bearer or X-API-Key, compared in constant time); w
 routes answer 403. Every file is parsed before anything is written, so a bad file changes nothing; a
 change is acknowledged only once the documents are fsynced in the store and their new index generation
 is on disk, and the server then switches to it in one step. With EMBED_UPLOADS_IN_BACKGROUND (the
-default) that generation holds the new chunks lexical-only and `Backfill` adds their vectors next.
+default) that generation holds the new chunks lexical-only and the index service embeds them next.
 While another writer (a CLI ingest, another replica) holds the lock, a write waits up to
 WRITER_WAIT_S, then answers 409.
 """
@@ -12,46 +12,32 @@ WRITER_WAIT_S, then answers 409.
 from __future__ import annotations
 
 import dataclasses
-import hmac
 import mimetypes
 from collections import Counter
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.index import IngestReport, WriterBusy, ingest_documents
+from app.index import IngestReport, WriterBusy
 from app.index.documents import DocumentStore
+from app.index.service import IndexService
 from app.ingest import DocumentError, UnsupportedFormat, document_from_bytes, document_from_text
 from app.models import Document
-from app.pipeline import Pipeline
-from app.serve.routes import PipelineDep
+from app.serve.deps import Admin, IndexDep, PipelineDep
+from app.serve.schemas import (
+    DeleteResponse,
+    DocumentOut,
+    DocumentPage,
+    DocumentSummary,
+    UploadedDocument,
+    UploadResponse,
+)
 
 router = APIRouter(prefix="/documents", tags=["admin"])
-
-
-def require_admin(
-    request: Request,
-    authorization: Annotated[str | None, Header()] = None,
-    x_api_key: Annotated[str | None, Header()] = None,
-) -> None:
-    key = request.app.state.settings.ADMIN_API_KEY.get_secret_value()
-    if not key:
-        raise HTTPException(403, detail="the admin API is disabled: set ADMIN_API_KEY to enable it")
-    given = x_api_key or ""
-    if not given and authorization and authorization.lower().startswith("bearer "):
-        given = authorization[7:].strip()
-    if not given or not hmac.compare_digest(given.encode(), key.encode()):
-        raise HTTPException(
-            401,
-            detail="missing or wrong API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-
-
-Admin = Annotated[None, Depends(require_admin)]
 
 
 class DocumentIn(BaseModel):
@@ -118,86 +104,72 @@ async def _parse(request: Request) -> tuple[list[Document], dict[str, bytes]]:
 
 
 async def _write(
-    request: Request,
-    pipeline: Pipeline,
-    docs: list[Document],
-    remove: list[str],
-    originals: dict[str, bytes] | None = None,
+    index: IndexService, docs: list[Document], remove: list[str], originals: dict[str, bytes] | None = None
 ) -> IngestReport:
-    """The same ingest as the CLI, off the event loop; then serve the generation it wrote."""
-    settings = pipeline.settings
+    """The same ingest as the CLI, off the event loop, by the index service (which then serves it)."""
     try:
-        report = await to_thread.run_sync(
-            lambda: ingest_documents(
-                settings,
-                pipeline.embedder,
-                docs,
-                remove=remove,
-                wait_s=settings.WRITER_WAIT_S,
-                defer_embedding=settings.EMBED_UPLOADS_IN_BACKGROUND,
-                originals=originals,
-            )
-        )
+        return await to_thread.run_sync(lambda: index.write(docs, remove, originals))
     except WriterBusy as exc:
         raise HTTPException(409, detail=str(exc), headers={"Retry-After": "5"}) from None
-    await to_thread.run_sync(request.app.state.switch.to_current)
-    if report.pending:
-        request.app.state.backfill.request()
-    return report
 
 
-@router.post("", status_code=201, summary="Upload documents (multipart files, or JSON text)")
-async def upload(request: Request, _: Admin, pipeline: PipelineDep) -> dict[str, Any]:
+@router.post(
+    "",
+    status_code=201,
+    response_model=UploadResponse,
+    summary="Upload documents (multipart files, or JSON text)",
+)
+async def upload(request: Request, _: Admin, index: IndexDep, pipeline: PipelineDep) -> UploadResponse:
     docs, originals = await _parse(request)
-    report = await _write(request, pipeline, docs, [], originals)
-    gen = request.app.state.pipeline.generation
+    report = await _write(index, docs, [], originals)
     status = {**dict.fromkeys(report.added, "new"), **dict.fromkeys(report.updated, "updated")}
-    return {
-        "documents": [
-            {
-                "doc_id": d.doc_id,
-                "title": d.title,
-                "status": status.get(d.doc_id, "unchanged"),
-                "chunks": report.chunk_counts.get(d.doc_id, 0),
-                "format": d.format,
-                "removed": _removed_counts(d),
-            }
+    return UploadResponse(
+        documents=[
+            UploadedDocument(
+                doc_id=d.doc_id,
+                title=d.title,
+                status=status.get(d.doc_id, "unchanged"),  # type: ignore[arg-type]
+                chunks=report.chunk_counts.get(d.doc_id, 0),
+                format=d.format,
+                removed=_removed_counts(d),
+            )
             for d in docs
         ],
-        "generation": gen.name,
-        "embedded": report.embedded,
-        "embedding_pending": report.pending,
-        "seconds": round(report.seconds, 3),
-        "summary": report.summary(),
-    }
+        generation=index.generation.name if index.generation else "",
+        embedded=report.embedded,
+        embedding_pending=report.pending,
+        seconds=round(report.seconds, 3),
+        summary=report.summary(),
+    )
 
 
-@router.get("", summary="List documents (paged)")
+@router.get("", response_model=DocumentPage, summary="List documents (paged)")
 def list_documents(
     _: Admin,
     pipeline: PipelineDep,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict[str, Any]:
+) -> DocumentPage:
     gen = pipeline.generation
     page = [
-        {
-            "doc_id": d.doc_id,
-            "title": d.title,
-            "date": d.date,
-            "localities": list(d.localities),
-            "chunks": chunks,
-        }
+        DocumentSummary(
+            doc_id=d.doc_id, title=d.title, date=d.date, localities=list(d.localities), chunks=chunks
+        )
         for d, chunks in gen.catalog.document_page(gen.number, offset, limit)
     ]
-    return {"total": len(gen.documents), "offset": offset, "limit": limit, "documents": page}
+    return DocumentPage(total=len(gen.documents), offset=offset, limit=limit, documents=page)
 
 
 def _removed_counts(doc: Document) -> dict[str, int]:
     return dict(Counter(r.reason for r in doc.removed))
 
 
-@router.get("/{doc_id}", summary="One document: metadata, cleaned text, and every line ingest removed")
+@router.get(
+    "/{doc_id}",
+    response_model=DocumentOut,
+    response_model_exclude_none=False,
+    summary="One document: metadata, cleaned text, and every line ingest removed",
+)
 def get_document(
     doc_id: str,
     _: Admin,
@@ -205,18 +177,19 @@ def get_document(
     spans: Annotated[
         bool, Query(description="also list each paragraph's heading path, page, table row")
     ] = False,
-) -> dict[str, Any]:
+) -> Response:
     doc = pipeline.generation.documents.get(doc_id)
     if doc is None:
         raise HTTPException(404, detail=f"no document {doc_id!r}")
-    out = {
-        **dataclasses.asdict(doc),
-        "localities": list(doc.localities),
-        "removed_counts": _removed_counts(doc),
-    }
-    if not spans:
-        del out["spans"]
-    return out
+    out = DocumentOut.model_validate(
+        {
+            **dataclasses.asdict(doc),
+            "localities": list(doc.localities),
+            "removed_counts": _removed_counts(doc),
+        }
+    )
+    body = out.model_dump(exclude=None if spans else {"spans"})
+    return JSONResponse(body)
 
 
 @router.get(
@@ -244,13 +217,13 @@ def get_original(doc_id: str, _: Admin, pipeline: PipelineDep) -> Response:
     )
 
 
-@router.delete("/{doc_id}", summary="Delete a document and its vectors")
-async def delete_document(doc_id: str, request: Request, _: Admin, pipeline: PipelineDep) -> dict[str, Any]:
+@router.delete("/{doc_id}", response_model=DeleteResponse, summary="Delete a document and its vectors")
+async def delete_document(doc_id: str, _: Admin, index: IndexDep, pipeline: PipelineDep) -> DeleteResponse:
     if doc_id not in pipeline.generation.documents:
         raise HTTPException(404, detail=f"no document {doc_id!r}")
-    report = await _write(request, pipeline, [], [doc_id])
-    return {
-        "deleted": doc_id,
-        "generation": request.app.state.pipeline.generation.name,
-        "summary": report.summary(),
-    }
+    report = await _write(index, [], [doc_id])
+    return DeleteResponse(
+        deleted=doc_id,
+        generation=index.generation.name if index.generation else "",
+        summary=report.summary(),
+    )

@@ -1,14 +1,15 @@
 """`create_app(settings)`: the FastAPI app, with the pipeline loaded once at start-up.
 
-If the index cannot be loaded the server still starts: /healthz answers, /readyz and /ask say what
-is wrong and how to fix it (503), instead of a crash loop with the reason in a log nobody reads.
+The index belongs to `IndexService` (open, repair, write, switch, merge, background embedding); its
+listener rebinds the pipeline to each generation it serves. If the index cannot be loaded the server
+still starts: /healthz answers, /readyz and /ask say what is wrong and how to fix it (503), instead of
+a crash loop with the reason in a log nobody reads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,60 +18,21 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.config import Settings
-from app.embed import Embedder
-from app.index import (
-    DocumentStoreError,
-    EmbedderMismatch,
-    IndexLoadError,
-    can_rebuild,
-    check_index,
-    open_index,
-)
+from app.index import Generation
+from app.index.service import IndexService
 from app.serve import errors
 from app.serve.admin import router as admin_router
-from app.serve.backfill import Backfill
 from app.serve.context import RequestContext
 from app.serve.limits import BodyLimit, ConcurrencyLimit, RateLimit
 from app.serve.metrics import Metrics, MetricsMiddleware
 from app.serve.metrics import router as metrics_router
 from app.serve.openai_api import router as openai_router
 from app.serve.openapi import document_errors
-from app.serve.reload import GenerationSwitch
 from app.serve.routes import router
 from app.serve.security import OriginGuard, SecurityHeaders, origins
 from app.serve.widget import router as widget_router
 
 log = logging.getLogger("app")
-
-
-def _load(app: FastAPI, cfg: Settings, embedder: Embedder) -> None:
-    """Serve the index if it verifies. If it is damaged or behind the stored documents, rebuild it in
-    the background: /healthz answers meanwhile and /readyz, /ask say 503 "rebuilding", so no request
-    is ever answered from a broken generation."""
-    from app.pipeline import Pipeline
-
-    try:
-        app.state.pipeline = Pipeline(cfg, embedder, check_index(cfg, embedder))
-    except (IndexLoadError, DocumentStoreError) as exc:
-        if isinstance(exc, EmbedderMismatch | DocumentStoreError) or not can_rebuild(cfg):
-            app.state.load_error = str(exc)
-            log.error("index not loaded: %s", exc)
-            return
-        app.state.load_error = f"rebuilding the index from the stored documents ({exc})"
-        log.warning("%s", app.state.load_error)
-
-        def rebuild() -> None:
-            try:
-                app.state.pipeline = Pipeline(cfg, embedder, open_index(cfg, embedder))
-                app.state.load_error = None
-            except Exception as err:  # the thread's only report is this state: keep every failure
-                app.state.load_error = f"the index could not be rebuilt: {err}"
-                log.exception("index rebuild failed")
-
-        threading.Thread(target=rebuild, name="index-rebuild", daemon=True).start()
-        return
-    gen = app.state.pipeline.generation
-    log.info("index %s loaded: %d documents, %d chunks", gen.name, len(gen.documents), gen.chunk_count)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -89,18 +51,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         to_thread.current_default_thread_limiter().total_tokens = cfg.MAX_WORKER_THREADS
         app.state.settings = cfg
         app.state.pipeline = None
-        app.state.load_error = None
-        app.state.switch = GenerationSwitch(app.state)
-        app.state.backfill = Backfill(app.state)
-        _load(app, cfg, make_embedder(cfg))
-        tasks = [asyncio.create_task(app.state.backfill.run())]
-        if cfg.RELOAD_INTERVAL_S > 0:
-            tasks.append(asyncio.create_task(app.state.switch.watch(cfg.RELOAD_INTERVAL_S)))
-        app.state.backfill.request()  # a crash may have left rows unembedded
-        app.state.switch.maybe_merge()
+        embedder = make_embedder(cfg)
+
+        def serve(generation: Generation) -> None:
+            """The index service's listener: requests from now on use this generation."""
+            from app.pipeline import Pipeline
+
+            current = app.state.pipeline
+            app.state.pipeline = (
+                current.with_generation(generation) if current else Pipeline(cfg, embedder, generation)
+            )
+
+        app.state.index = IndexService(cfg, embedder, serve)
+        app.state.index.open()
+        background = asyncio.create_task(app.state.index.run())
         yield
-        for task in tasks:
-            task.cancel()
+        background.cancel()
         if app.state.pipeline is not None and app.state.pipeline.client is not None:
             await app.state.pipeline.client.close()
 

@@ -21,8 +21,8 @@ from app.answer.followup import conversation_question
 from app.models import Answer
 from app.pipeline import DeltaEvent, FinalEvent, Pipeline
 from app.serve import convert
+from app.serve.deps import MetricsDep, PipelineDep
 from app.serve.metrics import Metrics
-from app.serve.routes import MetricsDep, PipelineDep
 from app.serve.schemas import MAX_QUESTION_CHARS
 from app.text import lone_surrogate, sanitize
 

@@ -6,13 +6,13 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.pipeline import CitationsEvent, DeltaEvent, FinalEvent, Pipeline
 from app.serve import convert
+from app.serve.deps import GENERATION_HEADER, MetricsDep, PipelineDep
 from app.serve.metrics import Metrics
 from app.serve.schemas import (
     AskRequest,
@@ -29,32 +29,6 @@ router = APIRouter()
 log = logging.getLogger("app.serve")
 
 
-GENERATION_HEADER = "X-Index-Generation"
-
-
-def get_pipeline(request: Request, response: Response) -> Pipeline:
-    """The pipeline this request uses from start to end: one whole index generation, named in a
-    response header so a caller (or a test) can tell which one answered."""
-    pipeline = getattr(request.app.state, "pipeline", None)
-    if pipeline is None:
-        reason = getattr(request.app.state, "load_error", None) or "the service is starting"
-        raise HTTPException(
-            status_code=503, detail=f"index not available: {reason}", headers={"Retry-After": "5"}
-        )
-    response.headers[GENERATION_HEADER] = pipeline.generation.name
-    return pipeline
-
-
-PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
-
-
-def get_metrics(request: Request) -> Metrics:
-    return request.app.state.metrics
-
-
-MetricsDep = Annotated[Metrics, Depends(get_metrics)]
-
-
 @router.get("/healthz", summary="The process is up")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
@@ -65,7 +39,8 @@ async def readyz(request: Request, response: Response) -> ReadyResponse:
     pipeline: Pipeline | None = getattr(request.app.state, "pipeline", None)
     if pipeline is None:
         response.status_code = 503
-        return ReadyResponse(ready=False, error=getattr(request.app.state, "load_error", None) or "starting")
+        index = getattr(request.app.state, "index", None)
+        return ReadyResponse(ready=False, error=(index.error if index is not None else None) or "starting")
     gen, breaker = pipeline.generation, pipeline.breaker
     llm = LLMStatus(configured=False)
     if pipeline.client is not None:

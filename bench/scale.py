@@ -73,7 +73,7 @@ class SeedLikeEmbedder:
 
 def seed_material(settings: Settings, embedder_name: str) -> tuple[list[str], np.ndarray]:
     """The seed sentences, and the real embedder's vectors of them: the centres synthetic vectors are
-    drawn around (~300 of them; the 35 chunk vectors made 35 tight blobs, which no real corpus of a
+    drawn around (~100 of them; the 35 chunk vectors made 35 tight blobs, which no real corpus of a
     million passages looks like and which skew an inverted file's cells). Cached by embedder."""
     gen = load_generation(settings.INDEX_DIR, embedder_name)
     sentences = sorted(

@@ -116,6 +116,7 @@ class IndexFiles:
     def __init__(self, index_dir: Path, settings: Settings | None = None) -> None:
         self.index_dir = index_dir
         self.catalog = Catalog(index_dir / "catalog.sqlite")
+        self.inode = (index_dir / "catalog.sqlite").stat().st_ino
         self.lexical: LexicalIndex = make_lexical_index(index_dir / "lexical", settings)
 
     @classmethod
@@ -123,7 +124,12 @@ class IndexFiles:
         key = index_dir.resolve()
         with cls._guard:
             files = cls._open.get(key)
-            if files is None or not (key / "catalog.sqlite").exists():
+            try:
+                inode = (key / "catalog.sqlite").stat().st_ino
+            except FileNotFoundError:
+                inode = None
+            # Another process may have rebuilt the index (`reindex`): new files, open them anew.
+            if files is None or inode != files.inode:  # the old handles close when unused
                 files = cls._open[key] = cls(index_dir, settings)
             return files
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -234,3 +235,20 @@ def test_a_write_and_the_switch_to_it_never_touch_the_whole_corpus(
     )
     assert "xa_moi" not in served.generation.documents
     assert served.ask_sync("Năm 2025 xã Mới trồng bao nhiêu cây xanh?").answer.abstained
+
+
+def test_an_index_rebuilt_by_another_process_is_opened_anew(
+    index_copy: Settings, embedder: Embedder, tmp_path: Path
+) -> None:
+    """`reindex` in the CLI replaces the catalog and lexical files under a running server: the
+    server's next load must read the new files, not the handles it holds on the deleted ones."""
+    load_generation(index_copy.INDEX_DIR, embedder.name)  # handles now open in this process
+    other = index_copy.model_copy(update={"INDEX_DIR": tmp_path / "other"})
+    ingest_documents(other, embedder, [document_from_text("only", "Tiêu đề\n\nNăm 2025 có 3 tổ.")])
+    shutil.rmtree(index_copy.INDEX_DIR / "lexical")
+    shutil.copytree(other.INDEX_DIR / "lexical", index_copy.INDEX_DIR / "lexical")
+    for part in ("catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm"):
+        (index_copy.INDEX_DIR / part).unlink(missing_ok=True)
+        if (other.INDEX_DIR / part).exists():
+            shutil.copy(other.INDEX_DIR / part, index_copy.INDEX_DIR / part)
+    assert set(load_generation(index_copy.INDEX_DIR, embedder.name).documents) == {"only"}

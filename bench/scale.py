@@ -43,7 +43,7 @@ from app.evaluation import QUESTION_FILES, load_questions
 from app.index import compact_vectors, ingest_documents, load_generation
 from app.index.build import write_vector_base
 from app.index.catalog import chunk_from_row, to_blob
-from app.index.vectors import FaissStore
+from app.index.vectors import make_vector_store
 from app.ingest import document_from_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,7 +114,7 @@ def revector(settings: Settings, embedder: SeedLikeEmbedder) -> float:
         print(f"  new vectors for {min(i + 50_000, len(rows)):,} chunks", flush=True)
     gen = load_generation(settings.INDEX_DIR, embedder.name, settings=settings)
     keys, vectors = gen.catalog.vectors_since(0, gen.number, gen.dim)
-    write_vector_base(gen.files, gen.number, FaissStore.build(keys, vectors, settings))
+    write_vector_base(gen.files, gen.number, make_vector_store(settings, gen.dim, keys, vectors))
     return time.perf_counter() - t0
 
 

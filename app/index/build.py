@@ -360,10 +360,16 @@ def save_vector_base(settings: Settings, gen: Generation) -> Path:
 
 
 def compact_vectors(settings: Settings, embedder: Embedder) -> Path | None:
-    """After a bulk write: save a vector base if what changed since the last one is past
-    VECTOR_DELTA_MAX, so the next start reads one file instead of re-adding those vectors."""
+    """After a bulk write: save a vector base when one is due (`base_due`), so the next start reads
+    one file instead of building it from the catalog."""
     gen = load_generation(settings.INDEX_DIR, embedder.name, settings=settings)
-    return save_vector_base(settings, gen) if gen.vectors.needs_merge else None
+    return save_vector_base(settings, gen) if base_due(gen) else None
+
+
+def base_due(gen: Generation) -> bool:
+    """A new vector base is worth saving: the changes since the last one pass VECTOR_DELTA_MAX, or
+    there is none yet (every start would build it again from the catalog's vectors)."""
+    return gen.vectors.needs_merge or (len(gen.vectors) > 0 and not gen.catalog.meta("vector_base"))
 
 
 def recover_locked(

@@ -1,7 +1,9 @@
 """The lexical index on disk (tantivy): BM25 over syllables and syllable pairs, exact and folded.
 
-It scores as `app.retrieve.lexical` does (exact BM25 + 0.25 x folded BM25 for a question typed with
-diacritics, folded only without), but it is persistent and incremental: a write costs its own
+Folding makes "tong thu ngan sach" find "tổng thu ngân sách", but it also merges different words
+("năm" year / "Nam" south). So a question typed with diacritics scores exact BM25 + 0.25 x folded
+BM25 (exact matches outrank folded ones), one without scores folded only. The index is persistent and
+incremental: a write costs its own
 records, not the corpus. Tantivy gives segments merged in the background, atomic commits and
 searcher snapshots; text goes in pre-tokenised (tokens joined by spaces, split by a whitespace
 tokenizer), so tantivy never re-tokenises Vietnamese its own way.
@@ -21,6 +23,7 @@ postings of the question's terms.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +32,10 @@ from typing import Protocol
 import tantivy
 
 from app.config import Settings
+from app.text import match_words
+from app.text.normalize import word_forms
 
-FOLDED_WEIGHT_WHEN_WRITTEN = 0.25  # as in app.retrieve.lexical
+FOLDED_WEIGHT_WHEN_WRITTEN = 0.25
 WRITER_HEAP_BYTES = 150_000_000  # tantivy flushes a segment when the heap fills: bigger = fewer merges
 WRITER_THREADS = 1  # Python tokenising is the bottleneck, not tantivy; a second thread only costs RAM
 
@@ -100,20 +105,23 @@ class LexicalIndex(Protocol):
         ...
 
 
+def tokens(text: str, folded: bool) -> list[str]:
+    """Syllables plus adjacent pairs, so "Quy Nhơn Nam" is closer to itself than to "Quy Nhơn"."""
+    return _with_pairs(match_words(text, folded))
+
+
+def _with_pairs(ws: list[str]) -> list[str]:
+    return ws + [f"{a}_{b}" for a, b in itertools.pairwise(ws)]
+
+
 def _forms(text: str) -> tuple[list[str], list[str]]:
     """`(tokens(text, False), tokens(text, True))` from one pass over the text: half the cost of two
-    calls, and tokenising is most of a write. Imported here, not at module level: `app.retrieve`
-    imports `app.index`, so a top-level import would be circular."""
-    from app.retrieve.lexical import _with_pairs
-    from app.text.normalize import word_forms
-
+    calls, and tokenising is most of a write."""
     exact, plain = word_forms(text)
     return _with_pairs(exact), _with_pairs(plain)
 
 
 def _folded_tokens(text: str) -> list[str]:
-    from app.retrieve.lexical import tokens
-
     return tokens(text, folded=True)
 
 

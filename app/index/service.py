@@ -31,6 +31,7 @@ from app.config import Settings
 from app.embed import Embedder
 from app.index.build import (
     IngestReport,
+    base_due,
     can_rebuild,
     check_index,
     embed_pending,
@@ -39,7 +40,14 @@ from app.index.build import (
     write_vector_base,
 )
 from app.index.documents import DocumentStoreError
-from app.index.store import EmbedderMismatch, Generation, IndexLoadError, current_name, load_generation
+from app.index.store import (
+    EmbedderMismatch,
+    Generation,
+    IndexLoadError,
+    catch_up,
+    current_name,
+    load_generation,
+)
 from app.models import Document
 
 log = logging.getLogger("app.index")
@@ -147,9 +155,9 @@ class IndexService:
         return True
 
     def maybe_merge(self) -> None:
-        """Start a background merge when the vectors changed since their base pass VECTOR_DELTA_MAX."""
+        """Start a background merge when a new vector base is due (`base_due`)."""
         gen = self.generation
-        if gen is not None and gen.vectors.needs_merge and not self._merging.is_set():
+        if gen is not None and base_due(gen) and not self._merging.is_set():
             self._merging.set()
             threading.Thread(target=self._merge, name="vector-merge", daemon=True).start()
 
@@ -166,10 +174,7 @@ class IndexService:
                 assert now is not None
                 if now.files is gen.files:
                     if now.number != gen.number:  # written meanwhile: apply that too
-                        merged = merged.changed(
-                            *now.catalog.vectors_since(gen.number, now.number, now.dim),
-                            now.catalog.died_since(gen.number, now.number),
-                        )
+                        merged = catch_up(merged, now.catalog, gen.number, now.number, now.dim)
                     self._serve(dataclasses.replace(now, vectors=merged))
             log.info("vector base saved at %s (%d vectors)", gen.name, len(merged))
         except Exception:  # the next switch tries again; requests keep the unmerged vectors meanwhile

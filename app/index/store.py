@@ -255,26 +255,28 @@ def _check_meta(catalog: Catalog, index_dir: Path, expected_embedder: str | None
     return number, str(embedder), dim
 
 
+def catch_up(store: VectorStore, catalog: Catalog, after: int, number: int, dim: int) -> VectorStore:
+    """`store` (the vectors as of generation `after`) with what generations after it up to `number`
+    set or removed: a write's size, not the corpus's."""
+    keys, matrix = catalog.vectors_since(after, number, dim)
+    return store.changed(keys, matrix, catalog.died_since(after, number))
+
+
 def load_vectors(settings: Settings, files: IndexFiles, number: int, dim: int) -> VectorStore:
     """The saved vector base plus what changed since it; a missing or damaged base is rebuilt from
     the catalog's vectors (no embedding)."""
     catalog = files.catalog
     base_name = catalog.meta("vector_base")
     base_gen = int(catalog.meta("vector_base_gen", "0") or 0)
-    store: VectorStore | None = None
     if base_name and base_gen <= number:
         try:
             store = load_vector_store(settings, files.vectors_dir / base_name)
             if store.dim != dim:
                 raise ValueError(f"dimension {store.dim}, the catalog says {dim}")
+            return catch_up(store, catalog, base_gen, number, dim)
         except (OSError, RuntimeError, ValueError) as exc:
             log.warning("vector base %s unreadable (%s): rebuilding it from the catalog", base_name, exc)
-            store = None
-    if store is None:
-        base_gen = 0
-        store = make_vector_store(settings, dim)
-    keys, matrix = catalog.vectors_since(base_gen, number, dim)
-    return store.changed(keys, matrix, catalog.died_since(base_gen, number))
+    return make_vector_store(settings, dim, *catalog.vectors_since(0, number, dim))
 
 
 def load_generation(
@@ -308,10 +310,7 @@ def load_generation(
         if number == 0:
             raise IndexLoadError(f"{index_dir}: the lexical index is empty; {REBUILD_HINT}")
         if previous is not None and previous.files is files and previous.dim == dim:
-            vectors = previous.vectors.changed(
-                *catalog.vectors_since(previous.number, number, dim),
-                catalog.died_since(previous.number, number),
-            )
+            vectors = catch_up(previous.vectors, catalog, previous.number, number, dim)
         else:
             vectors = load_vectors(settings, files, number, dim)
         pending = catalog.pending(number)

@@ -708,11 +708,16 @@ def _ivf_lists(index: faiss.IndexIVF, codes: bool = True) -> Iterator[tuple[np.n
         yield block, ids
 
 
-def make_vector_store(settings: Settings, dim: int) -> VectorStore:
-    """An empty store of the configured backend (`VECTOR_STORE`)."""
+def make_vector_store(
+    settings: Settings, dim: int, keys: np.ndarray | None = None, vectors: np.ndarray | None = None
+) -> VectorStore:
+    """A store of the configured backend (`VECTOR_STORE`): empty, or with `vectors` under `keys`
+    all in its base (approximate past VECTOR_ANN_MIN_VECTORS), never a delta searched exactly."""
     backend: Literal["faiss"] = settings.VECTOR_STORE
     if backend == "faiss":
-        return FaissStore.empty(dim, settings)
+        if keys is None or vectors is None or not len(keys):
+            return FaissStore.empty(dim, settings)
+        return FaissStore.build(keys, vectors, settings)
     raise ValueError(f"VECTOR_STORE={backend!r}: the backends are 'faiss'")
 
 

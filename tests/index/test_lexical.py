@@ -19,8 +19,8 @@ from app.index.lexical import (
     LexicalRecord,
     TantivyLexicalIndex,
     make_lexical_index,
+    tokens,
 )
-from app.retrieve.lexical import tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 

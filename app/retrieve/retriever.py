@@ -7,10 +7,12 @@ BM25 does not care.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from app.embed import Embedder, embed_query
+from app.embed import Embedder, UsesIdleCores, embed_query
 from app.index import Generation
 from app.index.lexical import LexicalFilter
 from app.models import Passage
@@ -20,6 +22,33 @@ from app.text import canonical, has_diacritics, sanitize
 RRF_K = 60
 _BESIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexical")  # lexical searches
 DENSE_WEIGHT_FOLDED = 0.5
+
+
+class _Costs:
+    """Running means (ms) of a lexical search and of a question's embedding made beside one, for
+    this process: what decides whether the lexical search goes first (see `Retriever.search_query`).
+    Shared by every generation's retriever, since the costs move slowly as the index grows."""
+
+    WEIGHT = 0.2  # of the newest figure in each running mean
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.lexical_ms: float | None = None
+        self.embed_beside_ms: float | None = None
+
+    def note(self, name: str, ms: float) -> None:
+        with self._lock:
+            old = getattr(self, name)
+            setattr(self, name, ms if old is None else old + self.WEIGHT * (ms - old))
+
+    def lexical_first(self) -> bool:
+        """Lexical, then the embedding on spare cores, costs about lexical + embedding / 2, against
+        max(lexical, embedding) side by side: first when the lexical search costs under half."""
+        lexical, embed = self.lexical_ms, self.embed_beside_ms
+        return lexical is not None and embed is not None and lexical < embed / 2
+
+
+_COSTS = _Costs()
 
 
 @dataclass(frozen=True)
@@ -56,6 +85,22 @@ class Retriever:
         self.embedder = embedder
         self.restorer = DiacriticRestorer(generation.vocabulary())
 
+    def _lexical_first(self) -> bool:
+        """Whether to run the lexical search before the question's embedding rather than beside it:
+        only when it is cheap and the embedder would then get cores that are idle right now. Beside
+        it, the lexical search keeps a core busy, so the embedding gets one thread; on a small index
+        the search takes a millisecond and the embedding on both cores half its time."""
+        emb = self.embedder
+        return (
+            isinstance(emb, UsesIdleCores) and emb.threads_now(True) > emb.threads and _COSTS.lexical_first()
+        )
+
+    def _lexical(self, query: Query, pool: int, filters: LexicalFilter | None) -> list[int]:
+        t0 = time.perf_counter()
+        hits = self.generation.lexical.search(query.text, query.written, pool, filters)
+        _COSTS.note("lexical_ms", (time.perf_counter() - t0) * 1000)
+        return [key for key, _ in hits]
+
     def _allowed(self, filters: Filters) -> set[int]:
         """The chunk keys of the documents a filter lets through, read from the catalog's indexes."""
         gen = self.generation
@@ -83,17 +128,25 @@ class Retriever:
         pool = max(50, 10 * k)
         # Filters are applied inside both searches; pending chunks have no vector yet, so only the
         # lexical side can find them. The lexical search runs beside the question's embedding (both
-        # release the GIL): at a million chunks each takes ~30 ms.
+        # release the GIL; at a million chunks each takes ~30 ms), or before it when that is cheaper.
         lexical_filter = (
             LexicalFilter(filters.doc_ids, filters.date_from, filters.date_to) if filters else None
         )
-        lexical_future = _BESIDE.submit(gen.lexical.search, query.text, query.written, pool, lexical_filter)
+        lexical_future: Future | None = None
+        if not self._lexical_first():
+            lexical_future = _BESIDE.submit(self._lexical, query, pool, lexical_filter)
+        lexical = [] if lexical_future else self._lexical(query, pool, lexical_filter)
         dense_hits = []
         try:
             if len(gen.vectors) and (allowed is None or allowed):
-                dense_hits = gen.vectors.search(embed_query(self.embedder, query.restored), pool, allowed)
+                t0 = time.perf_counter()
+                vector = embed_query(self.embedder, query.restored)
+                if lexical_future is not None:
+                    _COSTS.note("embed_beside_ms", (time.perf_counter() - t0) * 1000)
+                dense_hits = gen.vectors.search(vector, pool, allowed)
         finally:
-            lexical = [key for key, _ in lexical_future.result()]
+            if lexical_future is not None:
+                lexical = lexical_future.result()
         similarity = dict(dense_hits)
         dense = list(similarity)
         dense_weight = 1.0 if query.written else DENSE_WEIGHT_FOLDED

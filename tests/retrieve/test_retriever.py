@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+
+import numpy as np
 import pytest
 
 from app.config import Settings
 from app.embed import Embedder
 from app.index import load_generation
 from app.retrieve import Filters, Retriever
+from app.retrieve import retriever as retriever_module
 from app.retrieve.diacritics import DiacriticRestorer
 
 
@@ -70,3 +74,62 @@ def test_restorer_uses_corpus_vocabulary() -> None:
     assert r.restore("tong thu ngan sach cua phuong") == "tổng thu ngân sách của phường"
     assert r.restore("Tong thu ngan sach bao nhieu") == "Tổng thu ngân sách bao nhiêu"
     assert r.restore("xyz 123") == "xyz 123"
+
+
+class _Embedder:
+    """The real embedder, told whether the machine is idle: a backend that uses idle cores."""
+
+    def __init__(self, inner: Embedder, idle: bool) -> None:
+        self.inner, self.idle = inner, idle
+        self.name, self.dim, self.threads = inner.name, inner.dim, 1
+
+    def threads_now(self, is_query: bool) -> int:
+        return 2 if self.idle and is_query else 1
+
+    def encode(self, texts: list[str], kind: str) -> np.ndarray:
+        return self.inner.encode(texts, kind)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("lexical_ms", "idle", "first"),
+    [(1.0, True, True), (1.0, False, False), (20.0, True, False), (None, True, False)],
+)
+def test_a_cheap_lexical_search_goes_before_the_embedding_on_an_idle_machine(
+    seed_index: Settings,
+    embedder: Embedder,
+    monkeypatch: pytest.MonkeyPatch,
+    lexical_ms: float | None,
+    idle: bool,
+    first: bool,
+) -> None:
+    """Before it (in the caller's thread) when cheap and the cores are free, else beside it; the
+    passages are the same either way."""
+    gen = load_generation(seed_index.INDEX_DIR, embedder.name)
+    costs = retriever_module._Costs()
+    costs.lexical_ms, costs.embed_beside_ms = lexical_ms, 30.0
+    monkeypatch.setattr(retriever_module, "_COSTS", costs)
+    ran_in: list[int] = []
+    original = Retriever._lexical
+
+    def recorded(self: Retriever, *args: object) -> list[int]:
+        ran_in.append(threading.get_ident())
+        return original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Retriever, "_lexical", recorded)
+    question = "Phường Quy Nhơn Nam có bao nhiêu đảng viên?"
+    got = Retriever(gen, _Embedder(embedder, idle)).search(question, 5)
+    assert (ran_in == [threading.get_ident()]) is first
+    monkeypatch.setattr(retriever_module, "_COSTS", retriever_module._Costs())  # beside: no estimates
+    beside = Retriever(gen, embedder).search(question, 5)
+    assert [p.chunk.chunk_id for p in got] == [p.chunk.chunk_id for p in beside]
+
+
+def test_running_means_decide_the_order() -> None:
+    costs = retriever_module._Costs()
+    assert not costs.lexical_first()  # nothing measured yet: side by side, as before
+    costs.note("lexical_ms", 2.0)
+    costs.note("embed_beside_ms", 36.0)
+    assert costs.lexical_first()
+    for _ in range(30):  # the index grew: lexical searches now cost as much as the embedding
+        costs.note("lexical_ms", 30.0)
+    assert not costs.lexical_first()

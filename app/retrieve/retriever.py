@@ -95,7 +95,11 @@ class Retriever:
             isinstance(emb, UsesIdleCores) and emb.threads_now(True) > emb.threads and _COSTS.lexical_first()
         )
 
-    def _lexical(self, query: Query, pool: int, filters: LexicalFilter | None) -> list[int]:
+    def _lexical(
+        self, query: Query, pool: int, filters: LexicalFilter | None, started: threading.Event | None = None
+    ) -> list[int]:
+        if started is not None:
+            started.set()
         t0 = time.perf_counter()
         hits = self.generation.lexical.search(query.text, query.written, pool, filters)
         _COSTS.note("lexical_ms", (time.perf_counter() - t0) * 1000)
@@ -134,7 +138,11 @@ class Retriever:
         )
         lexical_future: Future | None = None
         if not self._lexical_first():
-            lexical_future = _BESIDE.submit(self._lexical, query, pool, lexical_filter)
+            started = threading.Event()
+            lexical_future = _BESIDE.submit(self._lexical, query, pool, lexical_filter, started)
+            # Once it runs, the embedder sees a busy core and keeps to its usual threads: a thread
+            # more than there are cores would slow both.
+            started.wait(0.05)
         lexical = [] if lexical_future else self._lexical(query, pool, lexical_filter)
         dense_hits = []
         try:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from app.config import Settings
-from app.embed.base import Embedder, UsesIdleCores, embed_passages, embed_query
+from app.embed.base import WORK_BESIDE, Embedder, UsesIdleCores, embed_passages, embed_query
 
-__all__ = ["Embedder", "UsesIdleCores", "embed_passages", "embed_query", "make_embedder"]
+__all__ = ["WORK_BESIDE", "Embedder", "UsesIdleCores", "embed_passages", "embed_query", "make_embedder"]
 
 
 def make_embedder(settings: Settings) -> Embedder:

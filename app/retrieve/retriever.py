@@ -12,7 +12,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from app.embed import Embedder, UsesIdleCores, embed_query
+from app.embed import WORK_BESIDE, Embedder, UsesIdleCores, embed_query
 from app.index import Generation
 from app.index.lexical import LexicalFilter
 from app.models import Passage
@@ -95,11 +95,13 @@ class Retriever:
             isinstance(emb, UsesIdleCores) and emb.threads_now(True) > emb.threads and _COSTS.lexical_first()
         )
 
-    def _lexical(
-        self, query: Query, pool: int, filters: LexicalFilter | None, started: threading.Event | None = None
-    ) -> list[int]:
-        if started is not None:
-            started.set()
+    def _lexical_beside(self, query: Query, pool: int, filters: LexicalFilter | None) -> list[int]:
+        try:
+            return self._lexical(query, pool, filters)
+        finally:
+            WORK_BESIDE.end()
+
+    def _lexical(self, query: Query, pool: int, filters: LexicalFilter | None) -> list[int]:
         t0 = time.perf_counter()
         hits = self.generation.lexical.search(query.text, query.written, pool, filters)
         _COSTS.note("lexical_ms", (time.perf_counter() - t0) * 1000)
@@ -138,11 +140,10 @@ class Retriever:
         )
         lexical_future: Future | None = None
         if not self._lexical_first():
-            started = threading.Event()
-            lexical_future = _BESIDE.submit(self._lexical, query, pool, lexical_filter, started)
-            # Once it runs, the embedder sees a busy core and keeps to its usual threads: a thread
+            # Counted until it ends, so the embedder keeps to its usual threads meanwhile: a thread
             # more than there are cores would slow both.
-            started.wait(0.05)
+            WORK_BESIDE.begin()
+            lexical_future = _BESIDE.submit(self._lexical_beside, query, pool, lexical_filter)
         lexical = [] if lexical_future else self._lexical(query, pool, lexical_filter)
         dense_hits = []
         try:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from milvus_server import MilvusServer
 
 from app.config import Settings
 from app.embed import Embedder
@@ -58,3 +60,11 @@ def seed_index(
 def index_copy(tmp_path: Path, seed_index: Settings) -> Settings:
     shutil.copytree(seed_index.INDEX_DIR, tmp_path / "index")
     return make_settings(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def milvus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MilvusServer]:
+    """One Milvus Lite server for the session; tests use their own collections in it."""
+    server = MilvusServer(tmp_path_factory.mktemp("milvus") / "data").start()
+    yield server
+    server.stop()

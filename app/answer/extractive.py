@@ -59,8 +59,7 @@ class ExtractiveAnswerer:
         self.min_ocr_confidence = min_ocr_confidence
         # Document frequencies come from the lexical index (its folded syllables), so nothing here
         # is counted over the corpus when a generation is loaded.
-        self._lexical = self.generation.lexical
-        self._chunks = max(len(self._lexical), 1)
+        self._chunks = max(self.generation.chunk_count, 1)
         self._idf: dict[str, float] = {}
         self._idf_unknown = math.log((self._chunks + 1) / 0.5)
 
@@ -221,7 +220,7 @@ class ExtractiveAnswerer:
         if idf is None:
             if len(self._idf) > 50_000:
                 self._idf.clear()
-            df = self._lexical.doc_freq(folded) if " " not in folded else 0
+            df = self.generation.doc_freq(folded) if " " not in folded else 0
             idf = self._idf[folded] = math.log((self._chunks + 1) / (df + 0.5))
         return idf
 

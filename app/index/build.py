@@ -38,6 +38,7 @@ from app.index.catalog import Catalog, chunk_from_row
 from app.index.crashpoints import checkpoint
 from app.index.documents import DocumentStore
 from app.index.lexical import LexicalRecord
+from app.index.places import place_names
 from app.index.store import (
     FORMAT_VERSION,
     EmbedderMismatch,
@@ -53,9 +54,7 @@ from app.index.store import (
 )
 from app.index.vectors import VectorStore
 from app.index.vocabulary import SqliteVocabulary
-from app.ingest.localities import count_localities, split_locality
 from app.models import Chunk, Document
-from app.text import fold
 
 log = logging.getLogger("app.index")
 
@@ -99,15 +98,6 @@ def _key(text: str) -> str:
 
 def document_store(index_dir: Path) -> DocumentStore:
     return DocumentStore(index_dir / "documents")
-
-
-def _place_names(doc: Document) -> dict[str, str]:
-    """folded -> written name of each place the document names with its kind ("phường X")."""
-    out = {}
-    for locality in count_localities(doc.text):
-        name = split_locality(locality)[1]
-        out[fold(name)] = name
-    return out
 
 
 def _wipe(index_dir: Path) -> None:
@@ -294,7 +284,7 @@ def _apply(
             if found is not None:
                 old, n = found
                 old_texts.append(old.text)
-                Catalog.count_places(db, _place_names(old), -1)
+                Catalog.count_places(db, place_names(old), -1)
                 documents, chunk_count = documents - 1, chunk_count - n
         for doc in changed.values():
             chunks, hashes = chunked[doc.doc_id]
@@ -304,7 +294,7 @@ def _apply(
                 LexicalRecord(key, doc.doc_id, doc.date, f"{c.header}\n{c.text}")
                 for key, c in zip(keys, chunks, strict=True)
             )
-            Catalog.count_places(db, _place_names(doc), +1)
+            Catalog.count_places(db, place_names(doc), +1)
             documents, chunk_count = documents + 1, chunk_count + len(chunks)
         # One update for the write: a word that passes through 0 during a replace keeps its place.
         SqliteVocabulary(db).update(add=[d.text for d in changed.values()], remove=old_texts)

@@ -36,6 +36,7 @@ EXACT_SEARCH_MAX_ROWS = 20_000  # a filtered search that came back short is redo
 _DOC_ID_MAX = 512
 _TEXT_MAX = 65_535
 _SAFE_ID = re.compile(r"[\w.-]{1,512}")  # every doc id the app makes (`app.ingest.doc_id_for`)
+_STORED = ("key", "doc_id", "version", "day", "exact", "folded", "payload", "written_at")
 _PROPERTY_EMBEDDER = "app.embedder"
 _PROPERTY_DIM = "app.dim"
 
@@ -56,6 +57,8 @@ class MilvusRecord:
     date: str | None  # ISO yyyy-mm-dd or None
     text: str  # what is matched: chunk header + "\n" + chunk text (NFC)
     vector: np.ndarray | None  # None: not embedded yet, found by the lexical search only
+    payload: str = ""  # what the reader gets back by key (a shared index stores the chunk's JSON)
+    written_at: int = 0  # unix ms, for sweeping rows of versions that never became current
 
 
 def _code(token: str) -> str:
@@ -134,6 +137,8 @@ class MilvusChunks:
         schema.add_field("version", DataType.VARCHAR, max_length=128)
         schema.add_field("day", DataType.INT64)  # yyyymmdd, 0 for none
         schema.add_field("embedded", DataType.BOOL)
+        schema.add_field("payload", DataType.VARCHAR, max_length=_TEXT_MAX)
+        schema.add_field("written_at", DataType.INT64)
         for name in ("exact", "folded"):
             schema.add_field(
                 name,
@@ -194,6 +199,8 @@ class MilvusChunks:
             "version": r.version,
             "day": _day(r.date) if r.date else 0,
             "embedded": r.vector is not None,
+            "payload": r.payload,
+            "written_at": r.written_at,
             "exact": _fit(_coded(exact)),
             "folded": _fit(_coded(folded)),
             "dense": np.asarray(vector, dtype=np.float32).tolist(),
@@ -207,12 +214,12 @@ class MilvusChunks:
             self.client.query,
             self.name,
             filter=f"key in {[int(k) for k in keys]}",
-            output_fields=["key", "doc_id", "version", "day", "exact", "folded"],
+            output_fields=list(_STORED),
         )
         by_key = {int(k): v for k, v in zip(keys, vectors, strict=True)}
         rows = []
         for row in got:
-            row = {f: row[f] for f in ("key", "doc_id", "version", "day", "exact", "folded")}
+            row = {f: row[f] for f in _STORED}
             row["embedded"] = True
             row["dense"] = np.asarray(by_key[int(row["key"])], dtype=np.float32).tolist()
             rows.append(row)
@@ -220,6 +227,18 @@ class MilvusChunks:
             self._call(self.client.upsert, self.name, rows)
 
     # -- reads ------------------------------------------------------------------------------------
+
+    def rows(self, keys: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+        """key -> (doc_id, version, payload) of the rows that exist."""
+        if not keys:
+            return {}
+        got = self._call(
+            self.client.query,
+            self.name,
+            filter=f"key in {[int(k) for k in keys]}",
+            output_fields=["key", "doc_id", "version", "payload"],
+        )
+        return {int(r["key"]): (r["doc_id"], r["version"], r["payload"]) for r in got}
 
     def __len__(self) -> int:
         got = self._call(self.client.query, self.name, filter="", output_fields=["count(*)"])

@@ -29,10 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
+
 from app.config import Settings
 from app.index.catalog import Catalog
 from app.index.documents import fsync_dir
-from app.index.lexical import LexicalIndex, LexicalSnapshot, make_lexical_index
+from app.index.lexical import LexicalFilter, LexicalIndex, LexicalSnapshot, make_lexical_index
 from app.index.vectors import VectorStore, load_vector_store, make_vector_store
 from app.index.vocabulary import SqliteVocabulary
 from app.models import Chunk, Document
@@ -231,6 +233,41 @@ class Generation:
 
     def chunk_count_of(self, doc_id: str) -> int:
         return self.catalog.chunk_count_of(doc_id, self.number)
+
+    def search_dense(
+        self, vector: np.ndarray, k: int, filters: LexicalFilter | None = None
+    ) -> list[tuple[int, float]]:
+        """FAISS, with a filter turned into the chunk keys it allows (read from the catalog's
+        indexes) and applied inside the search."""
+        if not len(self.vectors):
+            return []
+        allowed = self._allowed(filters) if filters is not None else None
+        if allowed is not None and not allowed:
+            return []
+        return self.vectors.search(vector, k, allowed)
+
+    def _allowed(self, filters: LexicalFilter) -> set[int]:
+        keys: set[int] | None = None
+        if filters.doc_ids is not None:
+            keys = set(self.catalog.keys_of_documents(filters.doc_ids, self.number))
+        if filters.date_from or filters.date_to:
+            dated = set(self.catalog.keys_in_dates(filters.date_from, filters.date_to, self.number))
+            keys = dated if keys is None else keys & dated
+        return keys or set()
+
+    def search_lexical(
+        self, text: str, written: bool, k: int, filters: LexicalFilter | None = None
+    ) -> list[tuple[int, float]]:
+        return self.lexical.search(text, written, k, filters)
+
+    def doc_freq(self, folded_term: str) -> int:
+        return self.lexical.doc_freq(folded_term)
+
+    def place(self, folded: str) -> str | None:
+        return self.catalog.place(folded)
+
+    def document_page(self, offset: int, limit: int) -> list[tuple[Document, int]]:
+        return self.catalog.document_page(self.number, offset, limit)
 
 
 def _check_meta(catalog: Catalog, index_dir: Path, expected_embedder: str | None) -> tuple[int, str, int]:

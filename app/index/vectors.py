@@ -713,18 +713,22 @@ def make_vector_store(
 ) -> VectorStore:
     """A store of the configured backend (`VECTOR_STORE`): empty, or with `vectors` under `keys`
     all in its base (approximate past VECTOR_ANN_MIN_VECTORS), never a delta searched exactly."""
-    backend: Literal["faiss"] = settings.VECTOR_STORE
-    if backend == "faiss":
+    if settings.VECTOR_STORE == "faiss":
         if keys is None or vectors is None or not len(keys):
             return FaissStore.empty(dim, settings)
         return FaissStore.build(keys, vectors, settings)
-    raise ValueError(f"VECTOR_STORE={backend!r}: the backends are 'faiss'")
+    raise ValueError(
+        f"VECTOR_STORE={settings.VECTOR_STORE!r}: the embedded index's vectors are FAISS; with Milvus "
+        "they live in the shared index (app.index.shared)"
+    )
 
 
 def load_vector_store(settings: Settings, path: Path) -> VectorStore:
     """A store of the configured backend from a base saved by `save_base` (OSError, RuntimeError from
     FAISS, or ValueError when it cannot be read)."""
-    backend: Literal["faiss"] = settings.VECTOR_STORE
-    if backend == "faiss":
+    if settings.VECTOR_STORE == "faiss":
         return FaissStore.load_base(path, settings)
-    raise ValueError(f"VECTOR_STORE={backend!r}: the backends are 'faiss'")
+    raise ValueError(
+        f"VECTOR_STORE={settings.VECTOR_STORE!r}: the embedded index's vectors are FAISS; with Milvus "
+        "they live in the shared index (app.index.shared)"
+    )

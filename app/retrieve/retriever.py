@@ -13,8 +13,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from app.embed import WORK_BESIDE, Embedder, UsesIdleCores, embed_query
-from app.index import Generation
 from app.index.lexical import LexicalFilter
+from app.index.view import IndexView
 from app.models import Passage
 from app.retrieve.diacritics import DiacriticRestorer
 from app.text import canonical, has_diacritics, sanitize
@@ -80,7 +80,7 @@ class Query:
 
 
 class Retriever:
-    def __init__(self, generation: Generation, embedder: Embedder) -> None:
+    def __init__(self, generation: IndexView, embedder: Embedder) -> None:
         self.generation = generation
         self.embedder = embedder
         self.restorer = DiacriticRestorer(generation.vocabulary())
@@ -103,20 +103,9 @@ class Retriever:
 
     def _lexical(self, query: Query, pool: int, filters: LexicalFilter | None) -> list[int]:
         t0 = time.perf_counter()
-        hits = self.generation.lexical.search(query.text, query.written, pool, filters)
+        hits = self.generation.search_lexical(query.text, query.written, pool, filters)
         _COSTS.note("lexical_ms", (time.perf_counter() - t0) * 1000)
         return [key for key, _ in hits]
-
-    def _allowed(self, filters: Filters) -> set[int]:
-        """The chunk keys of the documents a filter lets through, read from the catalog's indexes."""
-        gen = self.generation
-        keys: set[int] | None = None
-        if filters.doc_ids is not None:
-            keys = set(gen.catalog.keys_of_documents(filters.doc_ids, gen.number))
-        if filters.date_from or filters.date_to:
-            dated = set(gen.catalog.keys_in_dates(filters.date_from, filters.date_to, gen.number))
-            keys = dated if keys is None else keys & dated
-        return keys or set()
 
     def parse(self, question: str) -> Query:
         text = canonical(sanitize(question))  # the API sanitises already; the CLI and scripts may not
@@ -130,7 +119,6 @@ class Retriever:
         gen = self.generation
         if gen.chunk_count == 0 or k <= 0:
             return []
-        allowed = self._allowed(filters) if filters else None
         pool = max(50, 10 * k)
         # Filters are applied inside both searches; pending chunks have no vector yet, so only the
         # lexical side can find them. The lexical search runs beside the question's embedding (both
@@ -147,12 +135,11 @@ class Retriever:
         lexical = [] if lexical_future else self._lexical(query, pool, lexical_filter)
         dense_hits = []
         try:
-            if len(gen.vectors) and (allowed is None or allowed):
-                t0 = time.perf_counter()
-                vector = embed_query(self.embedder, query.restored)
-                if lexical_future is not None:
-                    _COSTS.note("embed_beside_ms", (time.perf_counter() - t0) * 1000)
-                dense_hits = gen.vectors.search(vector, pool, allowed)
+            t0 = time.perf_counter()
+            vector = embed_query(self.embedder, query.restored)
+            if lexical_future is not None:
+                _COSTS.note("embed_beside_ms", (time.perf_counter() - t0) * 1000)
+            dense_hits = gen.search_dense(vector, pool, lexical_filter)
         finally:
             if lexical_future is not None:
                 lexical = lexical_future.result()

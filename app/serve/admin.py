@@ -155,7 +155,7 @@ def list_documents(
         DocumentSummary(
             doc_id=d.doc_id, title=d.title, date=d.date, localities=list(d.localities), chunks=chunks
         )
-        for d, chunks in gen.catalog.document_page(gen.number, offset, limit)
+        for d, chunks in gen.document_page(offset, limit)
     ]
     return DocumentPage(total=len(gen.documents), offset=offset, limit=limit, documents=page)
 

@@ -11,7 +11,8 @@ from app.config import Settings
 
 def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from app.embed import make_embedder
-    from app.index import compact_vectors, ingest_documents
+    from app.index import compact_vectors
+    from app.index.backends import write
     from app.ingest import SUPPORTED, find_sources, load_document
 
     paths = [Path(p) for p in args.paths] or [settings.SEEDS_DIR]
@@ -25,11 +26,9 @@ def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     documents = [load_document(p) for p in sources]
     originals = {d.doc_id: p.read_bytes() for d, p in zip(documents, sources, strict=True)}
     embedder = make_embedder(settings)
-    report = ingest_documents(
-        settings, embedder, documents, rebuild=args.rebuild, progress=True, originals=originals
-    )
+    report = write(settings, embedder, documents, rebuild=args.rebuild, progress=True, originals=originals)
     print(f"{len(sources)} files: {report.summary()}")
-    if compact_vectors(settings, embedder):
+    if settings.VECTOR_STORE == "faiss" and compact_vectors(settings, embedder):
         print("vectors merged into a new base for a fast start")
     return 0
 
@@ -47,9 +46,9 @@ def _cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
 
 def _cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
     from app.embed import make_embedder
-    from app.index import ingest_documents
+    from app.index.backends import write
 
-    report = ingest_documents(settings, make_embedder(settings), [], remove=args.doc_ids)
+    report = write(settings, make_embedder(settings), [], remove=args.doc_ids)
     missing = sorted(set(args.doc_ids) - set(report.removed))
     if missing:
         print(f"not stored: {', '.join(missing)}", file=sys.stderr)
@@ -59,11 +58,11 @@ def _cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
 
 def _cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     from app.embed import make_embedder
-    from app.index import load_generation
+    from app.index.backends import open_view
     from app.retrieve import Retriever
 
     embedder = make_embedder(settings)
-    retriever = Retriever(load_generation(settings.INDEX_DIR, expected_embedder=embedder.name), embedder)
+    retriever = Retriever(open_view(settings, embedder), embedder)
     for i, p in enumerate(retriever.search(args.question, args.top_k), start=1):
         snippet = " ".join(p.chunk.text.split())[:240]
         print(f"[{i}] {p.chunk.chunk_id}  score={p.score:.3f}  date={p.date or '-'}\n    {snippet}")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from app.answer.evidence import Sentence, analyse_chunk
-from app.answer.question import Question, analyse
+from app.answer.question import Question, analyse, name_runs
 from app.ground.parts import in_part, structured
 from app.ground.period import NO_TIME, TimeMarks, in_period
 from app.ground.places import Places
@@ -38,11 +38,20 @@ class KnownPlaces(Mapping[str, str]):
         if folded not in self._cache:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[folded] = self._view.place(folded)
+            self._cache.update(dict.fromkeys([folded]) | self._view.places([folded]))
         found = self._cache[folded]
         if found is None:
             raise KeyError(folded)
         return found
+
+    def prefetch(self, names: Iterable[str]) -> None:
+        """Look up every name not yet known in one call (a question's word runs, before it is
+        analysed), so a shared index is asked once, not once a name."""
+        todo = [n for n in dict.fromkeys(names) if n not in self._cache]
+        if todo:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache.update(dict.fromkeys(todo) | self._view.places(todo))
 
     def __iter__(self) -> Iterator[str]:
         return iter(k for k, v in self._cache.items() if v is not None)
@@ -54,7 +63,8 @@ class KnownPlaces(Mapping[str, str]):
 class Checks:
     def __init__(self, generation: IndexView) -> None:
         self.generation = generation
-        self.places = Places(KnownPlaces(generation), generation.documents)
+        self.known = KnownPlaces(generation)
+        self.places = Places(self.known, generation.documents)
         self._sentences: dict[str, tuple[Sentence, ...]] = {}  # chunk_id -> analysed once
         self._spread: dict[str, tuple[int, Counter[str]]] = {}  # doc_id -> paragraphs, word counts
         self._title_time: dict[str, TimeMarks] = {}
@@ -62,6 +72,7 @@ class Checks:
         self._body: dict[str, int] = {}
 
     def analyse(self, query: Query) -> Question:
+        self.known.prefetch(name_runs(query.text) | name_runs(query.restored))
         return analyse(query, self.places.known)
 
     def numbered(self, doc_id: str) -> bool:

@@ -73,6 +73,14 @@ class Question:
 _MAX_NAME_WORDS = 8
 
 
+def name_runs(text: str) -> set[str]:
+    """Every run of up to _MAX_NAME_WORDS of the text's words, folded: what could name a place."""
+    ws = re.findall(r"\w+", fold(text))
+    return {
+        " ".join(ws[i:j]) for i in range(len(ws)) for j in range(i + 1, min(len(ws), i + _MAX_NAME_WORDS) + 1)
+    }
+
+
 def _find_known(text: str, known: Mapping[str, str], written: bool) -> list[str]:
     """Known localities named in the question (folded keys), longest first, without overlaps.
 
@@ -84,10 +92,7 @@ def _find_known(text: str, known: Mapping[str, str], written: bool) -> list[str]
     found: list[str] = []
     taken = [False] * len(hay)
     # Only the question's own word runs can be names: look those up, never scan every known place.
-    ws = re.findall(r"\w+", fold(text))
-    grams = {
-        " ".join(ws[i:j]) for i in range(len(ws)) for j in range(i + 1, min(len(ws), i + _MAX_NAME_WORDS) + 1)
-    }
+    grams = name_runs(text)
     for key in sorted((g for g in grams if g in known), key=lambda k: (-len(k), k)):
         name = known[key].lower() if written else key
         for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", hay):

@@ -19,7 +19,7 @@ import dataclasses
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -350,9 +350,14 @@ class Catalog:
 
     # -- places -------------------------------------------------------------------------------
 
-    def place(self, folded: str) -> str | None:
-        row = self.db.execute("SELECT written FROM places WHERE folded = ?", (folded,)).fetchone()
-        return row[0] if row else None
+    def places(self, folded: Collection[str]) -> dict[str, str]:
+        names = list(dict.fromkeys(folded))
+        out: dict[str, str] = {}
+        for start in range(0, len(names), 500):
+            part = names[start : start + 500]
+            marks = ",".join("?" * len(part))
+            out.update(self.db.execute(f"SELECT folded, written FROM places WHERE folded IN ({marks})", part))
+        return out
 
     @staticmethod
     def count_places(db: sqlite3.Connection, names: dict[str, str], sign: int) -> None:

@@ -24,6 +24,7 @@ import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from anyio import to_thread
 
@@ -39,7 +40,7 @@ from app.index.build import (
     open_index,
     write_vector_base,
 )
-from app.index.documents import DocumentStoreError
+from app.index.documents import DocumentStore, DocumentStoreError
 from app.index.store import (
     EmbedderMismatch,
     Generation,
@@ -48,9 +49,49 @@ from app.index.store import (
     current_name,
     load_generation,
 )
+from app.index.view import IndexView
 from app.models import Document
 
 log = logging.getLogger("app.index")
+
+
+class Service(Protocol):
+    """The index's owner in a serving process, embedded (`IndexService`) or shared
+    (`app.index.shared_service.SharedIndexService`): what the server and its routes use."""
+
+    generation: IndexView | None  # what requests answer from now
+    error: str | None  # why the index is not (fully) available, for /readyz
+
+    def open(self) -> None: ...
+
+    def write(
+        self, documents: list[Document], remove: list[str], originals: Mapping[str, bytes] | None = None
+    ) -> IngestReport: ...
+
+    def original(self, doc_id: str) -> bytes | None:
+        """The file a document was read from, as uploaded (None: it came as text)."""
+        ...
+
+    def refusing(self) -> str | None:
+        """Why requests are refused right now (a 503 with Retry-After), None to answer them."""
+        ...
+
+    def unavailable(self, exc: Exception) -> None:
+        """A request found the index's backend away: say so until it is back."""
+        ...
+
+    async def run(self) -> None: ...
+
+
+def make_index_service(
+    settings: Settings, embedder: Embedder, on_generation: Callable[[IndexView], None]
+) -> Service:
+    if settings.VECTOR_STORE == "milvus":
+        from app.index.shared_service import SharedIndexService
+
+        return SharedIndexService(settings, embedder, on_generation)
+    return IndexService(settings, embedder, on_generation)
+
 
 RETRY_S = 5.0  # after a failed background embedding
 
@@ -102,6 +143,15 @@ class IndexService:
         self.generation = gen
         self.error = None
         self._on_generation(gen)
+
+    def refusing(self) -> str | None:
+        return None if self.generation is not None else self.error
+
+    def unavailable(self, exc: Exception) -> None:
+        """Nothing here is remote: a local failure is a bug, reported as such."""
+
+    def original(self, doc_id: str) -> bytes | None:
+        return DocumentStore(self.settings.INDEX_DIR / "documents").original(doc_id)
 
     # -- write --------------------------------------------------------------------------------
 

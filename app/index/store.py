@@ -23,7 +23,7 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,8 +220,9 @@ class Generation:
     def chunk_count(self) -> int:
         return len(self.lexical)
 
-    def vocabulary(self) -> SqliteVocabulary:
-        """The corpus's written words and word pairs, counted as documents come and go."""
+    def vocabulary(self, question: str = "") -> SqliteVocabulary:
+        """The corpus's written words and word pairs, counted as documents come and go (whatever
+        the question)."""
         return SqliteVocabulary(self.catalog.shared)
 
     def chunks(self, keys: list[int]) -> dict[int, Chunk]:
@@ -263,8 +264,8 @@ class Generation:
     def doc_freq(self, folded_term: str) -> int:
         return self.lexical.doc_freq(folded_term)
 
-    def place(self, folded: str) -> str | None:
-        return self.catalog.place(folded)
+    def places(self, folded: Collection[str]) -> dict[str, str]:
+        return self.catalog.places(folded)
 
     def document_page(self, offset: int, limit: int) -> list[tuple[Document, int]]:
         return self.catalog.document_page(self.number, offset, limit)

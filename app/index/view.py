@@ -32,8 +32,9 @@ class IndexView(Protocol):
     @property
     def chunk_count(self) -> int: ...
 
-    def vocabulary(self) -> Vocabulary:
-        """The corpus's written words, for putting diacritics back on a question."""
+    def vocabulary(self, question: str = "") -> Vocabulary:
+        """Written words to put diacritics back on `question` (typed without them) from: the whole
+        corpus's, or those of the passages it matches."""
         ...
 
     def chunks(self, keys: list[int]) -> dict[int, Chunk]:
@@ -56,8 +57,9 @@ class IndexView(Protocol):
         """Chunks whose folded tokens hold this term: the answerer's idf."""
         ...
 
-    def place(self, folded: str) -> str | None:
-        """The written name of a place some document names (by its folded name), or None."""
+    def places(self, folded: Collection[str]) -> dict[str, str]:
+        """folded -> written name of those of these names some document names as a place: one call
+        for every name a question might hold."""
         ...
 
     def document_page(self, offset: int, limit: int) -> list[tuple[Document, int]]:

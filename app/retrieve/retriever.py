@@ -83,7 +83,6 @@ class Retriever:
     def __init__(self, generation: IndexView, embedder: Embedder) -> None:
         self.generation = generation
         self.embedder = embedder
-        self.restorer = DiacriticRestorer(generation.vocabulary())
 
     def _lexical_first(self) -> bool:
         """Whether to run the lexical search before the question's embedding rather than beside it:
@@ -110,7 +109,12 @@ class Retriever:
     def parse(self, question: str) -> Query:
         text = canonical(sanitize(question))  # the API sanitises already; the CLI and scripts may not
         written = has_diacritics(text)
-        return Query(text=text, written=written, restored=text if written else self.restorer.restore(text))
+        if written:
+            return Query(text=text, written=True, restored=text)
+        # The view's vocabulary for this question: the embedded index's running counts, or the words
+        # of the passages the question matches in a shared one.
+        restored = DiacriticRestorer(self.generation.vocabulary(text)).restore(text)
+        return Query(text=text, written=False, restored=restored)
 
     def search(self, question: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:
         return self.search_query(self.parse(question), k, filters)

@@ -23,8 +23,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.index import IngestReport, WriterBusy
-from app.index.documents import DocumentStore
-from app.index.service import IndexService
+from app.index.service import Service
 from app.ingest import DocumentError, UnsupportedFormat, document_from_bytes, document_from_text
 from app.models import Document
 from app.serve.deps import Admin, IndexDep, PipelineDep
@@ -104,7 +103,7 @@ async def _parse(request: Request) -> tuple[list[Document], dict[str, bytes]]:
 
 
 async def _write(
-    index: IndexService, docs: list[Document], remove: list[str], originals: dict[str, bytes] | None = None
+    index: Service, docs: list[Document], remove: list[str], originals: dict[str, bytes] | None = None
 ) -> IngestReport:
     """The same ingest as the CLI, off the event loop, by the index service (which then serves it)."""
     try:
@@ -198,11 +197,11 @@ def get_document(
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def get_original(doc_id: str, _: Admin, pipeline: PipelineDep) -> Response:
+def get_original(doc_id: str, _: Admin, index: IndexDep, pipeline: PipelineDep) -> Response:
     doc = pipeline.generation.documents.get(doc_id)
     if doc is None:
         raise HTTPException(404, detail=f"no document {doc_id!r}")
-    data = DocumentStore(pipeline.settings.INDEX_DIR / "documents").original(doc_id)
+    data = index.original(doc_id)
     if data is None:
         raise HTTPException(
             404,

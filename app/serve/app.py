@@ -18,8 +18,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.config import Settings
-from app.index import Generation
-from app.index.service import IndexService
+from app.index.service import make_index_service
+from app.index.view import IndexView
 from app.serve import errors
 from app.serve.admin import router as admin_router
 from app.serve.context import RequestContext
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.pipeline = None
         embedder = make_embedder(cfg)
 
-        def serve(generation: Generation) -> None:
+        def serve(generation: IndexView) -> None:
             """The index service's listener: requests from now on use this generation."""
             from app.pipeline import Pipeline
 
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 current.with_generation(generation) if current else Pipeline(cfg, embedder, generation)
             )
 
-        app.state.index = IndexService(cfg, embedder, serve)
+        app.state.index = make_index_service(cfg, embedder, serve)
         app.state.index.open()
         background = asyncio.create_task(app.state.index.run())
         yield

@@ -8,27 +8,28 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, Response
 
-from app.index.service import IndexService
+from app.index.service import Service
 from app.pipeline import Pipeline
 from app.serve.metrics import Metrics
 
 GENERATION_HEADER = "X-Index-Generation"
 
 
-def get_index(request: Request) -> IndexService:
+def get_index(request: Request) -> Service:
     return request.app.state.index
 
 
-IndexDep = Annotated[IndexService, Depends(get_index)]
+IndexDep = Annotated[Service, Depends(get_index)]
 
 
 def get_pipeline(request: Request, response: Response) -> Pipeline:
     """The pipeline this request uses from start to end: one whole index generation, named in a
     response header so a caller (or a test) can tell which one answered."""
     pipeline = getattr(request.app.state, "pipeline", None)
-    if pipeline is None:
-        index = getattr(request.app.state, "index", None)
-        reason = (index.error if index is not None else None) or "the service is starting"
+    index = getattr(request.app.state, "index", None)
+    refused = index.refusing() if index is not None else None
+    if pipeline is None or refused:
+        reason = refused or (index.error if index is not None else None) or "the service is starting"
         raise HTTPException(
             status_code=503, detail=f"index not available: {reason}", headers={"Retry-After": "5"}
         )

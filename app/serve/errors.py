@@ -60,6 +60,22 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
     return JSONResponse(status_code=status, content={"error": message}, headers=exc.headers)
 
 
+async def index_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The shared index (Milvus) did not answer in time: a 503 the client may retry, never a 500;
+    the index service reports it in /readyz until Milvus answers again."""
+    index = getattr(request.app.state, "index", None)
+    if index is not None:
+        index.unavailable(exc)
+    return JSONResponse(
+        status_code=503,
+        content={"error": f"the index is unavailable, retry shortly: {_safe(exc, 300)}"},
+        headers={"Retry-After": "5"},
+    )
+
+
 def install(app: FastAPI) -> None:
+    from app.index.milvus import MilvusUnavailable
+
+    app.add_exception_handler(MilvusUnavailable, index_unavailable)
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]

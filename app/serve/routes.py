@@ -37,10 +37,13 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", response_model=ReadyResponse, summary="The index is loaded; the LLM's state")
 async def readyz(request: Request, response: Response) -> ReadyResponse:
     pipeline: Pipeline | None = getattr(request.app.state, "pipeline", None)
-    if pipeline is None:
+    index = getattr(request.app.state, "index", None)
+    refused = index.refusing() if index is not None else None
+    if pipeline is None or refused:
         response.status_code = 503
-        index = getattr(request.app.state, "index", None)
-        return ReadyResponse(ready=False, error=(index.error if index is not None else None) or "starting")
+        return ReadyResponse(
+            ready=False, error=refused or (index.error if index is not None else None) or "starting"
+        )
     gen, breaker = pipeline.generation, pipeline.breaker
     llm = LLMStatus(configured=False)
     if pipeline.client is not None:

@@ -1,0 +1,45 @@
+"""Which index the CLI and tools read and write: the embedded one under INDEX_DIR, or the shared one
+in Milvus (`VECTOR_STORE=milvus`). A server does the same through `make_index_service`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from app.config import Settings
+from app.embed import Embedder
+from app.index.build import IngestReport, ingest_documents, open_index
+from app.index.view import IndexView
+from app.models import Document
+
+
+def open_view(settings: Settings, embedder: Embedder) -> IndexView:
+    """The index to answer from (the embedded one is repaired first if it must be)."""
+    if settings.VECTOR_STORE == "milvus":
+        from app.index.shared import SharedIndex
+
+        return SharedIndex(settings, embedder.name, embedder.dim).view()
+    return open_index(settings, embedder)
+
+
+def write(
+    settings: Settings,
+    embedder: Embedder,
+    documents: list[Document],
+    *,
+    remove: Iterable[str] = (),
+    originals: Mapping[str, bytes] | None = None,
+    progress: bool = False,
+    rebuild: bool = False,
+) -> IngestReport:
+    """Add or update documents and drop `remove`, in whichever index is configured."""
+    if settings.VECTOR_STORE == "milvus":
+        from app.index.shared import SharedIndex
+
+        shared = SharedIndex(settings, embedder.name, embedder.dim)
+        if rebuild:
+            shared.drop()
+            shared = SharedIndex(settings, embedder.name, embedder.dim)
+        return shared.write(documents, embedder, remove=list(remove), originals=originals)
+    return ingest_documents(
+        settings, embedder, documents, remove=remove, originals=originals, progress=progress, rebuild=rebuild
+    )

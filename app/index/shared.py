@@ -1,0 +1,594 @@
+"""The index every API replica shares, in Milvus (`VECTOR_STORE=milvus`): documents, their stored
+text and original files, and chunks. A replica keeps nothing on local disk another one needs.
+
+Three collections, named from `MILVUS_COLLECTION` (prefix P):
+    P_documents  one head row per document: its current version, metadata, the places it names
+    P_parts      the document's JSON and its original file, in pieces (VARCHAR holds 64 KB)
+    P_chunks     `app.index.milvus.MilvusChunks`: text for BM25 (exact, folded) and the vector
+
+Why Milvus for the documents too, not PostgreSQL or object storage: one engine to run, back up and
+reach, and its point lookups by primary key (a document's head, its parts) cost 1-3 ms here, which
+is what a request pays; there are no cross-collection transactions, which the versions below make
+unnecessary.
+
+How several writers stay safe without a lock. A document's version is a hash of its content, so
+every replica computes the same one and a re-upload of the same content is a no-op. A write:
+  1. reads the head (the version it replaces, if any);
+  2. writes the new version's parts, then its chunks (rows carry the version);
+  3. upserts the head: the commit point, after which readers see the new version;
+  4. deletes the rows of the version it replaced (only that one).
+Readers keep a chunk only if its version is its document's current head version, so a document is
+never seen with chunks of two versions, nor a chunk without its document, whatever a writer is
+doing or wherever it died. Rows of versions that never became current (a writer killed between 2
+and 3, or two writers racing: the last head wins) are invisible and removed by `sweep` once older
+than a writing time nobody takes (`SWEEP_AFTER_S`).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from app.chunk import chunk_document
+from app.config import Settings
+from app.embed import Embedder, embed_passages
+from app.index.build import IngestReport
+from app.index.catalog import chunk_from_row
+from app.index.documents import document_from_row
+from app.index.lexical import LexicalFilter
+from app.index.milvus import _SAFE_ID, MilvusChunks, MilvusRecord, MilvusUnavailable, _strings
+from app.index.places import place_names
+from app.index.vocabulary import CountedVocabulary, Vocabulary
+from app.models import Chunk, Document
+
+log = logging.getLogger("app.index.shared")
+
+PART_CHARS = 16_000  # a VARCHAR holds 65,535 bytes; Vietnamese takes up to 3 bytes a character
+SWEEP_AFTER_S = 3600.0  # rows of a version that never became current, older than this, are removed
+RESTORE_FROM = 30  # passages a question typed without diacritics is restored from
+_SAFE_NAME = re.compile(r"[\w ]{1,256}")  # a folded place name: letters, digits and spaces
+_DUMMY = [0.0, 0.0]  # every Milvus collection needs a vector field; these two never search by it
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def document_row(doc: Document) -> str:
+    return json.dumps(dataclasses.asdict(doc), ensure_ascii=False, sort_keys=True)
+
+
+def version_of(row: str) -> str:
+    """The same content gives the same version on every replica."""
+    return hashlib.blake2b(row.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def chunk_key(doc_id: str, version: str, position: int) -> int:
+    """A chunk's int64 key from what it is, so replicas need no shared counter (2^-63 collisions)."""
+    digest = hashlib.blake2b(f"{doc_id}@{version}#{position}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def _pieces(text: str, size: int = PART_CHARS) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+class SharedIndex:
+    """The three collections, for writes and for views. Threads may share it."""
+
+    def __init__(self, settings: Settings, embedder: str, dim: int) -> None:
+        from pymilvus import MilvusClient
+        from pymilvus.exceptions import MilvusException
+
+        self.settings = settings
+        self.embedder = embedder
+        self.dim = dim
+        self.timeout_s = settings.MILVUS_TIMEOUT_S
+        self.prefix = settings.MILVUS_COLLECTION
+        self._errors: tuple[type[BaseException], ...] = (MilvusException, ConnectionError, TimeoutError)
+        self.chunks = MilvusChunks(
+            settings.MILVUS_URI,
+            f"{self.prefix}_chunks",
+            embedder,
+            dim,
+            token=settings.MILVUS_TOKEN,
+            timeout_s=self.timeout_s,
+        )
+        try:
+            self.client = MilvusClient(
+                uri=settings.MILVUS_URI, token=settings.MILVUS_TOKEN, timeout=self.timeout_s
+            )
+            self._ensure()
+        except self._errors as exc:
+            raise MilvusUnavailable(f"Milvus at {settings.MILVUS_URI} did not answer ({exc})") from exc
+
+    @property
+    def heads(self) -> str:
+        return f"{self.prefix}_documents"
+
+    @property
+    def parts(self) -> str:
+        return f"{self.prefix}_parts"
+
+    @property
+    def meta(self) -> str:
+        return f"{self.prefix}_meta"
+
+    def _ensure(self) -> None:
+        from pymilvus import DataType
+
+        for name in (self.heads, self.parts, self.meta):
+            if not self.client.has_collection(name, timeout=self.timeout_s):
+                schema = self.client.create_schema(auto_id=False)
+                if name == self.meta:
+                    schema.add_field("name", DataType.VARCHAR, max_length=64, is_primary=True)
+                    schema.add_field("value", DataType.VARCHAR, max_length=256)
+                elif name == self.heads:
+                    schema.add_field("doc_id", DataType.VARCHAR, max_length=512, is_primary=True)
+                    schema.add_field("version", DataType.VARCHAR, max_length=64)
+                    schema.add_field("content_hash", DataType.VARCHAR, max_length=256)
+                    schema.add_field("meta", DataType.JSON)
+                    schema.add_field(
+                        "places",
+                        DataType.ARRAY,
+                        element_type=DataType.VARCHAR,
+                        max_capacity=4096,
+                        max_length=256,
+                    )
+                else:
+                    schema.add_field("pid", DataType.VARCHAR, max_length=700, is_primary=True)
+                    schema.add_field("doc_id", DataType.VARCHAR, max_length=512)
+                    schema.add_field("version", DataType.VARCHAR, max_length=64)
+                    schema.add_field("kind", DataType.VARCHAR, max_length=8)
+                    schema.add_field("i", DataType.INT64)
+                    schema.add_field("data", DataType.VARCHAR, max_length=65_535)
+                if name != self.meta:
+                    schema.add_field("written_at", DataType.INT64)
+                schema.add_field("_v", DataType.FLOAT_VECTOR, dim=2)
+                index = self.client.prepare_index_params()
+                index.add_index("_v", index_type="FLAT", metric_type="L2")
+                if name == self.parts:
+                    index.add_index("doc_id", index_type="INVERTED")
+                self.client.create_collection(name, schema=schema, index_params=index, timeout=self.timeout_s)
+            self.client.load_collection(name, timeout=self.timeout_s)
+
+    def load(self) -> None:
+        """Load every collection for search (a restarted Milvus holds none loaded)."""
+        for name in (self.heads, self.parts, self.meta, self.chunks.name):
+            self._call(self.client.load_collection, name)
+
+    def _call(self, method, *args, **kwargs):  # pymilvus is untyped
+        try:
+            return method(*args, timeout=self.timeout_s, **kwargs)
+        except self._errors as exc:
+            raise MilvusUnavailable(f"Milvus did not answer ({type(exc).__name__}: {exc})") from exc
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def heads_of(self, doc_ids: Collection[str]) -> dict[str, dict]:
+        """doc_id -> head row (version, content_hash, meta) of the documents that exist now."""
+        ids = [d for d in dict.fromkeys(doc_ids) if _SAFE_ID.fullmatch(d)]
+        if not ids:
+            return {}
+        rows = self._call(
+            self.client.query,
+            self.heads,
+            filter=f"doc_id in {_strings(ids)}",
+            output_fields=["doc_id", "version", "content_hash", "meta"],
+            consistency_level="Strong",
+        )
+        return {r["doc_id"]: r for r in rows}
+
+    def stamp(self) -> str:
+        """What changes with every write, by any replica: a view older than it is replaced."""
+        rows = self._call(
+            self.client.query,
+            self.meta,
+            filter='name in ["stamp"]',
+            output_fields=["value"],
+            consistency_level="Strong",
+        )
+        return str(rows[0]["value"]) if rows else ""
+
+    def _touch(self) -> None:
+        row = {"name": "stamp", "value": uuid.uuid4().hex, "_v": _DUMMY}
+        self._call(self.client.upsert, self.meta, [row])
+
+    def document(self, doc_id: str, version: str, pieces: int) -> Document | None:
+        """A document version's JSON, joined from its parts (None if they are gone: a newer version
+        replaced it meanwhile)."""
+        rows = self._call(
+            self.client.query,
+            self.parts,
+            filter=f'doc_id in {_strings([doc_id])} and version == "{version}" and kind == "doc"',
+            output_fields=["i", "data"],
+            limit=max(pieces, 1),
+            consistency_level="Strong",
+        )
+        if len(rows) < pieces:
+            return None
+        text = "".join(r["data"] for r in sorted(rows, key=lambda r: r["i"]))
+        return document_from_row(json.loads(text))
+
+    def original(self, doc_id: str) -> bytes | None:
+        """The file a document was read from, as uploaded (None: it came as text)."""
+        head = self.heads_of([doc_id]).get(doc_id)
+        kept = (head or {}).get("meta", {}).get("original")
+        if not kept or head is None:
+            return None
+        where = f'doc_id in {_strings([doc_id])} and version == "{head["version"]}" and kind == "file"'
+        rows = self._call(
+            self.client.query,
+            self.parts,
+            filter=where,
+            output_fields=["i", "data"],
+            limit=max(int(kept["parts"]), 1),
+            consistency_level="Strong",
+        )
+        return base64.b64decode("".join(r["data"] for r in sorted(rows, key=lambda r: r["i"])))
+
+    def document_count(self) -> int:
+        got = self._call(self.client.query, self.heads, filter="", output_fields=["count(*)"])
+        return int(got[0]["count(*)"]) if got else 0
+
+    def view(self) -> SharedView:
+        return SharedView(self, self.stamp())
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    def write(
+        self,
+        documents: Sequence[Document],
+        embedder: Embedder,
+        *,
+        remove: Iterable[str] = (),
+        originals: Mapping[str, bytes] | None = None,
+    ) -> IngestReport:
+        """Add or update `documents` and drop `remove` (see the module's docstring for the order).
+        A document's own uploads are embedded here, before anything of it is written."""
+        t0 = time.perf_counter()
+        originals = originals or {}
+        report = IngestReport()
+        for doc in documents:
+            if not _SAFE_ID.fullmatch(doc.doc_id):
+                raise ValueError(f"doc_id {doc.doc_id!r}: letters, digits, '.', '_' and '-' only")
+        heads = self.heads_of([d.doc_id for d in documents])
+        for doc in documents:
+            row = document_row(doc)
+            version = version_of(row)
+            head = heads.get(doc.doc_id)
+            if head is not None and head["version"] == version:
+                report.unchanged.append(doc.doc_id)
+                report.chunk_counts[doc.doc_id] = int(head["meta"].get("chunks", 0))
+                continue
+            n = self._write_version(doc, row, version, embedder, originals.get(doc.doc_id))
+            if head is not None:
+                self._drop_version(doc.doc_id, head["version"])
+            (report.updated if head is not None else report.added).append(doc.doc_id)
+            report.embedded += n
+            report.chunk_counts[doc.doc_id] = n
+            report.removed_lines.update(r.reason for r in doc.removed)
+        report.removed = self.delete(remove) if remove else []
+        if report.added or report.updated or report.removed:
+            self._touch()
+        report.documents = self.document_count()
+        report.chunks = len(self.chunks)
+        report.seconds = time.perf_counter() - t0
+        if report.added or report.updated or report.removed:
+            report.generation = f"milvus:{self.prefix}"
+        return report
+
+    def _write_version(
+        self, doc: Document, row: str, version: str, embedder: Embedder, original: bytes | None
+    ) -> int:
+        written_at = _now_ms()
+        texts = _pieces(row)
+        parts = [("doc", i, t) for i, t in enumerate(texts)]
+        kept = None
+        if original is not None:
+            encoded = _pieces(base64.b64encode(original).decode("ascii"), 48_000)
+            parts += [("file", i, t) for i, t in enumerate(encoded)]
+            kept = {"parts": len(encoded)}
+        rows = [
+            {
+                "pid": f"{doc.doc_id}@{version}:{kind}{i}",
+                "doc_id": doc.doc_id,
+                "version": version,
+                "kind": kind,
+                "i": i,
+                "data": data,
+                "written_at": written_at,
+                "_v": _DUMMY,
+            }
+            for kind, i, data in parts
+        ]
+        for start in range(0, len(rows), 64):
+            self._call(self.client.upsert, self.parts, rows[start : start + 64])
+        chunks = chunk_document(doc, self.settings.CHUNK_MAX_CHARS, self.settings.CHUNK_OVERLAP_SENTENCES)
+        vectors = embed_passages(embedder, [c.embed_text for c in chunks], self.settings.EMBED_BATCH_SIZE)
+        self.chunks.write(
+            [
+                MilvusRecord(
+                    chunk_key(doc.doc_id, version, i),
+                    doc.doc_id,
+                    version,
+                    doc.date,
+                    f"{c.header}\n{c.text}",
+                    vectors[i],
+                    payload=json.dumps(dataclasses.asdict(c), ensure_ascii=False),
+                    written_at=written_at,
+                )
+                for i, c in enumerate(chunks)
+            ]
+        )
+        places = place_names(doc)
+        meta = {
+            "title": doc.title,
+            "date": doc.date,
+            "localities": list(doc.localities),
+            "source": doc.source,
+            "format": doc.format,
+            "chunks": len(chunks),
+            "parts": len(texts),
+            "original": kept,
+            "places": places,
+        }
+        head = {
+            "doc_id": doc.doc_id,
+            "version": version,
+            "content_hash": doc.content_hash,
+            "meta": meta,
+            "places": list(places)[:4096],
+            "written_at": written_at,
+            "_v": _DUMMY,
+        }
+        self._call(self.client.upsert, self.heads, [head])  # the commit point
+        return len(chunks)
+
+    def _drop_version(self, doc_id: str, version: str) -> None:
+        """The rows of one version of one document: never the current one (a writer may have just
+        made it current), never the one another writer is writing."""
+        where = f'doc_id in {_strings([doc_id])} and version == "{version}"'
+        self._call(self.chunks.client.delete, self.chunks.name, filter=where)
+        self._call(self.client.delete, self.parts, filter=where)
+
+    def delete(self, doc_ids: Iterable[str]) -> list[str]:
+        """Drop documents: the head first (they vanish at once), then their current version's rows."""
+        heads = self.heads_of(list(doc_ids))
+        for doc_id, head in heads.items():
+            self._call(self.client.delete, self.heads, filter=f"doc_id in {_strings([doc_id])}")
+            self._drop_version(doc_id, head["version"])
+        return list(heads)
+
+    def sweep(self, older_than_s: float = SWEEP_AFTER_S) -> int:
+        """Remove rows of versions that are not current and were written more than `older_than_s`
+        ago (writers killed mid-write, or beaten by another). Returns the rows removed."""
+        cutoff = _now_ms() - int(older_than_s * 1000)
+        removed = 0
+        for collection, client in ((self.parts, self.client), (self.chunks.name, self.chunks.client)):
+            rows = self._call(
+                client.query,
+                collection,
+                filter=f"written_at < {cutoff}",
+                output_fields=["doc_id", "version"],
+                limit=16_384,
+            )
+            versions = {(r["doc_id"], r["version"]) for r in rows}
+            heads = self.heads_of({d for d, _ in versions})
+            for doc_id, version in versions:
+                head = heads.get(doc_id)
+                if head is None or head["version"] != version:
+                    where = f'doc_id in {_strings([doc_id])} and version == "{version}"'
+                    self._call(client.delete, collection, filter=where)
+                    removed += sum(1 for r in rows if (r["doc_id"], r["version"]) == (doc_id, version))
+        return removed
+
+    def drop(self) -> None:
+        """Everything, for `reindex` and tests."""
+        self.chunks.drop()
+        for name in (self.heads, self.parts, self.meta):
+            self._call(self.client.drop_collection, name)
+
+
+class _Documents(Mapping[str, Document]):
+    """The documents as the view sees them (the version of each it pinned), read on demand."""
+
+    def __init__(self, view: SharedView) -> None:
+        self._view = view
+        self._cache: OrderedDict[tuple[str, str], Document] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, doc_id: str, default: Document | None = None) -> Document | None:  # type: ignore[override]
+        head = self._view.heads([doc_id]).get(doc_id)
+        if head is None:
+            return default
+        return self.at(doc_id, head["version"], int(head["meta"].get("parts", 1))) or default
+
+    def at(self, doc_id: str, version: str, pieces: int) -> Document | None:
+        """A version never changes, so it is cached by version; None once it was replaced and its
+        parts dropped (the view is about to be replaced too)."""
+        key = (doc_id, version)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        doc = self._view.shared.document(doc_id, version, pieces)
+        if doc is not None:
+            with self._lock:
+                self._cache[key] = doc
+                while len(self._cache) > 256:
+                    self._cache.popitem(last=False)
+        return doc
+
+    def __getitem__(self, doc_id: str) -> Document:
+        doc = self.get(doc_id)
+        if doc is None:
+            raise KeyError(doc_id)
+        return doc
+
+    def __contains__(self, doc_id: object) -> bool:
+        return isinstance(doc_id, str) and bool(self._view.heads([doc_id]))
+
+    def __len__(self) -> int:
+        return self._view.document_count
+
+    def __iter__(self) -> Iterator[str]:
+        """Every doc id: O(documents), for tools and tests."""
+        shared = self._view.shared
+        rows = shared._call(
+            shared.client.query, shared.heads, filter="", output_fields=["doc_id"], limit=16_384
+        )
+        return iter(sorted(r["doc_id"] for r in rows))
+
+
+class SharedView:
+    """`IndexView` over the shared collections, as of one `stamp`: the version of each document it
+    reads is pinned for its life, so a request never sees two versions of a document, nor a chunk
+    without the document it came from. Every write changes the stamp; each replica polls it and
+    replaces its view (`SharedIndexService`), so a write anywhere is answered everywhere within
+    one poll."""
+
+    number = 0
+    pending: frozenset[int] = frozenset()  # uploads are embedded before they are written
+
+    def __init__(self, shared: SharedIndex, stamp: str = "") -> None:
+        self.shared = shared
+        self.stamp = stamp
+        self.embedder = shared.embedder
+        self.dim = shared.dim
+        self.documents = _Documents(self)
+        self._rows: OrderedDict[int, tuple[str, str, Chunk]] = OrderedDict()
+        self._pinned: dict[str, dict | None] = {}
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def heads(self, doc_ids: Collection[str]) -> dict[str, dict]:
+        """The heads of these documents as this view first saw them (None-pinned if absent)."""
+        with self._lock:
+            todo = [d for d in dict.fromkeys(doc_ids) if d not in self._pinned]
+        if todo:
+            got = self.shared.heads_of(todo)
+            with self._lock:
+                if len(self._pinned) > 100_000:
+                    self._pinned.clear()
+                for d in todo:
+                    self._pinned.setdefault(d, got.get(d))
+        with self._lock:
+            return {d: h for d in doc_ids if (h := self._pinned.get(d)) is not None}
+
+    @property
+    def document_count(self) -> int:
+        if "documents" not in self._counts:
+            self._counts["documents"] = self.shared.document_count()
+        return self._counts["documents"]
+
+    @property
+    def name(self) -> str:
+        return f"milvus:{self.shared.prefix}"
+
+    @property
+    def chunk_count(self) -> int:
+        """Counted once per view (a view lasts until the next write anywhere)."""
+        if "chunks" not in self._counts:
+            self._counts["chunks"] = len(self.shared.chunks)
+        return self._counts["chunks"]
+
+    def vocabulary(self, question: str = "") -> Vocabulary:
+        """The words of the passages a question typed without diacritics matches (its folded
+        syllables, BM25): where its words are written, so where their marks are known. A shared
+        index keeps no corpus-wide word counts, which several writers could not keep exact."""
+        hits = self.search_lexical(question, False, RESTORE_FROM) if question else []
+        chunks = self.chunks([k for k, _ in hits])
+        return CountedVocabulary(c.text for c in chunks.values())
+
+    def _current(self, hits: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Only chunks of their document's current version (see the module's docstring)."""
+        if not hits:
+            return []
+        rows = self._fetch([k for k, _ in hits])
+        heads = self.heads({doc_id for doc_id, _, _ in rows.values()})
+        return [
+            (k, s)
+            for k, s in hits
+            if k in rows and (h := heads.get(rows[k][0])) is not None and h["version"] == rows[k][1]
+        ]
+
+    def _fetch(self, keys: list[int]) -> dict[int, tuple[str, str, Chunk]]:
+        """key -> (doc_id, version, chunk); rows never change under a key, so they are cached."""
+        out: dict[int, tuple[str, str, Chunk]] = {}
+        with self._lock:
+            for k in keys:
+                if k in self._rows:
+                    out[k] = self._rows[k]
+        missing = [k for k in keys if k not in out]
+        if missing:
+            rows = self.shared.chunks.rows(missing)
+            with self._lock:
+                for k, (doc_id, version, payload) in rows.items():
+                    out[k] = self._rows[k] = (doc_id, version, chunk_from_row(payload))
+                while len(self._rows) > 20_000:
+                    self._rows.popitem(last=False)
+        return out
+
+    def chunks(self, keys: list[int]) -> dict[int, Chunk]:
+        return {k: c for k, (_, _, c) in self._fetch(keys).items()}
+
+    def search_dense(
+        self, vector: np.ndarray, k: int, filters: LexicalFilter | None = None
+    ) -> list[tuple[int, float]]:
+        return self._current(self.shared.chunks.search_dense(vector, k, filters))[:k]
+
+    def search_lexical(
+        self, text: str, written: bool, k: int, filters: LexicalFilter | None = None
+    ) -> list[tuple[int, float]]:
+        return self._current(self.shared.chunks.search(text, written, k, filters))[:k]
+
+    def doc_freq(self, folded_term: str) -> int:
+        return self.shared.chunks.doc_freq(folded_term)
+
+    def places(self, folded: Collection[str]) -> dict[str, str]:
+        """Rounds of one query for every name still unknown: each finds at least one more, and a
+        question names one or two places, so two or three queries."""
+        left = {n for n in folded if n and _SAFE_NAME.fullmatch(n)}
+        out: dict[str, str] = {}
+        while left:
+            rows = self.shared._call(
+                self.shared.client.query,
+                self.shared.heads,
+                filter=f"ARRAY_CONTAINS_ANY(places, {_strings(sorted(left))})",
+                output_fields=["meta"],
+                limit=64,
+            )
+            found = {n: w for r in rows for n, w in r["meta"]["places"].items() if n in left}
+            if not found:
+                break
+            out.update(found)
+            left -= found.keys()
+        return out
+
+    def document_page(self, offset: int, limit: int) -> list[tuple[Document, int]]:
+        rows = self.shared._call(
+            self.shared.client.query,
+            self.shared.heads,
+            filter="",
+            output_fields=["doc_id", "version", "meta"],
+            limit=16_384,
+        )
+        page = sorted(rows, key=lambda r: r["doc_id"])[offset : offset + limit]
+        out = []
+        for r in page:
+            doc = self.documents.at(r["doc_id"], r["version"], int(r["meta"].get("parts", 1)))
+            if doc is not None:
+                out.append((doc, int(r["meta"].get("chunks", 0))))
+        return out

@@ -1,0 +1,148 @@
+"""The shared index's owner in a serving process (`VECTOR_STORE=milvus`): connect, write, follow
+the writes of every replica, and say when Milvus is away.
+
+The same surface as `app.index.service.IndexService`, so the server and its routes do not care
+which one they hold:
+- open: connect and serve a view; Milvus unreachable is a retryable `error` ("/readyz" 503 with
+  the reason) that the background loop clears when it comes back; a collection of another
+  embedder stays an error.
+- write: `SharedIndex.write`, then serve a new view at once (this replica answers from it next).
+- follow: every RELOAD_INTERVAL_S the stamp is read (one point lookup); when another replica
+  wrote, a new view replaces the old one. Requests already running finish on the view they began.
+- sweep: now and then, rows of versions that never became current are removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+from anyio import to_thread
+
+from app.config import Settings
+from app.embed import Embedder
+from app.index.build import IngestReport
+from app.index.milvus import CollectionMismatch, MilvusUnavailable
+from app.index.shared import SharedIndex, SharedView
+from app.index.view import IndexView
+from app.models import Document
+
+log = logging.getLogger("app.index")
+
+SWEEP_EVERY_S = 600.0
+
+
+class SharedIndexService:
+    def __init__(
+        self, settings: Settings, embedder: Embedder, on_generation: Callable[[IndexView], None]
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self._on_generation = on_generation
+        self.shared: SharedIndex | None = None
+        self.generation: SharedView | None = None
+        self.error: str | None = "starting"
+        self.retryable = True  # False: an error no wait will fix (another embedder's collection)
+        self._switching = threading.Lock()
+        self._swept = 0.0
+
+    # -- open ---------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Connect and serve; a failure is kept in `error` (the background loop retries)."""
+        try:
+            self.shared = self.shared or SharedIndex(self.settings, self.embedder.name, self.embedder.dim)
+            self._serve(self.shared.view())
+        except CollectionMismatch as exc:
+            self.retryable = False
+            self.error = str(exc)
+            log.error("index not loaded: %s", exc)
+        except MilvusUnavailable as exc:
+            self.unavailable(exc)
+        else:
+            log.info("shared index %s: %d documents", self.generation.name, self.generation.document_count)
+
+    def unavailable(self, exc: Exception) -> None:
+        """Requests and the loop report Milvus away here: /readyz says so until it answers again."""
+        if self.error is None or self.error == "starting":
+            log.warning("Milvus unavailable: %s", exc)
+        self.error = f"the shared index (Milvus at {self.settings.MILVUS_URI}) is unavailable: {exc}"
+
+    def refusing(self) -> str | None:
+        return self.error
+
+    def _serve(self, view: SharedView) -> None:
+        self.generation = view
+        self.error = None
+        self._on_generation(view)
+
+    # -- write --------------------------------------------------------------------------------
+
+    def write(
+        self,
+        documents: list[Document],
+        remove: list[str],
+        originals: Mapping[str, bytes] | None = None,
+    ) -> IngestReport:
+        """Write through Milvus, then answer from a view that holds the write. Blocks: run it in a
+        thread. Uploads are embedded here, so nothing is left pending."""
+        if self.shared is None:
+            raise MilvusUnavailable(self.error or "the shared index is not connected yet")
+        report = self.shared.write(documents, self.embedder, remove=remove, originals=originals)
+        if report.generation:
+            self.switch()
+        return report
+
+    def original(self, doc_id: str) -> bytes | None:
+        if self.shared is None:
+            raise MilvusUnavailable(self.error or "the shared index is not connected yet")
+        return self.shared.original(doc_id)
+
+    # -- follow -------------------------------------------------------------------------------
+
+    def behind(self) -> bool:
+        view = self.generation
+        return view is not None and self.shared is not None and self.shared.stamp() != view.stamp
+
+    def switch(self) -> bool:
+        """Serve a new view if the stamp moved; True if switched. Blocks: run it in a thread."""
+        with self._switching:
+            if self.shared is None or not self.behind():
+                return False
+            self._serve(self.shared.view())
+            return True
+
+    def request_embedding(self) -> None:
+        """Nothing is ever pending here (uploads are embedded before they are written)."""
+
+    async def run(self) -> None:
+        """Follow other replicas' writes and Milvus's health every RELOAD_INTERVAL_S (at least
+        every second while it is away), and sweep now and then."""
+        interval = self.settings.RELOAD_INTERVAL_S
+        while True:
+            away = self.error is not None and self.retryable
+            await asyncio.sleep(min(interval, 1.0) if away or interval <= 0 else interval)
+            if not self.retryable:
+                continue
+            try:
+                if self.generation is None or self.shared is None:
+                    await to_thread.run_sync(self.open)
+                    continue
+                if self.error is not None:  # a Milvus that restarted has no collection loaded
+                    await to_thread.run_sync(self.shared.load)
+                switched = await to_thread.run_sync(self.switch)
+                if self.error is not None and not switched:  # back, with nothing new written
+                    self._serve(self.generation)
+                    log.info("Milvus answers again")
+                if time.monotonic() - self._swept > SWEEP_EVERY_S:
+                    self._swept = time.monotonic()
+                    removed = await to_thread.run_sync(self.shared.sweep)
+                    if removed:
+                        log.info("swept %d rows of versions that never became current", removed)
+            except MilvusUnavailable as exc:
+                self.unavailable(exc)
+            except Exception:  # the loop must outlive any one failure
+                log.exception("following the shared index failed")

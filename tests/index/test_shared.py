@@ -1,0 +1,158 @@
+"""The shared index in Milvus, as several replicas use it: versions by content, a write's order
+(parts, chunks, head, then the old version's rows), views that never mix two versions of a
+document, writers killed midway or racing, deletes, originals, and the sweep. Against a real engine
+(milvus-lite's server on loopback) and the real embedder."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import threading
+
+import pytest
+from milvus_server import MilvusServer
+
+from app.config import Settings
+from app.embed import Embedder
+from app.index.shared import SharedIndex, document_row, version_of
+from app.models import Document
+
+_prefixes = (f"shared{i}" for i in itertools.count())
+
+
+def _doc(doc_id: str, text: str, date: str | None = "2025-06-01") -> Document:
+    from app.ingest import document_from_text
+
+    return dataclasses.replace(document_from_text(doc_id, text), date=date)
+
+
+def _shared(milvus: MilvusServer, embedder: Embedder, tmp_path) -> SharedIndex:
+    settings = Settings(
+        _env_file=None,
+        INDEX_DIR=tmp_path / "unused",
+        VECTOR_STORE="milvus",
+        MILVUS_URI=milvus.uri,
+        MILVUS_COLLECTION=next(_prefixes),
+    )
+    return SharedIndex(settings, embedder.name, embedder.dim)
+
+
+OLD = "Phường An Hòa năm 2025 có 1.234 hộ gia đình văn hóa.\n\nTổng thu ngân sách đạt 12,5 tỷ đồng."
+NEW = "Phường An Hòa năm 2025 có 2.468 hộ gia đình văn hóa.\n\nTổng thu ngân sách đạt 25 tỷ đồng."
+
+
+def _texts(view, question: str) -> list[str]:
+    keys = [k for k, _ in view.search_lexical(question, True, 10)]
+    return [c.text for c in view.chunks(keys).values()]
+
+
+def test_a_write_is_seen_by_a_new_view_and_the_same_content_again_is_a_no_op(
+    milvus: MilvusServer, embedder: Embedder, tmp_path
+) -> None:
+    shared = _shared(milvus, embedder, tmp_path)
+    before = shared.view()
+    report = shared.write([_doc("an-hoa", OLD)], embedder)
+    assert report.added == ["an-hoa"] and report.embedded == report.chunks > 0
+    after = shared.view()
+    assert after.stamp != before.stamp
+    assert any("1.234" in t for t in _texts(after, "hộ gia đình văn hóa"))
+    assert after.documents["an-hoa"].text.startswith("Phường An Hòa")
+    again = shared.write([_doc("an-hoa", OLD)], embedder)
+    assert again.unchanged == ["an-hoa"] and again.embedded == 0 and again.generation is None
+    assert shared.view().stamp == after.stamp  # nothing written: no replica reloads
+
+
+def test_a_new_version_replaces_the_old_and_no_view_mixes_them(
+    milvus: MilvusServer, embedder: Embedder, tmp_path
+) -> None:
+    shared = _shared(milvus, embedder, tmp_path)
+    shared.write([_doc("an-hoa", OLD)], embedder)
+    old_view = shared.view()
+    assert old_view.documents["an-hoa"]  # pins version 1
+    shared.write([_doc("an-hoa", NEW)], embedder)
+    new_view = shared.view()
+    texts = _texts(new_view, "hộ gia đình văn hóa ngân sách")
+    assert texts and all("1.234" not in t for t in texts) and any("2.468" in t for t in texts)
+    # The view pinned before the write finds no chunk of version 2 (it keeps version 1's head) and
+    # version 1's rows are gone: it answers nothing rather than mixing the two.
+    assert _texts(old_view, "hộ gia đình văn hóa ngân sách") == []
+    rows = shared.chunks.rows([k for k, _ in shared.chunks.search("hộ gia đình", True, 50)])
+    assert {version for _, version, _ in rows.values()} == {new_view.heads(["an-hoa"])["an-hoa"]["version"]}
+
+
+def test_a_writer_killed_before_its_head_leaves_nothing_visible_and_the_sweep_removes_it(
+    milvus: MilvusServer, embedder: Embedder, tmp_path
+) -> None:
+    shared = _shared(milvus, embedder, tmp_path)
+    shared.write([_doc("an-hoa", OLD)], embedder)
+    orphan = _doc("an-hoa", NEW)
+    row = document_row(orphan)
+
+    class Killed(Exception):
+        pass
+
+    upsert = shared.client.upsert
+
+    def die_at_the_head(collection: str, rows, **kw):
+        if collection == shared.heads:
+            raise Killed
+        return upsert(collection, rows, **kw)
+
+    shared.client.upsert = die_at_the_head  # type: ignore[method-assign]
+    with pytest.raises(Killed):
+        shared._write_version(orphan, row, version_of(row), embedder, None)
+    shared.client.upsert = upsert  # type: ignore[method-assign]
+    view = shared.view()
+    texts = _texts(view, "hộ gia đình văn hóa ngân sách")
+    assert texts and all("2.468" not in t for t in texts)  # its chunks are not current...
+    raw = shared.chunks.rows([k for k, _ in shared.chunks.search("2.468 hộ gia đình", True, 50)])
+    assert version_of(row) in {v for _, v, _ in raw.values()}  # ...but they were written
+    removed = shared.sweep(older_than_s=0)
+    assert removed > 0
+    rows = shared.chunks.rows([k for k, _ in shared.chunks.search("hộ gia đình", True, 50)])
+    assert all(version == version_of(document_row(_doc("an-hoa", OLD))) for _, version, _ in rows.values())
+    assert "1.234" in shared.view().documents["an-hoa"].text  # the current version is untouched
+
+
+def test_racing_writers_of_one_document_leave_one_whole_version(
+    milvus: MilvusServer, embedder: Embedder, tmp_path
+) -> None:
+    shared = _shared(milvus, embedder, tmp_path)
+    shared.write([_doc("an-hoa", OLD)], embedder)
+    texts = [NEW, NEW.replace("2.468", "3.702"), NEW.replace("2.468", "4.936")]
+    errors: list[BaseException] = []
+
+    def write(text: str) -> None:
+        try:
+            shared.write([_doc("an-hoa", text)], embedder)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in texts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors
+    view = shared.view()
+    doc = view.documents["an-hoa"]
+    found = _texts(view, "hộ gia đình văn hóa ngân sách")
+    assert found and all(t in doc.text for t in found)  # every chunk seen is of the document seen
+    shared.sweep(older_than_s=0)
+    head = view.heads(["an-hoa"])["an-hoa"]
+    rows = shared.chunks.rows([k for k, _ in shared.chunks.search("hộ gia đình", True, 50)])
+    assert {version for _, version, _ in rows.values()} == {head["version"]}
+
+
+def test_deletes_originals_and_unsafe_ids(milvus: MilvusServer, embedder: Embedder, tmp_path) -> None:
+    shared = _shared(milvus, embedder, tmp_path)
+    data = "Báo cáo của phường Tây Sơn: 7 tổ dân phố.".encode()
+    shared.write([_doc("tay-son", data.decode()), _doc("an-hoa", OLD)], embedder, originals={"tay-son": data})
+    assert shared.original("tay-son") == data and shared.original("an-hoa") is None
+    report = shared.write([], embedder, remove=["tay-son", "never-stored"])
+    assert report.removed == ["tay-son"] and report.documents == 1
+    view = shared.view()
+    assert "tay-son" not in view.documents and _texts(view, "tổ dân phố Tây Sơn") == []
+    assert view.places(["an hoa", "tay son"]) == {"an hoa": "An Hòa"}
+    with pytest.raises(ValueError, match="letters, digits"):
+        shared.write([_doc('x"] or true', "Phường X.")], embedder)

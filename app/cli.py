@@ -44,6 +44,25 @@ def _cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from app.index import migrate
+
+    if not settings.MILVUS_URI:
+        print(
+            "set MILVUS_URI (and MILVUS_COLLECTION) to the shared index to copy to or from", file=sys.stderr
+        )
+        return 2
+    if args.to == "milvus":
+        report = migrate.to_milvus(settings, progress=True)
+        print(f"copied {settings.INDEX_DIR} to Milvus ({settings.MILVUS_COLLECTION}): {report.summary()}")
+    else:
+        from app.embed import make_embedder
+
+        report = migrate.to_faiss(settings, make_embedder(settings), progress=True)
+        print(f"copied Milvus ({settings.MILVUS_COLLECTION}) to {settings.INDEX_DIR}: {report.summary()}")
+    return 0
+
+
 def _cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
     from app.embed import make_embedder
     from app.index.backends import write
@@ -125,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("delete", help="remove documents from the index by doc_id")
     p.add_argument("doc_ids", nargs="+")
     p.set_defaults(func=_cmd_delete)
+    p = sub.add_parser(
+        "migrate",
+        help="copy the index, vectors included, from INDEX_DIR to Milvus (--to milvus) or back (--to faiss)",
+    )
+    p.add_argument("--to", choices=["milvus", "faiss"], required=True)
+    p.set_defaults(func=_cmd_migrate)
     p = sub.add_parser("ask", help="answer a question, with its figures and sources")
     p.add_argument("question")
     p.add_argument("--top-k", type=int, default=5)

@@ -240,6 +240,19 @@ class MilvusChunks:
         )
         return {int(r["key"]): (r["doc_id"], r["version"], r["payload"]) for r in got}
 
+    def vectors_of(self, doc_id: str, version: str) -> list[tuple[str, np.ndarray]]:
+        """(payload, vector) of one document version's embedded rows: for copying them elsewhere."""
+        if not _SAFE_ID.fullmatch(doc_id) or not re.fullmatch(r"\w+", version):
+            return []
+        got = self._call(
+            self.client.query,
+            self.name,
+            filter=f'doc_id in {_strings([doc_id])} and version == "{version}" and embedded == true',
+            output_fields=["payload", "dense"],
+            limit=16_384,
+        )
+        return [(r["payload"], np.asarray(r["dense"], dtype=np.float32)) for r in got]
+
     def __len__(self) -> int:
         got = self._call(self.client.query, self.name, filter="", output_fields=["count(*)"])
         return int(got[0]["count(*)"]) if got else 0

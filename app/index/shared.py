@@ -272,7 +272,9 @@ class SharedIndex:
                 report.unchanged.append(doc.doc_id)
                 report.chunk_counts[doc.doc_id] = int(head["meta"].get("chunks", 0))
                 continue
-            n = self._write_version(doc, row, version, embedder, originals.get(doc.doc_id))
+            chunks = chunk_document(doc, self.settings.CHUNK_MAX_CHARS, self.settings.CHUNK_OVERLAP_SENTENCES)
+            vectors = embed_passages(embedder, [c.embed_text for c in chunks], self.settings.EMBED_BATCH_SIZE)
+            n = self.write_version(doc, chunks, vectors, originals.get(doc.doc_id))
             if head is not None:
                 self._drop_version(doc.doc_id, head["version"])
             (report.updated if head is not None else report.added).append(doc.doc_id)
@@ -289,9 +291,18 @@ class SharedIndex:
             report.generation = f"milvus:{self.prefix}"
         return report
 
-    def _write_version(
-        self, doc: Document, row: str, version: str, embedder: Embedder, original: bytes | None
+    def write_version(
+        self,
+        doc: Document,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        original: bytes | None,
     ) -> int:
+        """Steps 2 and 3 of a write: this version's parts and chunks, then its head. The chunks and
+        their vectors are given (`write` chunks and embeds; `migrate` brings them from the embedded
+        index). Returns the chunks written."""
+        row = document_row(doc)
+        version = version_of(row)
         written_at = _now_ms()
         texts = _pieces(row)
         parts = [("doc", i, t) for i, t in enumerate(texts)]
@@ -315,8 +326,6 @@ class SharedIndex:
         ]
         for start in range(0, len(rows), 64):
             self._call(self.client.upsert, self.parts, rows[start : start + 64])
-        chunks = chunk_document(doc, self.settings.CHUNK_MAX_CHARS, self.settings.CHUNK_OVERLAP_SENTENCES)
-        vectors = embed_passages(embedder, [c.embed_text for c in chunks], self.settings.EMBED_BATCH_SIZE)
         self.chunks.write(
             [
                 MilvusRecord(

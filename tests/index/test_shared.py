@@ -12,8 +12,9 @@ import threading
 import pytest
 from milvus_server import MilvusServer
 
+from app.chunk import chunk_document
 from app.config import Settings
-from app.embed import Embedder
+from app.embed import Embedder, embed_passages
 from app.index.shared import SharedIndex, document_row, version_of
 from app.models import Document
 
@@ -100,7 +101,8 @@ def test_a_writer_killed_before_its_head_leaves_nothing_visible_and_the_sweep_re
 
     shared.client.upsert = die_at_the_head  # type: ignore[method-assign]
     with pytest.raises(Killed):
-        shared._write_version(orphan, row, version_of(row), embedder, None)
+        chunks = chunk_document(orphan)
+        shared.write_version(orphan, chunks, embed_passages(embedder, [c.embed_text for c in chunks]), None)
     shared.client.upsert = upsert  # type: ignore[method-assign]
     view = shared.view()
     texts = _texts(view, "hộ gia đình văn hóa ngân sách")

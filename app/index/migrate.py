@@ -1,0 +1,118 @@
+"""`python -m app migrate --to milvus|faiss`: copy the whole index between the embedded one (under
+INDEX_DIR) and the shared one (Milvus), documents, originals and vectors, without embedding again.
+
+To Milvus, the embedded catalog's chunks and their float32 vectors are written as they are (no
+re-chunking), under the embedder the embedded index records. To the embedded index, each document
+is ingested with the vectors Milvus holds offered by text hash, so the model runs only for a chunk
+whose text differs (different chunking settings), and the report says how many did.
+One document at a time in both directions: memory stays flat whatever the corpus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm import tqdm
+
+from app.config import Settings
+from app.embed import Embedder
+from app.index.build import document_store, ingest_documents
+from app.index.catalog import chunk_from_row
+from app.index.store import IndexFiles, IndexLoadError, load_generation
+from app.models import Chunk
+
+
+@dataclass
+class MigrateReport:
+    documents: int = 0
+    chunks: int = 0
+    originals: int = 0
+    embedded: int = 0  # chunks whose vectors had to be computed (to faiss only)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (
+            f"{self.documents} documents, {self.chunks} chunks, {self.originals} original files copied; "
+            f"{self.embedded} chunks embedded; {self.seconds:.1f} s"
+        )
+
+
+def _hash(text: str) -> str:
+    """The embedded index's vector key: sha256 of the text embedded (`app.index.build._key`)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def to_milvus(settings: Settings, progress: bool = False) -> MigrateReport:
+    """The embedded index under INDEX_DIR into the shared one at MILVUS_URI."""
+    from app.index.shared import SharedIndex
+
+    t0 = time.perf_counter()
+    source = settings.model_copy(update={"VECTOR_STORE": "faiss"})
+    gen = load_generation(source.INDEX_DIR, settings=source)
+    if gen.pending:
+        raise IndexLoadError(
+            f"{len(gen.pending)} chunks of the embedded index have no vector yet: serve it until the "
+            "background embedding is done (or run `python -m app ingest`), then migrate"
+        )
+    shared = SharedIndex(settings, gen.embedder, gen.dim)
+    store = document_store(source.INDEX_DIR)
+    catalog = IndexFiles.of(source.INDEX_DIR, source).catalog
+    report = MigrateReport()
+    doc_ids = sorted(gen.documents)
+    for doc_id in tqdm(doc_ids, unit="doc", desc="to milvus", disable=not progress):
+        doc = gen.documents[doc_id]
+        rows = sorted(catalog.alive_chunks_of([doc_id], gen.number), key=lambda r: r[3].position)
+        chunks: list[Chunk] = [r[3] for r in rows]
+        by_hash = catalog.vectors_by_hash(_hash(c.embed_text) for c in chunks)
+        vectors = (
+            np.stack([by_hash[_hash(c.embed_text)] for c in chunks]) if chunks else np.empty((0, gen.dim))
+        )
+        original = store.original(doc_id)
+        old = shared.heads_of([doc_id]).get(doc_id)
+        shared.write_version(doc, chunks, vectors, original)
+        new = shared.heads_of([doc_id])[doc_id]
+        if old is not None and old["version"] != new["version"]:
+            shared._drop_version(doc_id, old["version"])
+        report.documents += 1
+        report.chunks += len(chunks)
+        report.originals += original is not None
+    shared._touch()
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def to_faiss(settings: Settings, embedder: Embedder, progress: bool = False) -> MigrateReport:
+    """The shared index at MILVUS_URI into the embedded one under INDEX_DIR."""
+    from app.index.shared import SharedIndex
+
+    t0 = time.perf_counter()
+    target = settings.model_copy(update={"VECTOR_STORE": "faiss"})
+    shared = SharedIndex(settings, embedder.name, embedder.dim)
+    view = shared.view()
+    report = MigrateReport()
+    for doc_id in tqdm(list(view.documents), unit="doc", desc="to faiss", disable=not progress):
+        head = view.heads([doc_id]).get(doc_id)
+        if head is None:  # deleted meanwhile
+            continue
+        doc = view.documents.at(doc_id, head["version"], int(head["meta"].get("parts", 1)))
+        if doc is None:
+            continue
+        rows = shared.chunks.vectors_of(doc_id, head["version"])
+        ready = {_hash(chunk_from_row(payload).embed_text): vector for payload, vector in rows}
+        original = shared.original(doc_id)
+        written = ingest_documents(
+            target,
+            embedder,
+            [doc],
+            vectors=ready,
+            originals={doc_id: original} if original is not None else None,
+        )
+        report.documents += 1
+        report.chunks += written.chunk_counts.get(doc_id, 0)
+        report.originals += original is not None
+        report.embedded += written.embedded
+    report.seconds = time.perf_counter() - t0
+    return report

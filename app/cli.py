@@ -37,6 +37,14 @@ def _cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
     from app.embed import make_embedder
     from app.index import compact_vectors, reindex
 
+    if settings.VECTOR_STORE == "milvus":
+        print(
+            "reindex rebuilds the embedded index; for the shared one: `migrate --to faiss` into an empty "
+            "INDEX_DIR, `reindex` there (VECTOR_STORE=faiss), then `migrate --to milvus` with a new "
+            "MILVUS_COLLECTION and point the replicas at it",
+            file=sys.stderr,
+        )
+        return 2
     embedder = make_embedder(settings)
     report = reindex(settings, embedder, progress=True)
     print(f"reindexed from the stored documents: {report.summary()}")

@@ -40,6 +40,9 @@ class MigrateReport:
         )
 
 
+BATCH = 64  # documents written together: a few large requests to Milvus instead of many small ones
+
+
 def _hash(text: str) -> str:
     """The embedded index's vector key: sha256 of the text embedded (`app.index.build._key`)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -47,7 +50,7 @@ def _hash(text: str) -> str:
 
 def to_milvus(settings: Settings, progress: bool = False) -> MigrateReport:
     """The embedded index under INDEX_DIR into the shared one at MILVUS_URI."""
-    from app.index.shared import SharedIndex
+    from app.index.shared import SharedIndex, Version
 
     t0 = time.perf_counter()
     source = settings.model_copy(update={"VECTOR_STORE": "faiss"})
@@ -62,23 +65,28 @@ def to_milvus(settings: Settings, progress: bool = False) -> MigrateReport:
     catalog = IndexFiles.of(source.INDEX_DIR, source).catalog
     report = MigrateReport()
     doc_ids = sorted(gen.documents)
-    for doc_id in tqdm(doc_ids, unit="doc", desc="to milvus", disable=not progress):
-        doc = gen.documents[doc_id]
-        rows = sorted(catalog.alive_chunks_of([doc_id], gen.number), key=lambda r: r[3].position)
-        chunks: list[Chunk] = [r[3] for r in rows]
-        by_hash = catalog.vectors_by_hash(_hash(c.embed_text) for c in chunks)
-        vectors = (
-            np.stack([by_hash[_hash(c.embed_text)] for c in chunks]) if chunks else np.empty((0, gen.dim))
-        )
-        original = store.original(doc_id)
-        old = shared.heads_of([doc_id]).get(doc_id)
-        shared.write_version(doc, chunks, vectors, original)
-        new = shared.heads_of([doc_id])[doc_id]
-        if old is not None and old["version"] != new["version"]:
-            shared._drop_version(doc_id, old["version"])
-        report.documents += 1
-        report.chunks += len(chunks)
-        report.originals += original is not None
+    bar = tqdm(total=len(doc_ids), unit="doc", desc="to milvus", disable=not progress)
+    for start in range(0, len(doc_ids), BATCH):
+        batch = doc_ids[start : start + BATCH]
+        old = shared.heads_of(batch)
+        versions = []
+        for doc_id in batch:
+            rows = sorted(catalog.alive_chunks_of([doc_id], gen.number), key=lambda r: r[3].position)
+            chunks: list[Chunk] = [r[3] for r in rows]
+            by_hash = catalog.vectors_by_hash(_hash(c.embed_text) for c in chunks)
+            matrix = [by_hash[_hash(c.embed_text)] for c in chunks]
+            vectors = np.stack(matrix) if matrix else np.empty((0, gen.dim), dtype=np.float32)
+            versions.append(Version(gen.documents[doc_id], chunks, vectors, store.original(doc_id)))
+        shared.write_versions(versions)
+        new = shared.heads_of(batch)
+        for doc_id, head in old.items():
+            if doc_id in new and new[doc_id]["version"] != head["version"]:
+                shared._drop_version(doc_id, head["version"])
+        report.documents += len(versions)
+        report.chunks += sum(len(v.chunks) for v in versions)
+        report.originals += sum(v.original is not None for v in versions)
+        bar.update(len(batch))
+    bar.close()
     shared._touch()
     report.seconds = time.perf_counter() - t0
     return report

@@ -37,6 +37,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -82,6 +83,16 @@ def chunk_key(doc_id: str, version: str, position: int) -> int:
 
 def _pieces(text: str, size: int = PART_CHARS) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+@dataclass
+class Version:
+    """One document version to write, chunked and embedded."""
+
+    doc: Document
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    original: bytes | None = None
 
 
 class SharedIndex:
@@ -292,78 +303,86 @@ class SharedIndex:
         return report
 
     def write_version(
-        self,
-        doc: Document,
-        chunks: Sequence[Chunk],
-        vectors: np.ndarray,
-        original: bytes | None,
+        self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray, original: bytes | None
     ) -> int:
-        """Steps 2 and 3 of a write: this version's parts and chunks, then its head. The chunks and
+        """Steps 2 and 3 of a write for one document (see `write_versions`)."""
+        return self.write_versions([Version(doc, list(chunks), vectors, original)])[doc.doc_id]
+
+    def write_versions(self, versions: Sequence[Version]) -> dict[str, int]:
+        """Steps 2 and 3 of a write, for several documents at once (a few large requests instead of
+        many small ones): every version's parts and chunks, then all their heads. The chunks and
         their vectors are given (`write` chunks and embeds; `migrate` brings them from the embedded
-        index). Returns the chunks written."""
-        row = document_row(doc)
-        version = version_of(row)
+        index). Returns doc_id -> chunks written."""
         written_at = _now_ms()
-        texts = _pieces(row)
-        parts = [("doc", i, t) for i, t in enumerate(texts)]
-        kept = None
-        if original is not None:
-            encoded = _pieces(base64.b64encode(original).decode("ascii"), 48_000)
-            parts += [("file", i, t) for i, t in enumerate(encoded)]
-            kept = {"parts": len(encoded)}
-        rows = [
-            {
-                "pid": f"{doc.doc_id}@{version}:{kind}{i}",
-                "doc_id": doc.doc_id,
-                "version": version,
-                "kind": kind,
-                "i": i,
-                "data": data,
-                "written_at": written_at,
-                "_v": _DUMMY,
-            }
-            for kind, i, data in parts
-        ]
-        for start in range(0, len(rows), 64):
-            self._call(self.client.upsert, self.parts, rows[start : start + 64])
-        self.chunks.write(
-            [
+        parts: list[dict] = []
+        records: list[MilvusRecord] = []
+        heads: list[dict] = []
+        for v in versions:
+            doc = v.doc
+            row = document_row(doc)
+            version = version_of(row)
+            texts = _pieces(row)
+            pieces = [("doc", i, t) for i, t in enumerate(texts)]
+            kept = None
+            if v.original is not None:
+                encoded = _pieces(base64.b64encode(v.original).decode("ascii"), 48_000)
+                pieces += [("file", i, t) for i, t in enumerate(encoded)]
+                kept = {"parts": len(encoded)}
+            parts += [
+                {
+                    "pid": f"{doc.doc_id}@{version}:{kind}{i}",
+                    "doc_id": doc.doc_id,
+                    "version": version,
+                    "kind": kind,
+                    "i": i,
+                    "data": data,
+                    "written_at": written_at,
+                    "_v": _DUMMY,
+                }
+                for kind, i, data in pieces
+            ]
+            records += [
                 MilvusRecord(
                     chunk_key(doc.doc_id, version, i),
                     doc.doc_id,
                     version,
                     doc.date,
                     f"{c.header}\n{c.text}",
-                    vectors[i],
+                    v.vectors[i],
                     payload=json.dumps(dataclasses.asdict(c), ensure_ascii=False),
                     written_at=written_at,
                 )
-                for i, c in enumerate(chunks)
+                for i, c in enumerate(v.chunks)
             ]
-        )
-        places = place_names(doc)
-        meta = {
-            "title": doc.title,
-            "date": doc.date,
-            "localities": list(doc.localities),
-            "source": doc.source,
-            "format": doc.format,
-            "chunks": len(chunks),
-            "parts": len(texts),
-            "original": kept,
-            "places": places,
-        }
-        head = {
-            "doc_id": doc.doc_id,
-            "version": version,
-            "content_hash": doc.content_hash,
-            "meta": meta,
-            "places": list(places)[:4096],
-            "written_at": written_at,
-            "_v": _DUMMY,
-        }
-        self._call(self.client.upsert, self.heads, [head])  # the commit point
-        return len(chunks)
+            places = place_names(doc)
+            meta = {
+                "title": doc.title,
+                "date": doc.date,
+                "localities": list(doc.localities),
+                "source": doc.source,
+                "format": doc.format,
+                "chunks": len(v.chunks),
+                "parts": len(texts),
+                "original": kept,
+                "places": places,
+            }
+            heads.append(
+                {
+                    "doc_id": doc.doc_id,
+                    "version": version,
+                    "content_hash": doc.content_hash,
+                    "meta": meta,
+                    "places": list(places)[:4096],
+                    "written_at": written_at,
+                    "_v": _DUMMY,
+                }
+            )
+        for start in range(0, len(parts), 64):
+            self._call(self.client.upsert, self.parts, parts[start : start + 64])
+        self.chunks.write(records)
+        for start in range(0, len(heads), 256):
+            self._call(self.client.upsert, self.heads, heads[start : start + 256])  # the commit point
+        return {v.doc.doc_id: len(v.chunks) for v in versions}
 
     def _drop_version(self, doc_id: str, version: str) -> None:
         """The rows of one version of one document: never the current one (a writer may have just

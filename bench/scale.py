@@ -157,9 +157,10 @@ def build(
 class Server:
     """`python -m app serve` as a child process on 127.0.0.1."""
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, **extra: str) -> None:
         env = {**os.environ, "INDEX_DIR": str(index_dir), "ADMIN_API_KEY": KEY, "LLM_BASE_URL": "",
                "RELOAD_INTERVAL_S": "0", "RATE_LIMIT_PER_IP": "", "RATE_LIMIT_PER_KEY": ""}  # fmt: skip
+        env.update(extra)
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", "0"],

@@ -350,7 +350,7 @@ def run_genres(settings: Settings, n: int | None = None) -> Report:
     serve it as the seed index is served, ask every question over HTTP."""
     from app.calibrate import scored_curve
     from app.embed import make_embedder
-    from app.index import ingest_documents
+    from app.index.backends import drop, write
 
     report = Report(name="genres")
     sources = load_sources()
@@ -358,7 +358,10 @@ def run_genres(settings: Settings, n: int | None = None) -> Report:
     questions = _genre_questions(documents, n)
     with tempfile.TemporaryDirectory(prefix="genre-index-") as tmp:
         s = settings.model_copy(update={"INDEX_DIR": Path(tmp), "RELOAD_INTERVAL_S": 0})
-        ingested = ingest_documents(s, make_embedder(s), documents)
+        if s.VECTOR_STORE == "milvus":  # collections of its own, made for this run and dropped after
+            s = s.model_copy(update={"MILVUS_COLLECTION": f"{s.MILVUS_COLLECTION}_genre_eval"})
+        embedder = make_embedder(s)
+        ingested = write(s, embedder, documents, rebuild=s.VECTOR_STORE == "milvus")
         files = ingest_survival(documents, sources)
         report.ingest = {
             "documents": ingested.documents,
@@ -369,8 +372,11 @@ def run_genres(settings: Settings, n: int | None = None) -> Report:
             **_ingest_summary(files),
             "files": files,
         }
-        _serve_and_ask(s, None, questions, report)
-        report.curve = scored_curve(s, questions)
+        try:
+            _serve_and_ask(s, None, questions, report)
+            report.curve = scored_curve(s, questions)
+        finally:
+            drop(s, embedder)
     return report
 
 

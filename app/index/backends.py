@@ -43,3 +43,11 @@ def write(
     return ingest_documents(
         settings, embedder, documents, remove=remove, originals=originals, progress=progress, rebuild=rebuild
     )
+
+
+def drop(settings: Settings, embedder: Embedder) -> None:
+    """A shared index's collections, gone (an embedded index is a directory: its owner removes it)."""
+    if settings.VECTOR_STORE == "milvus":
+        from app.index.shared import SharedIndex
+
+        SharedIndex(settings, embedder.name, embedder.dim).drop()

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     MILVUS_TIMEOUT_S: float = Field(
         5.0, gt=0, le=120, description="longest wait for Milvus per call before a 503 with Retry-After"
     )
+    MILVUS_WRITE_TIMEOUT_S: float = Field(
+        60.0, gt=0, le=3600, description="longest wait for Milvus per write call (uploads, migrate)"
+    )
     LEXICAL_PRUNE_MIN_CHUNKS: int = Field(
         100_000,
         ge=0,

@@ -50,7 +50,7 @@ def _hash(text: str) -> str:
 
 def to_milvus(settings: Settings, progress: bool = False) -> MigrateReport:
     """The embedded index under INDEX_DIR into the shared one at MILVUS_URI."""
-    from app.index.shared import SharedIndex, Version
+    from app.index.shared import SharedIndex, Version, document_row, version_of
 
     t0 = time.perf_counter()
     source = settings.model_copy(update={"VECTOR_STORE": "faiss"})
@@ -71,12 +71,17 @@ def to_milvus(settings: Settings, progress: bool = False) -> MigrateReport:
         old = shared.heads_of(batch)
         versions = []
         for doc_id in batch:
+            doc = gen.documents[doc_id]
+            if doc_id in old and old[doc_id]["version"] == version_of(document_row(doc)):
+                report.documents += 1  # copied by an earlier run: a migration resumes where it stopped
+                report.chunks += int(old[doc_id]["meta"].get("chunks", 0))
+                continue
             rows = sorted(catalog.alive_chunks_of([doc_id], gen.number), key=lambda r: r[3].position)
             chunks: list[Chunk] = [r[3] for r in rows]
             by_hash = catalog.vectors_by_hash(_hash(c.embed_text) for c in chunks)
             matrix = [by_hash[_hash(c.embed_text)] for c in chunks]
             vectors = np.stack(matrix) if matrix else np.empty((0, gen.dim), dtype=np.float32)
-            versions.append(Version(gen.documents[doc_id], chunks, vectors, store.original(doc_id)))
+            versions.append(Version(doc, chunks, vectors, store.original(doc_id)))
         shared.write_versions(versions)
         new = shared.heads_of(batch)
         for doc_id, head in old.items():

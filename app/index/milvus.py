@@ -92,6 +92,7 @@ class MilvusChunks:
         dim: int,
         token: str = "",
         timeout_s: float = 5.0,
+        write_timeout_s: float = 60.0,
     ) -> None:
         from pymilvus import MilvusClient
         from pymilvus.exceptions import MilvusException
@@ -101,6 +102,7 @@ class MilvusChunks:
         self.embedder = embedder
         self.dim = dim
         self.timeout_s = timeout_s
+        self.write_timeout_s = write_timeout_s
         self._count_lock = threading.Lock()
         try:
             self.client = MilvusClient(uri=uri, token=token, timeout=timeout_s)
@@ -181,8 +183,8 @@ class MilvusChunks:
         """Add `add`, then drop every other row of `remove_doc_ids` (their older versions): the new
         rows exist before the old ones go, so a document never has no rows between the two."""
         rows = [self._row(r) for r in add]
-        for i in range(0, len(rows), 512):
-            self._call(self.client.upsert, self.name, rows[i : i + 512])
+        for i in range(0, len(rows), 256):
+            self._call(self.client.upsert, self.name, rows[i : i + 256])
         if remove_doc_ids:
             ids = [d for d in remove_doc_ids if _SAFE_ID.fullmatch(d)]
             keep = [r.key for r in add if r.doc_id in remove_doc_ids]
@@ -378,7 +380,10 @@ class MilvusChunks:
         return " and ".join(parts)
 
     def _call(self, method, *args, **kwargs):  # pymilvus is untyped
+        """A call bounded by MILVUS_TIMEOUT_S (MILVUS_WRITE_TIMEOUT_S for writes: bulk upserts of a
+        migration wait on Milvus's own flushing, and a request's budget does not apply to them)."""
+        write = getattr(method, "__name__", "") in ("upsert", "insert", "delete")
         try:
-            return method(*args, timeout=self.timeout_s, **kwargs)
+            return method(*args, timeout=self.write_timeout_s if write else self.timeout_s, **kwargs)
         except self._errors as exc:
             raise MilvusUnavailable(f"Milvus did not answer ({type(exc).__name__}: {exc})") from exc

@@ -107,6 +107,7 @@ class SharedIndex:
         self.embedder = embedder
         self.dim = dim
         self.timeout_s = settings.MILVUS_TIMEOUT_S
+        self.write_timeout_s = settings.MILVUS_WRITE_TIMEOUT_S
         self.prefix = settings.MILVUS_COLLECTION
         self._df: dict[str, tuple[float, int]] = {}
         self._df_lock = threading.Lock()
@@ -118,6 +119,7 @@ class SharedIndex:
             dim,
             token=settings.MILVUS_TOKEN,
             timeout_s=self.timeout_s,
+            write_timeout_s=self.write_timeout_s,
         )
         try:
             self.client = MilvusClient(
@@ -183,8 +185,11 @@ class SharedIndex:
             self._call(self.client.load_collection, name)
 
     def _call(self, method, *args, **kwargs):  # pymilvus is untyped
+        """A call bounded by MILVUS_TIMEOUT_S (MILVUS_WRITE_TIMEOUT_S for writes: bulk upserts of a
+        migration wait on Milvus's own flushing, and a request's budget does not apply to them)."""
+        write = getattr(method, "__name__", "") in ("upsert", "insert", "delete")
         try:
-            return method(*args, timeout=self.timeout_s, **kwargs)
+            return method(*args, timeout=self.write_timeout_s if write else self.timeout_s, **kwargs)
         except self._errors as exc:
             raise MilvusUnavailable(f"Milvus did not answer ({type(exc).__name__}: {exc})") from exc
 

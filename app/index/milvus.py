@@ -37,6 +37,7 @@ _DOC_ID_MAX = 512
 _TEXT_MAX = 65_535
 _SAFE_ID = re.compile(r"[\w.-]{1,512}")  # every doc id the app makes (`app.ingest.doc_id_for`)
 _STORED = ("key", "doc_id", "version", "day", "exact", "folded", "payload", "written_at")
+_SLOW = ("upsert", "insert", "delete", "load_collection")  # bounded by the write timeout
 _PROPERTY_EMBEDDER = "app.embedder"
 _PROPERTY_DIM = "app.dim"
 
@@ -117,7 +118,7 @@ class MilvusChunks:
             self._check_made_by_us()
         else:
             self._create()
-        self.client.load_collection(self.name, timeout=self.timeout_s)
+        self.client.load_collection(self.name, timeout=self.write_timeout_s)  # seconds for a large one
 
     def _check_made_by_us(self) -> None:
         props = self.client.describe_collection(self.name, timeout=self.timeout_s).get("properties", {})
@@ -382,7 +383,7 @@ class MilvusChunks:
     def _call(self, method, *args, **kwargs):  # pymilvus is untyped
         """A call bounded by MILVUS_TIMEOUT_S (MILVUS_WRITE_TIMEOUT_S for writes: bulk upserts of a
         migration wait on Milvus's own flushing, and a request's budget does not apply to them)."""
-        write = getattr(method, "__name__", "") in ("upsert", "insert", "delete")
+        write = getattr(method, "__name__", "") in _SLOW
         try:
             return method(*args, timeout=self.write_timeout_s if write else self.timeout_s, **kwargs)
         except self._errors as exc:

@@ -48,7 +48,7 @@ from app.index.build import IngestReport
 from app.index.catalog import chunk_from_row
 from app.index.documents import document_from_row
 from app.index.lexical import LexicalFilter
-from app.index.milvus import _SAFE_ID, MilvusChunks, MilvusRecord, MilvusUnavailable, _strings
+from app.index.milvus import _SAFE_ID, _SLOW, MilvusChunks, MilvusRecord, MilvusUnavailable, _strings
 from app.index.places import place_names
 from app.index.vocabulary import CountedVocabulary, Vocabulary
 from app.models import Chunk, Document
@@ -177,7 +177,7 @@ class SharedIndex:
                 if name == self.parts:
                     index.add_index("doc_id", index_type="INVERTED")
                 self.client.create_collection(name, schema=schema, index_params=index, timeout=self.timeout_s)
-            self.client.load_collection(name, timeout=self.timeout_s)
+            self.client.load_collection(name, timeout=self.write_timeout_s)
 
     def load(self) -> None:
         """Load every collection for search (a restarted Milvus holds none loaded)."""
@@ -187,7 +187,7 @@ class SharedIndex:
     def _call(self, method, *args, **kwargs):  # pymilvus is untyped
         """A call bounded by MILVUS_TIMEOUT_S (MILVUS_WRITE_TIMEOUT_S for writes: bulk upserts of a
         migration wait on Milvus's own flushing, and a request's budget does not apply to them)."""
-        write = getattr(method, "__name__", "") in ("upsert", "insert", "delete")
+        write = getattr(method, "__name__", "") in _SLOW
         try:
             return method(*args, timeout=self.write_timeout_s if write else self.timeout_s, **kwargs)
         except self._errors as exc:

@@ -3,7 +3,7 @@ the writes of every replica, and say when Milvus is away.
 
 The same surface as `app.index.service.IndexService`, so the server and its routes do not care
 which one they hold:
-- open: connect and serve a view; Milvus unreachable is a retryable `error` ("/readyz" 503 with
+- open: connect (in a thread) and serve a view; Milvus unreachable is a retryable `error` ("/readyz" 503 with
   the reason) that the background loop clears when it comes back; a collection of another
   embedder stays an error.
 - write: `SharedIndex.write`, then serve a new view at once (this replica answers from it next).
@@ -47,12 +47,21 @@ class SharedIndexService:
         self.error: str | None = "starting"
         self.retryable = True  # False: an error no wait will fix (another embedder's collection)
         self._switching = threading.Lock()
+        self._connecting = threading.Lock()
         self._swept = 0.0
 
     # -- open ---------------------------------------------------------------------------------
 
     def open(self) -> None:
+        """Connect in a thread (loading a large collection takes seconds; the server answers
+        /healthz meanwhile and /readyz says why it is not ready)."""
+        self.error = f"connecting to the shared index (Milvus at {self.settings.MILVUS_URI})"
+        threading.Thread(target=self.connect, name="milvus-connect", daemon=True).start()
+
+    def connect(self) -> None:
         """Connect and serve; a failure is kept in `error` (the background loop retries)."""
+        if not self._connecting.acquire(blocking=False):
+            return  # the other attempt reports
         try:
             self.shared = self.shared or SharedIndex(self.settings, self.embedder.name, self.embedder.dim)
             self._serve(self.shared.view())
@@ -63,7 +72,9 @@ class SharedIndexService:
         except MilvusUnavailable as exc:
             self.unavailable(exc)
         else:
-            log.info("shared index %s: %d documents", self.generation.name, self.generation.document_count)
+            log.info("serving the shared index %s", self.shared.prefix)
+        finally:
+            self._connecting.release()
 
     def unavailable(self, exc: Exception) -> None:
         """Requests and the loop report Milvus away here: /readyz says so until it answers again."""
@@ -129,7 +140,8 @@ class SharedIndexService:
                 continue
             try:
                 if self.generation is None or self.shared is None:
-                    await to_thread.run_sync(self.open)
+                    if not self._connecting.locked():
+                        await to_thread.run_sync(self.connect)
                     continue
                 if self.error is not None:  # a Milvus that restarted has no collection loaded
                     await to_thread.run_sync(self.shared.load)

@@ -91,7 +91,10 @@ def to_milvus(settings: Settings, progress: bool = False) -> MigrateReport:
         report.chunks += sum(len(v.chunks) for v in versions)
         report.originals += sum(v.original is not None for v in versions)
         bar.update(len(batch))
+        if (start // BATCH) % 32 == 31:  # sealed every ~2,000 documents, not left to a 128 MB memtable
+            shared.flush()
     bar.close()
+    shared.flush()
     shared._touch()
     report.seconds = time.perf_counter() - t0
     return report

@@ -37,7 +37,7 @@ _DOC_ID_MAX = 512
 _TEXT_MAX = 65_535
 _SAFE_ID = re.compile(r"[\w.-]{1,512}")  # every doc id the app makes (`app.ingest.doc_id_for`)
 _STORED = ("key", "doc_id", "version", "day", "exact", "folded", "payload", "written_at")
-_SLOW = ("upsert", "insert", "delete", "load_collection")  # bounded by the write timeout
+_SLOW = ("upsert", "insert", "delete", "load_collection", "flush")  # bounded by the write timeout
 _PROPERTY_EMBEDDER = "app.embedder"
 _PROPERTY_DIM = "app.dim"
 
@@ -192,6 +192,12 @@ class MilvusChunks:
             if ids:
                 expr = f"doc_id in {_strings(ids)}" + (f" and key not in {keep}" if keep else "")
                 self._call(self.client.delete, self.name, filter=expr)
+
+    def flush(self) -> None:
+        """Seal what was written into indexed segments. Why: Milvus Lite searches unsealed rows one
+        by one in Python (its memtable holds up to 128 MB before it seals by itself); at 100k rows
+        that made a dense search 450 ms instead of 130."""
+        self._call(self.client.flush, self.name)
 
     def _row(self, r: MilvusRecord) -> dict:
         exact, folded = _forms(r.text)

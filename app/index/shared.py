@@ -179,6 +179,12 @@ class SharedIndex:
                 self.client.create_collection(name, schema=schema, index_params=index, timeout=self.timeout_s)
             self.client.load_collection(name, timeout=self.write_timeout_s)
 
+    def flush(self) -> None:
+        """Seal every collection's new rows into indexed segments (see `MilvusChunks.flush`)."""
+        self.chunks.flush()
+        for name in (self.heads, self.parts, self.meta):
+            self._call(self.client.flush, name)
+
     def load(self) -> None:
         """Load every collection for search (a restarted Milvus holds none loaded)."""
         for name in (self.heads, self.parts, self.meta, self.chunks.name):
@@ -318,6 +324,7 @@ class SharedIndex:
         report.removed = self.delete(remove) if remove else []
         if report.added or report.updated or report.removed:
             self._touch()
+            self.flush()
         report.documents = self.document_count()
         report.chunks = len(self.chunks)
         report.seconds = time.perf_counter() - t0

@@ -62,6 +62,12 @@ class MilvusRecord:
     written_at: int = 0  # unix ms, for sweeping rows of versions that never became current
 
 
+def query_tokens(query: str, written: bool) -> tuple[list[str], list[str]]:
+    """(exact, folded) tokens of a question, distinct, in order; no exact ones if typed folded."""
+    exact, folded = _forms(query) if written else ([], _folded_tokens(query))
+    return list(dict.fromkeys(exact)), list(dict.fromkeys(folded))
+
+
 def _code(token: str) -> str:
     """A token as 14 lowercase letters and digits: whatever Milvus's analyzer does, it stays one term."""
     digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
@@ -95,10 +101,17 @@ class MilvusChunks:
         timeout_s: float = 5.0,
         write_timeout_s: float = 60.0,
     ) -> None:
+        import grpc
         from pymilvus import MilvusClient
         from pymilvus.exceptions import MilvusException
 
-        self._errors: tuple[type[BaseException], ...] = (MilvusException, ConnectionError, TimeoutError)
+        # A deadline pymilvus does not wrap comes up as grpc's own error: the same 503, never a 500.
+        self._errors: tuple[type[BaseException], ...] = (
+            MilvusException,
+            grpc.RpcError,
+            ConnectionError,
+            TimeoutError,
+        )
         self.name = collection
         self.embedder = embedder
         self.dim = dim
@@ -249,14 +262,17 @@ class MilvusChunks:
         )
         return {int(r["key"]): (r["doc_id"], r["version"], r["payload"]) for r in got}
 
-    def vectors_of(self, doc_id: str, version: str) -> list[tuple[str, np.ndarray]]:
-        """(payload, vector) of one document version's embedded rows: for copying them elsewhere."""
+    def vectors_of(
+        self, doc_id: str, version: str, embedded_only: bool = True
+    ) -> list[tuple[str, np.ndarray]]:
+        """(payload, vector) of one document version's rows: for copying them elsewhere."""
         if not _SAFE_ID.fullmatch(doc_id) or not re.fullmatch(r"\w+", version):
             return []
+        embedded = " and embedded == true" if embedded_only else ""
         got = self._call(
             self.client.query,
             self.name,
-            filter=f'doc_id in {_strings([doc_id])} and version == "{version}" and embedded == true',
+            filter=f'doc_id in {_strings([doc_id])} and version == "{version}"{embedded}',
             output_fields=["payload", "dense"],
             limit=16_384,
         )
@@ -316,13 +332,23 @@ class MilvusChunks:
         syllables + 0.25 x BM25 over the folded ones for a question typed with diacritics (one
         weighted hybrid search: 16 ms against 35 for two searches summed here), the folded ones
         alone for one typed without. (key, score), best first, only score > 0."""
+        exact, folded = query_tokens(query, written)
+        return self.search_tokens(exact, folded, written, k, filters)
+
+    def search_tokens(
+        self,
+        exact: list[str],
+        folded: list[str],
+        written: bool,
+        k: int,
+        filters: LexicalFilter | None = None,
+    ) -> list[tuple[int, float]]:
+        """`search` with the question's tokens given (a caller may leave out the common ones)."""
         from pymilvus import AnnSearchRequest, WeightedRanker
 
-        if k <= 0:
+        if k <= 0 or not folded:
             return []
-        exact, folded = _forms(query) if written else ([], _folded_tokens(query))
-        if not folded:
-            return []
+        written = written and bool(exact)
         expr = self._filter(filters)
         if expr is None:
             return []

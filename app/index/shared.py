@@ -35,7 +35,7 @@ import re
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -47,8 +47,17 @@ from app.embed import Embedder, embed_passages
 from app.index.build import IngestReport
 from app.index.catalog import chunk_from_row
 from app.index.documents import document_from_row
-from app.index.lexical import LexicalFilter
-from app.index.milvus import _SAFE_ID, _SLOW, MilvusChunks, MilvusRecord, MilvusUnavailable, _strings
+from app.index.lexical import LexicalFilter, _forms
+from app.index.milvus import (
+    _SAFE_ID,
+    _SLOW,
+    MilvusChunks,
+    MilvusRecord,
+    MilvusUnavailable,
+    _code,
+    _strings,
+    query_tokens,
+)
 from app.index.places import place_names
 from app.index.vocabulary import CountedVocabulary, Vocabulary
 from app.models import Chunk, Document
@@ -56,11 +65,12 @@ from app.models import Chunk, Document
 log = logging.getLogger("app.index.shared")
 
 PART_CHARS = 16_000  # a VARCHAR holds 65,535 bytes; Vietnamese takes up to 3 bytes a character
-SWEEP_AFTER_S = 3600.0
-DOC_FREQ_TTL_S = 300.0  # rows of a version that never became current, older than this, are removed
+SWEEP_AFTER_S = 3600.0  # rows of a version that never became current, older than this, are removed
+DOC_FREQ_TTL_S = 300.0  # how long a term's count is reused (an idf moves little in minutes)
 RESTORE_FROM = 30  # passages a question typed without diacritics is restored from
 _SAFE_NAME = re.compile(r"[\w ]{1,256}")  # a folded place name: letters, digits and spaces
-_DUMMY = [0.0, 0.0]  # every Milvus collection needs a vector field; these two never search by it
+_DUMMY = [0.0, 0.0]  # every Milvus collection needs a vector field; these never search by it
+_EXACT, _FOLDED = "e\0", "f\0"  # term-count keys: which tokens a count is of
 
 
 def _now_ms() -> int:
@@ -82,6 +92,16 @@ def chunk_key(doc_id: str, version: str, position: int) -> int:
     return int.from_bytes(digest, "little") & 0x7FFF_FFFF_FFFF_FFFF
 
 
+def term_counts(chunks: Iterable[Chunk]) -> Counter[str]:
+    """Chunks holding each term: exact tokens as "e\\0" + token, folded ones as "f\\0" + token."""
+    out: Counter[str] = Counter()
+    for c in chunks:
+        exact, folded = _forms(f"{c.header}\n{c.text}")
+        out.update({_EXACT + t for t in exact})
+        out.update({_FOLDED + t for t in folded})
+    return out
+
+
 def _pieces(text: str, size: int = PART_CHARS) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
@@ -100,6 +120,7 @@ class SharedIndex:
     """The three collections, for writes and for views. Threads may share it."""
 
     def __init__(self, settings: Settings, embedder: str, dim: int) -> None:
+        import grpc
         from pymilvus import MilvusClient
         from pymilvus.exceptions import MilvusException
 
@@ -111,7 +132,13 @@ class SharedIndex:
         self.prefix = settings.MILVUS_COLLECTION
         self._df: dict[str, tuple[float, int]] = {}
         self._df_lock = threading.Lock()
-        self._errors: tuple[type[BaseException], ...] = (MilvusException, ConnectionError, TimeoutError)
+        # A deadline pymilvus does not wrap comes up as grpc's own error: the same 503, never a 500.
+        self._errors: tuple[type[BaseException], ...] = (
+            MilvusException,
+            grpc.RpcError,
+            ConnectionError,
+            TimeoutError,
+        )
         self.chunks = MilvusChunks(
             settings.MILVUS_URI,
             f"{self.prefix}_chunks",
@@ -141,13 +168,20 @@ class SharedIndex:
     def meta(self) -> str:
         return f"{self.prefix}_meta"
 
+    @property
+    def terms(self) -> str:
+        return f"{self.prefix}_terms"
+
     def _ensure(self) -> None:
         from pymilvus import DataType
 
-        for name in (self.heads, self.parts, self.meta):
+        for name in (self.heads, self.parts, self.meta, self.terms):
             if not self.client.has_collection(name, timeout=self.timeout_s):
                 schema = self.client.create_schema(auto_id=False)
-                if name == self.meta:
+                if name == self.terms:
+                    schema.add_field("code", DataType.VARCHAR, max_length=32, is_primary=True)
+                    schema.add_field("df", DataType.INT64)
+                elif name == self.meta:
                     schema.add_field("name", DataType.VARCHAR, max_length=64, is_primary=True)
                     schema.add_field("value", DataType.VARCHAR, max_length=256)
                 elif name == self.heads:
@@ -169,7 +203,7 @@ class SharedIndex:
                     schema.add_field("kind", DataType.VARCHAR, max_length=8)
                     schema.add_field("i", DataType.INT64)
                     schema.add_field("data", DataType.VARCHAR, max_length=65_535)
-                if name != self.meta:
+                if name not in (self.meta, self.terms):
                     schema.add_field("written_at", DataType.INT64)
                 schema.add_field("_v", DataType.FLOAT_VECTOR, dim=2)
                 index = self.client.prepare_index_params()
@@ -182,12 +216,12 @@ class SharedIndex:
     def flush(self) -> None:
         """Seal every collection's new rows into indexed segments (see `MilvusChunks.flush`)."""
         self.chunks.flush()
-        for name in (self.heads, self.parts, self.meta):
+        for name in (self.heads, self.parts, self.meta, self.terms):
             self._call(self.client.flush, name)
 
     def load(self) -> None:
         """Load every collection for search (a restarted Milvus holds none loaded)."""
-        for name in (self.heads, self.parts, self.meta, self.chunks.name):
+        for name in (self.heads, self.parts, self.meta, self.terms, self.chunks.name):
             self._call(self.client.load_collection, name)
 
     def _call(self, method, *args, **kwargs):  # pymilvus is untyped
@@ -216,19 +250,50 @@ class SharedIndex:
         return {r["doc_id"]: r for r in rows}
 
     def doc_freq(self, folded_term: str) -> int:
-        """Counted by Milvus (~7 ms a term), remembered for DOC_FREQ_TTL_S across views: a view
+        """From the term counts (`frequencies`), remembered for DOC_FREQ_TTL_S across views: a view
         lasts only until the next write anywhere, and an idf moves little in minutes."""
         now = time.monotonic()
         with self._df_lock:
             hit = self._df.get(folded_term)
         if hit is not None and hit[0] > now:
             return hit[1]
-        n = self.chunks.doc_freq(folded_term)
+        n = self.frequencies([_FOLDED + folded_term]).get(_FOLDED + folded_term, 0)
         with self._df_lock:
             if len(self._df) > 100_000:
                 self._df.clear()
             self._df[folded_term] = (now + DOC_FREQ_TTL_S, n)
         return n
+
+    def frequencies(self, terms: Collection[str]) -> dict[str, int]:
+        """Chunks holding each term ("e\\0" + exact token, "f\\0" + folded token), from the running
+        counts writes keep. Why kept, not asked: Milvus has no document-frequency call, and
+        counting with TEXT_MATCH took 20-30 s a term at 100k chunks in Milvus Lite."""
+        by_code = {_code(t): t for t in dict.fromkeys(terms)}
+        out: dict[str, int] = {}
+        codes = list(by_code)
+        for start in range(0, len(codes), 1000):
+            rows = self._call(
+                self.client.query,
+                self.terms,
+                filter=f"code in {_strings(codes[start : start + 1000])}",
+                output_fields=["code", "df"],
+            )
+            out.update({by_code[r["code"]]: int(r["df"]) for r in rows})
+        return out
+
+    def _count_terms(self, delta: Counter[str]) -> None:
+        """Add `delta` to the running counts. Read, add, write: two writers at once may lose one's
+        addition, and a writer killed between its head and here leaves its terms uncounted. The
+        counts only weigh words (idf) and tell which words are too common to search by, for which
+        a document's worth of error does not matter."""
+        items = [(t, n) for t, n in delta.items() if n]
+        for start in range(0, len(items), 1000):
+            part = dict(items[start : start + 1000])
+            now = self.frequencies(part)
+            rows = [
+                {"code": _code(t), "df": max(0, now.get(t, 0) + n), "_v": _DUMMY} for t, n in part.items()
+            ]
+            self._call(self.client.upsert, self.terms, rows)
 
     def stamp(self) -> str:
         """What changes with every write, by any replica: a view older than it is replaced."""
@@ -412,14 +477,21 @@ class SharedIndex:
         self.chunks.write(records)
         for start in range(0, len(heads), 256):
             self._call(self.client.upsert, self.heads, heads[start : start + 256])  # the commit point
+        counts: Counter[str] = Counter()
+        for v in versions:
+            counts.update(term_counts(v.chunks))
+        self._count_terms(counts)
         return {v.doc.doc_id: len(v.chunks) for v in versions}
 
     def _drop_version(self, doc_id: str, version: str) -> None:
         """The rows of one version of one document: never the current one (a writer may have just
         made it current), never the one another writer is writing."""
         where = f'doc_id in {_strings([doc_id])} and version == "{version}"'
+        payloads = [p for p, _ in self.chunks.vectors_of(doc_id, version, embedded_only=False)]
         self._call(self.chunks.client.delete, self.chunks.name, filter=where)
         self._call(self.client.delete, self.parts, filter=where)
+        if payloads:
+            self._count_terms(Counter({t: -n for t, n in term_counts(map(chunk_from_row, payloads)).items()}))
 
     def delete(self, doc_ids: Iterable[str]) -> list[str]:
         """Drop documents: the head first (they vanish at once), then their current version's rows."""
@@ -455,7 +527,7 @@ class SharedIndex:
     def drop(self) -> None:
         """Everything, for `reindex` and tests."""
         self.chunks.drop()
-        for name in (self.heads, self.parts, self.meta):
+        for name in (self.heads, self.parts, self.meta, self.terms):
             self._call(self.client.drop_collection, name)
 
 
@@ -610,7 +682,24 @@ class SharedView:
     def search_lexical(
         self, text: str, written: bool, k: int, filters: LexicalFilter | None = None
     ) -> list[tuple[int, float]]:
-        return self._current(self.shared.chunks.search(text, written, k, filters))[:k]
+        exact, folded = query_tokens(text, written)
+        settings = self.shared.settings
+        n = self.chunk_count
+        if settings.LEXICAL_PRUNE_MIN_CHUNKS and n >= settings.LEXICAL_PRUNE_MIN_CHUNKS:
+            exact, folded = self._uncommon(exact, _EXACT, n), self._uncommon(folded, _FOLDED, n)
+        return self._current(self.shared.chunks.search_tokens(exact, folded, written, k, filters))[:k]
+
+    def _uncommon(self, tokens: list[str], kind: str, n: int) -> list[str]:
+        """The tokens in at most LEXICAL_COMMON_SHARE of the chunks (the rarest three if none is), as
+        the embedded index prunes past LEXICAL_PRUNE_MIN_CHUNKS. Here it matters more: Milvus Lite
+        scores BM25 posting by posting in Python, and a word in most of 100k chunks costs ~50 ms."""
+        if not tokens:
+            return tokens
+        df = self.shared.frequencies([kind + t for t in tokens])
+        counts = {t: df.get(kind + t, 0) for t in tokens}
+        limit = self.shared.settings.LEXICAL_COMMON_SHARE * n
+        kept = [t for t in tokens if counts[t] <= limit]
+        return kept or sorted(tokens, key=lambda t: counts[t])[:3]
 
     def doc_freq(self, folded_term: str) -> int:
         return self.shared.doc_freq(folded_term)

@@ -15,7 +15,7 @@ from milvus_server import MilvusServer
 from app.chunk import chunk_document
 from app.config import Settings
 from app.embed import Embedder, embed_passages
-from app.index.shared import SharedIndex, document_row, version_of
+from app.index.shared import SharedIndex, document_row, term_counts, version_of
 from app.models import Document
 
 _prefixes = (f"shared{i}" for i in itertools.count())
@@ -158,3 +158,25 @@ def test_deletes_originals_and_unsafe_ids(milvus: MilvusServer, embedder: Embedd
     assert view.places(["an hoa", "tay son"]) == {"an hoa": "An Hòa"}
     with pytest.raises(ValueError, match="letters, digits"):
         shared.write([_doc('x"] or true', "Phường X.")], embedder)
+
+
+def test_term_counts_follow_writes_and_prune_common_words(
+    milvus: MilvusServer, embedder: Embedder, tmp_path
+) -> None:
+    """The running counts the answerer's idf and the lexical pruning read: right after adds, an
+    update and a delete; and a question's common words are left out of a big index's search."""
+    shared = _shared(milvus, embedder, tmp_path)
+    shared.write([_doc("an-hoa", OLD), _doc("tay-son", "Phường Tây Sơn có 7 tổ dân phố.")], embedder)
+    shared.write([_doc("an-hoa", NEW)], embedder)
+    shared.write([_doc("binh-dinh", "Phường Bình Định có 9 tổ dân phố.")], embedder)
+    shared.write([], embedder, remove=["binh-dinh"])
+    view = shared.view()
+    chunks = [c for d in ("an-hoa", "tay-son") for c in chunk_document(view.documents[d])]
+    truth = term_counts(chunks)
+    for term in ("f\0phuong", "e\0phường", "f\0to_dan", "f\0binh", "e\x002.468", "e\x001.234"):
+        assert shared.frequencies([term]).get(term, 0) == truth.get(term, 0), term
+    assert view.doc_freq("phuong") == 2 and view.doc_freq("binh") == 0
+    pruning = shared.settings.model_copy(update={"LEXICAL_PRUNE_MIN_CHUNKS": 1, "LEXICAL_COMMON_SHARE": 0.6})
+    shared.settings = pruning
+    # "phường" is in every chunk: left out, and the rarer words still find their passage.
+    assert _texts(shared.view(), "phường Tây Sơn tổ dân phố")[0].startswith("Phường Tây Sơn")

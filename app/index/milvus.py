@@ -37,6 +37,10 @@ _DOC_ID_MAX = 512
 _TEXT_MAX = 65_535
 _SAFE_ID = re.compile(r"[\w.-]{1,512}")  # every doc id the app makes (`app.ingest.doc_id_for`)
 _STORED = ("key", "doc_id", "version", "day", "exact", "folded", "payload", "written_at")
+# Keepalive pings only while a call is in flight, at most once a minute. pymilvus pings every 10 s even
+# when idle; a gRPC server with default limits (Milvus Lite's) answers that with GOAWAY "too many
+# pings", and the next call on that connection failed.
+GRPC_OPTIONS = {"grpc.keepalive_time_ms": 60_000, "grpc.keepalive_permit_without_calls": False}
 _SLOW = ("upsert", "insert", "delete", "load_collection", "flush")  # bounded by the write timeout
 _PROPERTY_EMBEDDER = "app.embedder"
 _PROPERTY_DIM = "app.dim"
@@ -119,7 +123,7 @@ class MilvusChunks:
         self.write_timeout_s = write_timeout_s
         self._count_lock = threading.Lock()
         try:
-            self.client = MilvusClient(uri=uri, token=token, timeout=timeout_s)
+            self.client = MilvusClient(uri=uri, token=token, timeout=timeout_s, grpc_options=GRPC_OPTIONS)
             self._ensure()
         except self._errors as exc:
             raise MilvusUnavailable(f"Milvus at {uri} did not answer ({exc})") from exc

@@ -51,6 +51,7 @@ from app.index.lexical import LexicalFilter, _forms
 from app.index.milvus import (
     _SAFE_ID,
     _SLOW,
+    GRPC_OPTIONS,
     MilvusChunks,
     MilvusRecord,
     MilvusUnavailable,
@@ -150,7 +151,10 @@ class SharedIndex:
         )
         try:
             self.client = MilvusClient(
-                uri=settings.MILVUS_URI, token=settings.MILVUS_TOKEN, timeout=self.timeout_s
+                uri=settings.MILVUS_URI,
+                token=settings.MILVUS_TOKEN,
+                timeout=self.timeout_s,
+                grpc_options=GRPC_OPTIONS,
             )
             self._ensure()
         except self._errors as exc:

@@ -99,7 +99,19 @@ async def models() -> dict[str, Any]:
     }
 
 
-@router.post("/chat/completions", summary="OpenAI-compatible chat: answers the last user message")
+_CHAT_RESPONSES: dict[int | str, dict] = {
+    200: {
+        "description": "A chat completion (JSON), or with `stream: true` its chunks as Server-Sent Events",
+        "content": {"application/json": {}, "text/event-stream": {}},
+    },
+}
+
+
+@router.post(
+    "/chat/completions",
+    responses=_CHAT_RESPONSES,
+    summary="OpenAI-compatible chat: answers the last user message",
+)
 async def chat_completions(body: ChatRequest, pipeline: PipelineDep, metrics: MetricsDep) -> Any:
     question = _question(body)
     cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"

@@ -199,7 +199,7 @@ def main() -> int:
         "VECTOR_STORE": "milvus",
         "MILVUS_URI": milvus.uri,
         "MILVUS_COLLECTION": "bench",
-        "MILVUS_TIMEOUT_S": "3",
+        "MILVUS_TIMEOUT_S": "10",
         "RELOAD_INTERVAL_S": "0.5",
     }
     try:

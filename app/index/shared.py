@@ -223,6 +223,16 @@ class SharedIndex:
         for name in (self.heads, self.parts, self.meta, self.terms):
             self._call(self.client.flush, name)
 
+    def warm(self) -> None:
+        """First searches and lookups, before a replica serves (see `MilvusChunks.warm`)."""
+        try:
+            self.chunks.warm()
+            self.client.query(
+                self.terms, filter='code in ["-"]', output_fields=["df"], timeout=self.write_timeout_s
+            )
+        except self._errors as exc:
+            raise MilvusUnavailable(f"Milvus did not answer ({type(exc).__name__}: {exc})") from exc
+
     def load(self) -> None:
         """Load every collection for search (a restarted Milvus holds none loaded)."""
         for name in (self.heads, self.parts, self.meta, self.terms, self.chunks.name):

@@ -64,6 +64,7 @@ class SharedIndexService:
             return  # the other attempt reports
         try:
             self.shared = self.shared or SharedIndex(self.settings, self.embedder.name, self.embedder.dim)
+            self.shared.warm()
             self._serve(self.shared.view())
         except CollectionMismatch as exc:
             self.retryable = False
@@ -145,6 +146,7 @@ class SharedIndexService:
                     continue
                 if self.error is not None:  # a Milvus that restarted has no collection loaded
                     await to_thread.run_sync(self.shared.load)
+                    await to_thread.run_sync(self.shared.warm)
                 switched = await to_thread.run_sync(self.switch)
                 if self.error is not None and not switched:  # back, with nothing new written
                     self._serve(self.generation)

@@ -168,7 +168,10 @@ def outage(index_dir: Path, env: dict[str, str], milvus: Milvus, questions: list
         time.sleep(down_s)
         milvus.start()
         back_at.append(time.perf_counter())
-        time.sleep(10)
+        deadline = time.perf_counter() + 60
+        while not first_ok_after and time.perf_counter() < deadline:
+            time.sleep(0.1)
+        time.sleep(3)
         stop.set()
         for t in threads:
             t.join(60)

@@ -188,6 +188,9 @@ def judge(q: dict, ask: dict, search: dict) -> Outcome:
     )
 
 
+READY_WAIT_S = 120.0  # for a service still opening its index (or reaching Milvus) when the eval starts
+
+
 def sample(questions: list[dict], n: int | None) -> list[dict]:
     """Every k-th question, so a slow endpoint (a CPU-bound local model) can be evaluated on a spread."""
     if not n or n >= len(questions):
@@ -199,6 +202,10 @@ def sample(questions: list[dict], n: int | None) -> list[dict]:
 def _ask_all(settings: Settings, base: str, questions: list[dict], report: Report) -> None:
     with httpx.Client(base_url=base, timeout=settings.LLM_DEADLINE_S + 60) as client:
         ready = client.get("/readyz")
+        deadline = time.monotonic() + READY_WAIT_S
+        while ready.status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)  # opening or repairing the index, or connecting to Milvus
+            ready = client.get("/readyz")
         if ready.status_code != 200:
             raise RuntimeError(f"service not ready: {ready.text}")
         for q in questions:

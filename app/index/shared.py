@@ -357,6 +357,24 @@ class SharedIndex:
         )
         return base64.b64decode("".join(r["data"] for r in sorted(rows, key=lambda r: r["i"])))
 
+    def all_heads(self, fields: Sequence[str] = ("doc_id",)) -> Iterator[dict]:
+        """Every head row, in batches (a query returns at most 16,384 rows: a listing or a migration
+        past that would silently stop short). O(documents): for the admin listing and tools."""
+        it = self._call(
+            self.client.query_iterator, self.heads, batch_size=4096, filter="", output_fields=list(fields)
+        )
+        try:
+            while True:
+                try:
+                    batch = it.next()
+                except self._errors as exc:
+                    raise MilvusUnavailable(f"Milvus did not answer ({type(exc).__name__}: {exc})") from exc
+                if not batch:
+                    return
+                yield from batch
+        finally:
+            it.close()
+
     def document_count(self) -> int:
         got = self._call(self.client.query, self.heads, filter="", output_fields=["count(*)"])
         return int(got[0]["count(*)"]) if got else 0
@@ -589,11 +607,7 @@ class _Documents(Mapping[str, Document]):
 
     def __iter__(self) -> Iterator[str]:
         """Every doc id: O(documents), for tools and tests."""
-        shared = self._view.shared
-        rows = shared._call(
-            shared.client.query, shared.heads, filter="", output_fields=["doc_id"], limit=16_384
-        )
-        return iter(sorted(r["doc_id"] for r in rows))
+        return iter(sorted(r["doc_id"] for r in self._view.shared.all_heads()))
 
 
 class SharedView:
@@ -739,14 +753,9 @@ class SharedView:
         return out
 
     def document_page(self, offset: int, limit: int) -> list[tuple[Document, int]]:
-        rows = self.shared._call(
-            self.shared.client.query,
-            self.shared.heads,
-            filter="",
-            output_fields=["doc_id", "version", "meta"],
-            limit=16_384,
-        )
-        page = sorted(rows, key=lambda r: r["doc_id"])[offset : offset + limit]
+        """Milvus has no ORDER BY: every head is read and sorted (O(documents), admin only)."""
+        rows = sorted(self.shared.all_heads(("doc_id", "version", "meta")), key=lambda r: r["doc_id"])
+        page = rows[offset : offset + limit]
         out = []
         for r in page:
             doc = self.documents.at(r["doc_id"], r["version"], int(r["meta"].get("parts", 1)))

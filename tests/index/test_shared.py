@@ -180,3 +180,27 @@ def test_term_counts_follow_writes_and_prune_common_words(
     shared.settings = pruning
     # "phường" is in every chunk: left out, and the rarer words still find their passage.
     assert _texts(shared.view(), "phường Tây Sơn tổ dân phố")[0].startswith("Phường Tây Sơn")
+
+
+def test_listing_reads_past_one_query_s_16384_rows(
+    milvus: MilvusServer, embedder: Embedder, tmp_path
+) -> None:
+    """A Milvus query returns at most 16,384 rows: the document list (and a migration back to the
+    embedded index, which walks it) must not stop there."""
+    shared = _shared(milvus, embedder, tmp_path)
+    heads = [
+        {
+            "doc_id": f"d{i:05d}",
+            "version": "v",
+            "content_hash": "",
+            "meta": {},
+            "places": [],
+            "written_at": 0,
+            "_v": [0.0, 0.0],
+        }
+        for i in range(17_000)
+    ]
+    for start in range(0, len(heads), 5000):
+        shared.client.insert(shared.heads, heads[start : start + 5000])
+    ids = list(shared.view().documents)
+    assert len(ids) == 17_000 and ids[-1] == "d16999"

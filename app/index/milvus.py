@@ -166,7 +166,6 @@ class MilvusChunks:
                 max_length=_TEXT_MAX,
                 enable_analyzer=True,
                 analyzer_params={"type": "standard"},
-                enable_match=name == "folded",  # doc_freq counts with TEXT_MATCH
             )
             schema.add_field(f"{name}_bm25", DataType.SPARSE_FLOAT_VECTOR)
             schema.add_function(
@@ -402,16 +401,6 @@ class MilvusChunks:
             )[0]
             scored = [(int(h["key"]), float(h["distance"])) for h in hits]  # the ranker's sum: positive
         return [(key, score) for key, score in scored if score > 0]
-
-    def doc_freq(self, folded_term: str) -> int:
-        """Rows whose folded tokens include this term (a syllable, or a pair "a_b")."""
-        got = self._call(
-            self.client.query,
-            self.name,
-            filter=f"TEXT_MATCH(folded, '{_code(folded_term)}')",
-            output_fields=["count(*)"],
-        )
-        return int(got[0]["count(*)"]) if got else 0
 
     def _filter(self, filters: LexicalFilter | None, embedded_only: bool = False) -> str | None:
         """A Milvus expression; None when the filter allows nothing. Milvus Lite has no bound

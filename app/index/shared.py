@@ -50,8 +50,6 @@ from app.index.documents import document_from_row
 from app.index.lexical import LexicalFilter, _forms
 from app.index.milvus import (
     _SAFE_ID,
-    _SLOW,
-    GRPC_OPTIONS,
     MilvusChunks,
     MilvusRecord,
     MilvusUnavailable,
@@ -121,41 +119,27 @@ class SharedIndex:
     """The three collections, for writes and for views. Threads may share it."""
 
     def __init__(self, settings: Settings, embedder: str, dim: int) -> None:
-        import grpc
-        from pymilvus import MilvusClient
-        from pymilvus.exceptions import MilvusException
-
         self.settings = settings
         self.embedder = embedder
         self.dim = dim
-        self.timeout_s = settings.MILVUS_TIMEOUT_S
-        self.write_timeout_s = settings.MILVUS_WRITE_TIMEOUT_S
         self.prefix = settings.MILVUS_COLLECTION
         self._df: dict[str, tuple[float, int]] = {}
         self._df_lock = threading.Lock()
-        # A deadline pymilvus does not wrap comes up as grpc's own error: the same 503, never a 500.
-        self._errors: tuple[type[BaseException], ...] = (
-            MilvusException,
-            grpc.RpcError,
-            ConnectionError,
-            TimeoutError,
-        )
+        # One connection, one way to call it: the chunk collection's client, timeouts and errors.
         self.chunks = MilvusChunks(
             settings.MILVUS_URI,
             f"{self.prefix}_chunks",
             embedder,
             dim,
             token=settings.MILVUS_TOKEN,
-            timeout_s=self.timeout_s,
-            write_timeout_s=self.write_timeout_s,
+            timeout_s=settings.MILVUS_TIMEOUT_S,
+            write_timeout_s=settings.MILVUS_WRITE_TIMEOUT_S,
         )
+        self.client = self.chunks.client
+        self._call = self.chunks._call
+        self._errors = self.chunks._errors
+        self.timeout_s, self.write_timeout_s = self.chunks.timeout_s, self.chunks.write_timeout_s
         try:
-            self.client = MilvusClient(
-                uri=settings.MILVUS_URI,
-                token=settings.MILVUS_TOKEN,
-                timeout=self.timeout_s,
-                grpc_options=GRPC_OPTIONS,
-            )
             self._ensure()
         except self._errors as exc:
             raise MilvusUnavailable(f"Milvus at {settings.MILVUS_URI} did not answer ({exc})") from exc
@@ -238,15 +222,6 @@ class SharedIndex:
         for name in (self.heads, self.parts, self.meta, self.terms, self.chunks.name):
             self._call(self.client.load_collection, name)
 
-    def _call(self, method, *args, **kwargs):  # pymilvus is untyped
-        """A call bounded by MILVUS_TIMEOUT_S (MILVUS_WRITE_TIMEOUT_S for writes: bulk upserts of a
-        migration wait on Milvus's own flushing, and a request's budget does not apply to them)."""
-        write = getattr(method, "__name__", "") in _SLOW
-        try:
-            return method(*args, timeout=self.write_timeout_s if write else self.timeout_s, **kwargs)
-        except self._errors as exc:
-            raise MilvusUnavailable(f"Milvus did not answer ({type(exc).__name__}: {exc})") from exc
-
     # -- reads ------------------------------------------------------------------------------------
 
     def heads_of(self, doc_ids: Collection[str]) -> dict[str, dict]:
@@ -264,19 +239,29 @@ class SharedIndex:
         return {r["doc_id"]: r for r in rows}
 
     def doc_freq(self, folded_term: str) -> int:
-        """From the term counts (`frequencies`), remembered for DOC_FREQ_TTL_S across views: a view
-        lasts only until the next write anywhere, and an idf moves little in minutes."""
+        return self.counts([_FOLDED + folded_term]).get(_FOLDED + folded_term, 0)
+
+    def counts(self, terms: Collection[str]) -> dict[str, int]:
+        """`frequencies`, remembered for DOC_FREQ_TTL_S across views (a view lasts only until the
+        next write anywhere, and a word's count moves little in minutes): the idf and the lexical
+        pruning read them on every question."""
         now = time.monotonic()
+        out: dict[str, int] = {}
         with self._df_lock:
-            hit = self._df.get(folded_term)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        n = self.frequencies([_FOLDED + folded_term]).get(_FOLDED + folded_term, 0)
-        with self._df_lock:
-            if len(self._df) > 100_000:
-                self._df.clear()
-            self._df[folded_term] = (now + DOC_FREQ_TTL_S, n)
-        return n
+            for t in terms:
+                hit = self._df.get(t)
+                if hit is not None and hit[0] > now:
+                    out[t] = hit[1]
+        todo = [t for t in dict.fromkeys(terms) if t not in out]
+        if todo:
+            got = self.frequencies(todo)
+            with self._df_lock:
+                if len(self._df) > 100_000:
+                    self._df.clear()
+                for t in todo:
+                    out[t] = got.get(t, 0)
+                    self._df[t] = (now + DOC_FREQ_TTL_S, out[t])
+        return out
 
     def frequencies(self, terms: Collection[str]) -> dict[str, int]:
         """Chunks holding each term ("e\\0" + exact token, "f\\0" + folded token), from the running
@@ -723,7 +708,7 @@ class SharedView:
         scores BM25 posting by posting in Python, and a word in most of 100k chunks costs ~50 ms."""
         if not tokens:
             return tokens
-        df = self.shared.frequencies([kind + t for t in tokens])
+        df = self.shared.counts([kind + t for t in tokens])
         counts = {t: df.get(kind + t, 0) for t in tokens}
         limit = self.shared.settings.LEXICAL_COMMON_SHARE * n
         kept = [t for t in tokens if counts[t] <= limit]

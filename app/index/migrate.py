@@ -10,7 +10,6 @@ One document at a time in both directions: memory stays flat whatever the corpus
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from tqdm import tqdm
 
 from app.config import Settings
 from app.embed import Embedder
+from app.embed.checkpoint import text_key
 from app.index.build import document_store, ingest_documents
 from app.index.catalog import chunk_from_row
 from app.index.store import IndexFiles, IndexLoadError, load_generation
@@ -41,11 +41,6 @@ class MigrateReport:
 
 
 BATCH = 64  # documents written together: a few large requests to Milvus instead of many small ones
-
-
-def _hash(text: str) -> str:
-    """The embedded index's vector key: sha256 of the text embedded (`app.index.build._key`)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def to_milvus(settings: Settings, progress: bool = False) -> MigrateReport:
@@ -78,8 +73,8 @@ def to_milvus(settings: Settings, progress: bool = False) -> MigrateReport:
                 continue
             rows = sorted(catalog.alive_chunks_of([doc_id], gen.number), key=lambda r: r[3].position)
             chunks: list[Chunk] = [r[3] for r in rows]
-            by_hash = catalog.vectors_by_hash(_hash(c.embed_text) for c in chunks)
-            matrix = [by_hash[_hash(c.embed_text)] for c in chunks]
+            by_hash = catalog.vectors_by_hash(text_key(c.embed_text) for c in chunks)
+            matrix = [by_hash[text_key(c.embed_text)] for c in chunks]
             vectors = np.stack(matrix) if matrix else np.empty((0, gen.dim), dtype=np.float32)
             versions.append(Version(doc, chunks, vectors, store.original(doc_id)))
         shared.write_versions(versions)
@@ -117,7 +112,7 @@ def to_faiss(settings: Settings, embedder: Embedder, progress: bool = False) -> 
         if doc is None:
             continue
         rows = shared.chunks.vectors_of(doc_id, head["version"])
-        ready = {_hash(chunk_from_row(payload).embed_text): vector for payload, vector in rows}
+        ready = {text_key(chunk_from_row(payload).embed_text): vector for payload, vector in rows}
         original = shared.original(doc_id)
         written = ingest_documents(
             target,

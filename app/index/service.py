@@ -29,7 +29,7 @@ from typing import Protocol
 from anyio import to_thread
 
 from app.config import Settings
-from app.embed import Embedder
+from app.embed import Embedder, EmbedProgress
 from app.index.build import (
     IngestReport,
     base_due,
@@ -61,6 +61,7 @@ class Service(Protocol):
 
     generation: IndexView | None  # what requests answer from now
     error: str | None  # why the index is not (fully) available, for /readyz
+    embedding: EmbedProgress  # the embedding of uploads: the last run, or the one going on
 
     def open(self) -> None: ...
 
@@ -105,6 +106,7 @@ class IndexService:
         self._on_generation = on_generation
         self.generation: Generation | None = None
         self.error: str | None = "starting"
+        self.embedding = EmbedProgress()  # the background embedding of uploads, for /metrics
         self._switching = threading.Lock()
         self._merging = threading.Event()
         self._wake: asyncio.Event | None = None
@@ -247,7 +249,7 @@ class IndexService:
     def _embed_pending(self) -> None:
         gen = self.generation
         assert gen is not None
-        report = embed_pending(self.settings, self.embedder, gen, self.settings.WRITER_WAIT_S)
+        report = embed_pending(self.settings, self.embedder, gen, self.settings.WRITER_WAIT_S, self.embedding)
         log.info("background embedding done: %s", report.summary())
 
     async def run(self) -> None:

@@ -43,7 +43,8 @@ import numpy as np
 
 from app.chunk import chunk_document
 from app.config import Settings
-from app.embed import Embedder, embed_passages
+from app.embed import Embedder, EmbedProgress, embed_texts, make_checkpoint
+from app.embed.checkpoint import text_key
 from app.index.build import IngestReport
 from app.index.catalog import chunk_from_row
 from app.index.documents import document_from_row
@@ -376,37 +377,68 @@ class SharedIndex:
         *,
         remove: Iterable[str] = (),
         originals: Mapping[str, bytes] | None = None,
+        vectors: Mapping[str, np.ndarray] | None = None,
+        progress: bool = False,
+        embedding: EmbedProgress | None = None,
     ) -> IngestReport:
         """Add or update `documents` and drop `remove` (see the module's docstring for the order).
-        A document's own uploads are embedded here, before anything of it is written."""
+        Their passages are embedded here (`vectors`, by text key, are ready-made ones), before
+        anything of them is written, and saved to the ingest checkpoint as they arrive. `embedding`
+        receives the embedding's progress (a server's, for /metrics)."""
         t0 = time.perf_counter()
         originals = originals or {}
         report = IngestReport()
+        if embedding is not None:
+            report.progress = embedding
         for doc in documents:
             if not _SAFE_ID.fullmatch(doc.doc_id):
                 raise ValueError(f"doc_id {doc.doc_id!r}: letters, digits, '.', '_' and '-' only")
         heads = self.heads_of([d.doc_id for d in documents])
+        todo: list[tuple[Document, list[Chunk], dict | None]] = []
         for doc in documents:
-            row = document_row(doc)
-            version = version_of(row)
             head = heads.get(doc.doc_id)
-            if head is not None and head["version"] == version:
+            if head is not None and head["version"] == version_of(document_row(doc)):
                 report.unchanged.append(doc.doc_id)
                 report.chunk_counts[doc.doc_id] = int(head["meta"].get("chunks", 0))
                 continue
             chunks = chunk_document(doc, self.settings.CHUNK_MAX_CHARS, self.settings.CHUNK_OVERLAP_SENTENCES)
-            vectors = embed_passages(embedder, [c.embed_text for c in chunks], self.settings.EMBED_BATCH_SIZE)
-            n = self.write_version(doc, chunks, vectors, originals.get(doc.doc_id))
-            if head is not None:
-                self._drop_version(doc.doc_id, head["version"])
-            (report.updated if head is not None else report.added).append(doc.doc_id)
-            report.embedded += n
-            report.chunk_counts[doc.doc_id] = n
-            report.removed_lines.update(r.reason for r in doc.removed)
-        report.removed = self.delete(remove) if remove else []
-        if report.added or report.updated or report.removed:
-            self._touch()
-            self.flush()
+            todo.append((doc, chunks, head))
+        ready = dict(vectors or {})
+        texts = {text_key(c.embed_text): c.embed_text for _, chunks, _ in todo for c in chunks}
+        missing = {h: t for h, t in texts.items() if h not in ready}
+        saved = make_checkpoint(self.settings, embedder) if missing else None
+        try:
+            if saved is not None:
+                ready.update(
+                    embed_texts(
+                        embedder,
+                        missing,
+                        self.settings.EMBED_BATCH_SIZE,
+                        checkpoint=saved,
+                        progress=report.progress,
+                        bar=progress,
+                    )
+                )
+                report.embedded, report.resumed = report.progress.done, report.progress.resumed
+            for doc, chunks, head in todo:
+                matrix = np.empty((len(chunks), self.chunks.dim), dtype=np.float32)
+                for i, c in enumerate(chunks):
+                    matrix[i] = ready[text_key(c.embed_text)]
+                n = self.write_version(doc, chunks, matrix, originals.get(doc.doc_id))
+                if head is not None:
+                    self._drop_version(doc.doc_id, head["version"])
+                (report.updated if head is not None else report.added).append(doc.doc_id)
+                report.chunk_counts[doc.doc_id] = n
+                report.removed_lines.update(r.reason for r in doc.removed)
+            report.removed = self.delete(remove) if remove else []
+            if report.added or report.updated or report.removed:
+                self._touch()
+                self.flush()
+            if saved is not None:  # written: a rerun finds these documents current
+                saved.discard(missing)
+        finally:
+            if saved is not None:
+                saved.close()
         report.documents = self.document_count()
         report.chunks = len(self.chunks)
         report.seconds = time.perf_counter() - t0

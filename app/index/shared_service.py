@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from anyio import to_thread
 
 from app.config import Settings
-from app.embed import Embedder
+from app.embed import Embedder, EmbedProgress
 from app.index.build import IngestReport
 from app.index.milvus import CollectionMismatch, MilvusUnavailable
 from app.index.shared import SharedIndex, SharedView
@@ -45,6 +45,7 @@ class SharedIndexService:
         self.shared: SharedIndex | None = None
         self.generation: SharedView | None = None
         self.error: str | None = "starting"
+        self.embedding = EmbedProgress()  # uploads embedded by this replica, for /metrics
         self.retryable = True  # False: an error no wait will fix (another embedder's collection)
         self._switching = threading.Lock()
         self._connecting = threading.Lock()
@@ -103,7 +104,9 @@ class SharedIndexService:
         thread. Uploads are embedded here, so nothing is left pending."""
         if self.shared is None:
             raise MilvusUnavailable(self.error or "the shared index is not connected yet")
-        report = self.shared.write(documents, self.embedder, remove=remove, originals=originals)
+        report = self.shared.write(
+            documents, self.embedder, remove=remove, originals=originals, embedding=self.embedding
+        )
         if report.generation:
             self.switch()
         return report

@@ -73,9 +73,21 @@ async def index_unavailable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def embedder_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The embedding endpoint (EMBEDDER=openai) failed for a question: a 503 the client may retry."""
+    wait = getattr(exc, "retry_after_s", None)
+    return JSONResponse(
+        status_code=503,
+        content={"error": f"questions cannot be embedded now, retry shortly: {_safe(exc, 300)}"},
+        headers={"Retry-After": str(max(1, round(wait))) if wait else "5"},
+    )
+
+
 def install(app: FastAPI) -> None:
+    from app.embed.remote import EmbedderError
     from app.index.milvus import MilvusUnavailable
 
     app.add_exception_handler(MilvusUnavailable, index_unavailable)
+    app.add_exception_handler(EmbedderError, embedder_unavailable)
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
-from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.embed import EmbedProgress
 from app.pipeline import CitationsEvent, Event, FinalEvent
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -33,11 +34,12 @@ class _IndexCollector(Collector):
     def __init__(self, state: object) -> None:
         self.state = state
 
-    def collect(self) -> Iterator[GaugeMetricFamily | InfoMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily | InfoMetricFamily]:
         pipeline = getattr(self.state, "pipeline", None)
         yield GaugeMetricFamily(
             "index_loaded", "1 when an index generation is loaded", value=int(bool(pipeline))
         )
+        yield from _embedding(getattr(getattr(self.state, "index", None), "embedding", None))
         if pipeline is None:
             return
         gen = pipeline.generation
@@ -61,6 +63,26 @@ class _IndexCollector(Collector):
         yield GaugeMetricFamily(
             "index_size_bytes", "bytes on disk of the index (catalog, lexical, vectors)", value=size
         )
+
+
+def _embedding(p: EmbedProgress | None) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+    """The embedding of uploads (in the background, or in the upload with a shared index)."""
+    if p is None:
+        return
+    yield GaugeMetricFamily("embedding_running", "1 while uploaded passages are being embedded", p.running)
+    yield GaugeMetricFamily(
+        "embedding_run_passages", "passages the current (or last) embedding run needs vectors for", p.total
+    )
+    yield GaugeMetricFamily(
+        "embedding_run_done",
+        "of them, with a vector so far (a stopped run's saved ones included)",
+        p.done + p.resumed,
+    )
+    yield GaugeMetricFamily("embedding_run_rate", "passages embedded a second by that run", p.rate)
+    eta = p.eta_s
+    if p.running and eta is not None:
+        yield GaugeMetricFamily("embedding_run_eta_seconds", "seconds that run still needs, at its rate", eta)
+    yield CounterMetricFamily("embedded_passages", "passages embedded by this process", p.embedded_total)
 
 
 class Metrics:

@@ -1,0 +1,125 @@
+"""A scripted OpenAI-compatible `/v1/embeddings` server on loopback, for the remote embedder's tests
+and bench/ingest.py: vectors made from each text's hash (the same text, the same vector, any
+request), a fixed delay per request, and faults played from a script, one per request."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+
+
+def scripted_vector(text: str, dim: int) -> list[float]:
+    seed = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "little")
+    return np.random.default_rng(seed).standard_normal(dim).astype(np.float32).tolist()
+
+
+@dataclass
+class Fault:
+    """What one request gets instead of vectors: `status` (with `retry_after`), `hang_s` before an
+    answer, `garbage` (not JSON), or `dim` (vectors of another dimension)."""
+
+    status: int = 200
+    retry_after: str | None = None
+    hang_s: float = 0.0
+    garbage: bool = False
+    dim: int | None = None
+
+
+@dataclass
+class Log:
+    requests: int = 0
+    inputs: list[int] = field(default_factory=list)  # texts per request that got vectors
+    models: list[str] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    times: list[float] = field(default_factory=list)
+
+
+class ScriptedEmbeddings:
+    def __init__(self, dim: int = 8, delay_s: float = 0.0, faults: Iterable[Fault] = ()) -> None:
+        self.dim = dim
+        self.delay_s = delay_s
+        self.faults: deque[Fault] = deque(faults)
+        self.log = Log()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> ScriptedEmbeddings:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
+                with owner._lock:
+                    owner.log.requests += 1
+                    owner.log.in_flight += 1
+                    owner.log.max_in_flight = max(owner.log.max_in_flight, owner.log.in_flight)
+                    fault = owner.faults.popleft() if owner.faults else Fault()
+                try:
+                    self._answer(body, fault)
+                finally:
+                    with owner._lock:
+                        owner.log.in_flight -= 1
+
+            def _answer(self, body: dict, fault: Fault) -> None:
+                if fault.hang_s:
+                    time.sleep(fault.hang_s)
+                if owner.delay_s:
+                    time.sleep(owner.delay_s)
+                if self.path.rstrip("/") != "/v1/embeddings":
+                    return self._send(404, b'{"error": {"message": "no such route"}}')
+                if fault.status != 200:
+                    headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+                    return self._send(fault.status, b'{"error": {"message": "scripted"}}', headers)
+                if fault.garbage:
+                    return self._send(200, b"<html>proxy error</html>")
+                texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                dim = fault.dim or owner.dim
+                data = [
+                    {"object": "embedding", "index": i, "embedding": scripted_vector(t, dim)}
+                    for i, t in enumerate(texts)
+                ]
+                with owner._lock:
+                    owner.log.inputs.append(len(texts))
+                    owner.log.models.append(body.get("model", ""))
+                    owner.log.times.append(time.monotonic())
+                payload = {"object": "list", "data": data[::-1], "model": body.get("model", "")}
+                return self._send(200, json.dumps(payload).encode())
+
+            def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(payload)
+
+        return Handler

@@ -180,7 +180,13 @@ class MilvusChunks:
         index = self.client.prepare_index_params()
         index.add_index("dense", index_type="AUTOINDEX", metric_type="IP")
         for name in ("exact", "folded"):
-            index.add_index(f"{name}_bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+            # tantivy's k1 and b (the embedded path), not Milvus's default k1 = 1.5: the same scores.
+            index.add_index(
+                f"{name}_bm25",
+                index_type="SPARSE_INVERTED_INDEX",
+                metric_type="BM25",
+                params={"bm25_k1": 1.2, "bm25_b": 0.75},
+            )
         index.add_index("doc_id", index_type="INVERTED")
         self.client.create_collection(
             self.name,

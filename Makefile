@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 # torch first, pinned: the CPU build on this disk (a bare `torch` would pull a multi-GB CUDA build).
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev,st,milvus]'
+	$(PY) -m pip install -q -e '.[dev,st,milvus,ray]'
 	touch $(VENV)/.installed $@
 
 setup: $(VENV)/.installed

@@ -23,7 +23,7 @@ __all__ = [
 
 def make_checkpoint(settings: Settings, embedder: Embedder) -> EmbedCheckpoint:
     """Where this index's ingests save vectors until they are written (see `EmbedCheckpoint`)."""
-    return EmbedCheckpoint(settings.embed_checkpoint, embedder.name, embedder.dim)
+    return EmbedCheckpoint(settings.embed_checkpoint, embedder.name)
 
 
 def make_embedder(settings: Settings) -> Embedder:

@@ -27,9 +27,8 @@ def text_key(text: str) -> str:
 
 
 class EmbedCheckpoint:
-    def __init__(self, path: Path, embedder: str, dim: int) -> None:
+    def __init__(self, path: Path, embedder: str) -> None:
         self.path = path
-        self.dim = dim
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # one connection, used by the batches' threads in turn
         self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
@@ -37,16 +36,30 @@ class EmbedCheckpoint:
         self._db.execute("PRAGMA synchronous=NORMAL")  # a power cut may lose the last batches, never corrupt
         self._db.executescript(_SCHEMA)
         made = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
-        if made and (made.get("embedder"), made.get("dim")) != (embedder, str(dim)):
+        # The dimension is learnt from the first batch saved (a remote embedder knows it no sooner).
+        self.dim = int(made["dim"]) if made.get("embedder") == embedder and "dim" in made else None
+        if made.get("embedder") != embedder:
+            self._reset(embedder, None)
+
+    def _reset(self, embedder: str | None, dim: int | None) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
             self._db.execute("DELETE FROM vectors")
-        self._db.executemany(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-            [("embedder", embedder), ("dim", str(dim))],
-        )
+            if embedder is not None:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('embedder', ?)", (embedder,)
+                )
+            self._db.execute("DELETE FROM meta WHERE key = 'dim'")
+            if dim is not None:
+                self._db.execute("INSERT INTO meta(key, value) VALUES ('dim', ?)", (str(dim),))
+            self._db.execute("COMMIT")
+        self.dim = dim
 
     def get(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         wanted = list(dict.fromkeys(hashes))
         out: dict[str, np.ndarray] = {}
+        if self.dim is None:
+            return out
         with self._lock:
             for i in range(0, len(wanted), 900):  # SQLite's bound-parameter limit
                 part = wanted[i : i + 900]
@@ -60,6 +73,10 @@ class EmbedCheckpoint:
         return out
 
     def put(self, hashes: Sequence[str], vectors: np.ndarray) -> None:
+        if not len(hashes):
+            return
+        if self.dim != vectors.shape[1]:  # the first batch, or the model behind the name changed
+            self._reset(None, int(vectors.shape[1]))
         rows = [
             (h, np.ascontiguousarray(v, dtype=np.float32).tobytes())
             for h, v in zip(hashes, vectors, strict=True)

@@ -311,7 +311,11 @@ def _apply(
         Catalog.count(db, new, documents, chunk_count)
         db.executemany("DELETE FROM journal WHERE doc_id = ?", [(i,) for i in gone])
         Catalog.set_meta(
-            db, format_version=FORMAT_VERSION, embedder=embedder.name, dim=embedder.dim, generation=new
+            db,
+            format_version=FORMAT_VERSION,
+            embedder=embedder.name,
+            dim=_dim(embedder, known, catalog),
+            generation=new,
         )
     checkpoint("catalog-written", settings.INDEX_DIR)
     files.lexical.write(records, gone, marker=new)
@@ -324,6 +328,13 @@ def _apply(
     report.generation = generation_name(new)
     _collect(settings, catalog, new)
     return new
+
+
+def _dim(embedder: Embedder, known: Mapping[str, np.ndarray], catalog: Catalog) -> int:
+    """The vectors' dimension, without asking a remote embedder for a probe when it can be seen."""
+    for vector in known.values():
+        return len(vector)
+    return int(catalog.meta("dim") or 0) or embedder.dim
 
 
 def _collect(settings: Settings, catalog: Catalog, g: int) -> None:

@@ -75,7 +75,7 @@ class ScriptedEmbeddings:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
                 with owner._lock:
                     owner.log.requests += 1

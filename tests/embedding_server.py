@@ -4,6 +4,8 @@ request), a fixed delay per request, and faults played from a script, one per re
 
 from __future__ import annotations
 
+import argparse
+import base64
 import hashlib
 import json
 import threading
@@ -43,14 +45,28 @@ class Log:
     times: list[float] = field(default_factory=list)
 
 
+def _encoded(vector: list[float], as_base64: bool) -> list[float] | str:
+    if not as_base64:
+        return vector
+    return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")
+
+
 class ScriptedEmbeddings:
-    def __init__(self, dim: int = 8, delay_s: float = 0.0, faults: Iterable[Fault] = ()) -> None:
+    def __init__(
+        self,
+        dim: int = 8,
+        delay_s: float = 0.0,
+        faults: Iterable[Fault] = (),
+        floats_only: bool = False,
+        port: int = 0,
+    ) -> None:
         self.dim = dim
+        self.floats_only = floats_only  # answer a request for base64 with a 400, as some servers do
         self.delay_s = delay_s
         self.faults: deque[Fault] = deque(faults)
         self.log = Log()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -100,10 +116,19 @@ class ScriptedEmbeddings:
                     return self._send(fault.status, b'{"error": {"message": "scripted"}}', headers)
                 if fault.garbage:
                     return self._send(200, b"<html>proxy error</html>")
+                if body.get("encoding_format") == "base64" and owner.floats_only:
+                    return self._send(
+                        400, b'{"error": {"message": "encoding_format base64 is not supported"}}'
+                    )
                 texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
                 dim = fault.dim or owner.dim
+                as_base64 = body.get("encoding_format") == "base64"
                 data = [
-                    {"object": "embedding", "index": i, "embedding": scripted_vector(t, dim)}
+                    {
+                        "object": "embedding",
+                        "index": i,
+                        "embedding": _encoded(scripted_vector(t, dim), as_base64),
+                    }
                     for i, t in enumerate(texts)
                 ]
                 with owner._lock:
@@ -123,3 +148,20 @@ class ScriptedEmbeddings:
                 self.wfile.write(payload)
 
         return Handler
+
+
+def main() -> None:
+    """Run it as its own process (bench/ingest_targets.py): its work then takes no time from the
+    client being measured, as a real endpoint's would not."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--dim", type=int, default=384)
+    parser.add_argument("--delay", type=float, default=0.2)
+    args = parser.parse_args()
+    with ScriptedEmbeddings(dim=args.dim, delay_s=args.delay, port=args.port) as srv:
+        print(f"scripted embeddings on {srv.url}", flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -158,3 +158,13 @@ def test_a_question_is_not_kept_waiting_by_long_backoff() -> None:
             embed_query(e, "câu hỏi")
         assert time.monotonic() - t0 < 3 and srv.log.requests == 2
         assert raised.value.retry_after_s == 60
+
+
+def test_a_server_that_only_speaks_floats() -> None:
+    with ScriptedEmbeddings(dim=4, floats_only=True) as srv:
+        e = OpenAIEmbedder(srv.url, "m", retries=0)
+        v = embed_passages(e, ["a", "b"])
+        w = np.asarray([scripted_vector("a", 4), scripted_vector("b", 4)])
+        assert np.allclose(v, w / np.linalg.norm(w, axis=1, keepdims=True), atol=1e-6)
+        embed_passages(e, ["c"])
+        assert srv.log.requests == 3  # asked in base64 once, then in floats from then on

@@ -114,7 +114,7 @@ def child_pipeline() -> dict:
     """The whole ingest of the same documents into a fresh index, with the default settings."""
     from app.config import Settings
     from app.embed import make_embedder
-    from app.index import ingest_documents
+    from app.index.bulk import ingest_bulk
 
     docs = _documents()
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,7 +122,7 @@ def child_pipeline() -> dict:
         embedder = make_embedder(settings)
         embedder.encode(["khởi động"], "passage")
         t0 = time.perf_counter()
-        report = ingest_documents(settings, embedder, docs)
+        report = ingest_bulk(settings, embedder, docs)  # what `python -m app ingest` runs
         seconds = time.perf_counter() - t0
     return {
         "passages": report.embedded,
@@ -186,7 +186,7 @@ def remote(concurrencies: list[int], batches: int) -> None:
     from app.config import Settings
     from app.embed import make_checkpoint, make_embedder
     from app.embed.runs import EmbedProgress, embed_texts
-    from app.index import ingest_documents
+    from app.index.bulk import ingest_bulk
     from app.ingest import document_from_text
 
     sentence = "Ủy ban nhân dân xã giao chỉ tiêu phát triển kinh tế, thu ngân sách và an sinh xã hội. "
@@ -219,7 +219,7 @@ def remote(concurrencies: list[int], batches: int) -> None:
                     for d in range(n // 32)
                 ]
                 t0 = time.perf_counter()
-                report = ingest_documents(settings, embedder, docs)
+                report = ingest_bulk(settings, embedder, docs)  # what `python -m app ingest` runs
                 whole = report.embedded / (time.perf_counter() - t0)
             ideal = c * 32 / 0.2
             print(

@@ -75,16 +75,21 @@ def embed_texts(
     *,
     checkpoint: EmbedCheckpoint | None = None,
     progress: EmbedProgress | None = None,
-    bar: bool = False,
+    bar: bool | tqdm = False,
 ) -> dict[str, np.ndarray]:
-    """Vectors for `texts` (text hash -> passage text)."""
+    """Vectors for `texts` (text hash -> passage text). `bar`: show one, or advance the caller's."""
     progress = progress if progress is not None else EmbedProgress()
     found = checkpoint.get(texts.keys()) if checkpoint is not None else {}
     todo = [h for h in texts if h not in found]
     progress.start(len(texts), len(found))
-    shown = tqdm(
-        total=len(texts), initial=len(found), unit="chunk", desc="embedding", disable=not bar or not texts
-    )
+    own = not isinstance(bar, tqdm)
+    if own:
+        shown = tqdm(
+            total=len(texts), initial=len(found), unit="chunk", desc="embedding", disable=not bar or not texts
+        )
+    else:
+        shown = bar
+        shown.update(len(found))
 
     def arrived(start: int, vectors: np.ndarray) -> None:
         hashes = todo[start : start + len(vectors)]
@@ -99,5 +104,6 @@ def embed_texts(
             embed_passages(embedder, [texts[h] for h in todo], batch_size, arrived)
     finally:
         progress.finish()
-        shown.close()
+        if own:
+            shown.close()
     return found

@@ -3,13 +3,14 @@ in Milvus (`VECTOR_STORE=milvus`). A server does the same through `make_index_se
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from app.config import Settings
 from app.embed import Embedder
 from app.index.build import IngestReport, ingest_documents, open_index
+from app.index.store import IndexFiles
 from app.index.view import IndexView
 from app.models import Document
 
@@ -64,3 +65,28 @@ def drop(settings: Settings, embedder: Embedder) -> None:
         from app.index.shared import SharedIndex
 
         SharedIndex(settings, embedder.name, embedder.dim).drop()
+
+
+def already_there(
+    settings: Settings, embedder: Embedder, documents: Sequence[Document], keys: Iterable[str]
+) -> tuple[set[str], set[str]]:
+    """(doc_ids stored unchanged, text keys with a stored vector): what a write of `documents` will
+    not embed, so a bulk ingest embeds ahead of the writer only what the writer needs."""
+    if settings.VECTOR_STORE == "milvus":
+        from app.index.shared import SharedIndex, document_row, version_of
+
+        heads = SharedIndex(settings, embedder.name, embedder.dim).heads_of([d.doc_id for d in documents])
+        same = {
+            d.doc_id
+            for d in documents
+            if d.doc_id in heads and heads[d.doc_id]["version"] == version_of(document_row(d))
+        }
+        return same, set()
+    if not (settings.INDEX_DIR / "catalog.sqlite").exists():
+        return set(), set()
+    catalog = IndexFiles.of(settings.INDEX_DIR, settings).catalog
+    if catalog.meta("embedder") != embedder.name:
+        return set(), set()  # the writer will refuse it, or rebuild it
+    current = catalog.content_hashes([d.doc_id for d in documents], catalog.generation)
+    same = {d.doc_id for d in documents if current.get(d.doc_id) == d.content_hash}
+    return same, catalog.embedded(keys)

@@ -293,6 +293,16 @@ class Catalog:
                 out[h] = np.frombuffer(row[0], dtype=np.float32)
         return out
 
+    def embedded(self, hashes: Iterable[str]) -> set[str]:
+        """Which of these texts have a stored vector (without reading the vectors)."""
+        return {
+            h
+            for h in hashes
+            if self.db.execute(
+                "SELECT 1 FROM chunks WHERE text_hash = ? AND vector IS NOT NULL LIMIT 1", (h,)
+            ).fetchone()
+        }
+
     def vectors_since(self, after: int, g: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
         """(keys, vectors) set after generation `after` and alive at `g`: what a vector store built
         at `after` is missing."""

@@ -3,19 +3,51 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 from app.config import Settings
+
+_HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:]+\]|[\w.-]+):\d{1,5}$")
+
+
+def ray_target(value: str | None, paths: list[str]) -> tuple[str | None, list[str]]:
+    """`--ray [ADDRESS]` -> (the cluster's address, None for a local Ray; the paths). `--ray docs/`
+    is a path given after `--ray`, not an address: only "local", "auto", a URL or host:port are."""
+    if value is None or value == "local":
+        return None, paths
+    if value == "auto" or "://" in value or _HOST_PORT.match(value):
+        return value, paths
+    return None, [value, *paths]
 
 
 def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from app.embed import make_embedder
     from app.index import compact_vectors
     from app.index.backends import write
+    from app.index.bulk import ingest_bulk
     from app.ingest import SUPPORTED, find_sources, load_document
 
-    paths = [Path(p) for p in args.paths] or [settings.SEEDS_DIR]
+    address, given = ray_target(args.ray, args.paths)
+    if args.workers is not None and (args.ray is None or args.workers < 1):
+        print("--workers N (N >= 1) goes with --ray", file=sys.stderr)
+        return 2
+    if args.ray is not None:
+        if args.rebuild:
+            print(
+                "--rebuild re-embeds the stored documents in this process: run it without --ray",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            from app.distributed_ingest import ingest_on_ray
+        except ModuleNotFoundError as exc:
+            if exc.name != "ray":
+                raise
+            print("--ray needs Ray: pip install '.[ray]'", file=sys.stderr)
+            return 2
+    paths = [Path(p) for p in given] or [settings.SEEDS_DIR]
     sources = find_sources(paths)
     if not sources:
         print(
@@ -23,14 +55,26 @@ def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    documents = [load_document(p) for p in sources]
-    originals = {d.doc_id: p.read_bytes() for d, p in zip(documents, sources, strict=True)}
-    embedder = make_embedder(settings)
-    report = write(settings, embedder, documents, rebuild=args.rebuild, progress=True, originals=originals)
+    failed: list[str] = []
+    if args.ray is not None:
+        embedder = make_embedder(settings)
+        report, failed = ingest_on_ray(
+            settings, sources, address, workers=args.workers, progress=True, embedder=embedder
+        )
+    else:
+        documents = [load_document(p) for p in sources]
+        originals = {d.doc_id: p.read_bytes() for d, p in zip(documents, sources, strict=True)}
+        embedder = make_embedder(settings)
+        if args.rebuild:
+            report = write(settings, embedder, documents, rebuild=True, progress=True, originals=originals)
+        else:  # in groups, each embedded while the one before it is written
+            report = ingest_bulk(settings, embedder, documents, originals=originals, progress=True)
     print(f"{len(sources)} files: {report.summary()}")
+    for message in failed:
+        print(f"not read: {message}", file=sys.stderr)
     if settings.VECTOR_STORE == "faiss" and compact_vectors(settings, embedder):
         print("vectors merged into a new base for a fast start")
-    return 0
+    return 1 if failed else 0
 
 
 def _cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
@@ -139,6 +183,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help=".txt/.md files or folders")
     p.add_argument(
         "--rebuild", action="store_true", help="re-embed every stored document (ignore stored vectors)"
+    )
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="read and embed on Ray: a cluster's address (auto, host:6379, ray://host:10001), "
+        "or none for a Ray on this machine",
+    )
+    p.add_argument(
+        "--workers", type=int, metavar="N", help="--ray: embedders side by side (default: the cluster's CPUs)"
     )
     p.set_defaults(func=_cmd_ingest)
     p = sub.add_parser("search", help="top passages for a question")

@@ -3,6 +3,8 @@ in Milvus (`VECTOR_STORE=milvus`). A server does the same through `make_index_se
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -10,9 +12,11 @@ import numpy as np
 from app.config import Settings
 from app.embed import Embedder
 from app.index.build import IngestReport, ingest_documents, open_index
-from app.index.store import IndexFiles
+from app.index.store import EmbedderMismatch, IndexFiles
 from app.index.view import IndexView
 from app.models import Document
+
+log = logging.getLogger("app.index")
 
 
 def open_view(settings: Settings, embedder: Embedder) -> IndexView:
@@ -71,7 +75,9 @@ def already_there(
     settings: Settings, embedder: Embedder, documents: Sequence[Document], keys: Iterable[str]
 ) -> tuple[set[str], set[str]]:
     """(doc_ids stored unchanged, text keys with a stored vector): what a write of `documents` will
-    not embed, so a bulk ingest embeds ahead of the writer only what the writer needs."""
+    not embed, so an ingest that embeds ahead of the writer (in groups, or on Ray) embeds only what
+    the writer needs. An index of another embedder fails here, before any embedding, not after it;
+    an index the writer will rebuild (damaged, an older format) lends nothing."""
     if settings.VECTOR_STORE == "milvus":
         from app.index.shared import SharedIndex, document_row, version_of
 
@@ -84,9 +90,17 @@ def already_there(
         return same, set()
     if not (settings.INDEX_DIR / "catalog.sqlite").exists():
         return set(), set()
-    catalog = IndexFiles.of(settings.INDEX_DIR, settings).catalog
-    if catalog.meta("embedder") != embedder.name:
-        return set(), set()  # the writer will refuse it, or rebuild it
-    current = catalog.content_hashes([d.doc_id for d in documents], catalog.generation)
-    same = {d.doc_id for d in documents if current.get(d.doc_id) == d.content_hash}
-    return same, catalog.embedded(keys)
+    try:
+        catalog = IndexFiles.of(settings.INDEX_DIR, settings).catalog
+        made_by = catalog.meta("embedder")
+        if made_by not in (None, embedder.name):
+            raise EmbedderMismatch(
+                f"{settings.INDEX_DIR} was built with embedder {made_by!r} but {embedder.name!r} is "
+                "configured; vectors of two embedders cannot be mixed: python -m app reindex"
+            )
+        current = catalog.content_hashes([d.doc_id for d in documents], catalog.generation)
+        same = {d.doc_id for d in documents if current.get(d.doc_id) == d.content_hash}
+        return same, catalog.embedded(keys)
+    except (sqlite3.DatabaseError, OSError, ValueError) as exc:
+        log.warning("nothing reused from %s: %s", settings.INDEX_DIR, exc)
+        return set(), set()

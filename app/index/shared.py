@@ -380,11 +380,13 @@ class SharedIndex:
         vectors: Mapping[str, np.ndarray] | None = None,
         progress: bool = False,
         embedding: EmbedProgress | None = None,
+        resumable: bool = True,
     ) -> IngestReport:
         """Add or update `documents` and drop `remove` (see the module's docstring for the order).
         Their passages are embedded here (`vectors`, by text key, are ready-made ones), before
         anything of them is written, and saved to the ingest checkpoint as they arrive. `embedding`
-        receives the embedding's progress (a server's, for /metrics)."""
+        receives the embedding's progress (a server's, for /metrics). `resumable`: save the vectors to
+        the local ingest checkpoint as they arrive (a CLI run; a replica keeps nothing on its disk)."""
         t0 = time.perf_counter()
         originals = originals or {}
         report = IngestReport()
@@ -406,9 +408,9 @@ class SharedIndex:
         ready = dict(vectors or {})
         texts = {text_key(c.embed_text): c.embed_text for _, chunks, _ in todo for c in chunks}
         missing = {h: t for h, t in texts.items() if h not in ready}
-        saved = make_checkpoint(self.settings, embedder) if missing else None
+        saved = make_checkpoint(self.settings, embedder) if missing and resumable else None
         try:
-            if saved is not None:
+            if missing:
                 ready.update(
                     embed_texts(
                         embedder,

@@ -105,7 +105,12 @@ class SharedIndexService:
         if self.shared is None:
             raise MilvusUnavailable(self.error or "the shared index is not connected yet")
         report = self.shared.write(
-            documents, self.embedder, remove=remove, originals=originals, embedding=self.embedding
+            documents,
+            self.embedder,
+            remove=remove,
+            originals=originals,
+            embedding=self.embedding,
+            resumable=False,
         )
         if report.generation:
             self.switch()

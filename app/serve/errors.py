@@ -84,7 +84,7 @@ async def embedder_unavailable(request: Request, exc: Exception) -> JSONResponse
 
 
 def install(app: FastAPI) -> None:
-    from app.embed.remote import EmbedderError
+    from app.embed import EmbedderError
     from app.index.milvus import MilvusUnavailable
 
     app.add_exception_handler(MilvusUnavailable, index_unavailable)

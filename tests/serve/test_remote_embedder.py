@@ -35,16 +35,22 @@ def _metric(text: str, name: str) -> float:
     raise AssertionError(f"{name} not in /metrics")
 
 
-def test_uploads_questions_and_an_endpoint_that_goes_away(tmp_path: Path) -> None:
-    port = free_port()
-    endpoint = subprocess.Popen(  # its own process, so that it can go away as a real one does
-        [sys.executable, "tests/embedding_server.py", "--port", str(port), "--dim", "16", "--delay", "0"],
+def _endpoint(port: int, dim: int) -> subprocess.Popen[str]:
+    """Its own process, so that it can go away as a real one does."""
+    proc = subprocess.Popen(
+        [sys.executable, "tests/embedding_server.py", "--port", str(port), "--dim", str(dim), "--delay", "0"],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert endpoint.stdout is not None and "scripted embeddings" in endpoint.stdout.readline()
+    assert proc.stdout is not None and "scripted embeddings" in proc.stdout.readline()
+    return proc
+
+
+def test_uploads_questions_and_an_endpoint_that_goes_away(tmp_path: Path) -> None:
+    port = free_port()
+    endpoint = _endpoint(port, 16)
     env = {
         "EMBEDDER": "openai",
         "EMBED_BASE_URL": f"http://127.0.0.1:{port}/v1",
@@ -91,6 +97,10 @@ def test_uploads_questions_and_an_endpoint_that_goes_away(tmp_path: Path) -> Non
                 f"{api.url}/ask", json={"question": "phí chợ một mét vuông", "stream": True}, timeout=30
             )
             assert streamed.status_code == 200 and "event: error" in streamed.text
+
+            endpoint = _endpoint(port, 24)  # back, but serving another model under the same name
+            swapped = httpx.post(f"{api.url}/search", json={"question": "phí chợ một mét vuông"}, timeout=30)
+            assert swapped.status_code == 503 and "dimension 24" in swapped.json()["error"], swapped.text
     finally:
         endpoint.kill()
         endpoint.wait()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +16,9 @@ from app.index.build import IngestReport, ingest_documents, open_index
 from app.index.store import EmbedderMismatch, IndexFiles
 from app.index.view import IndexView
 from app.models import Document
+
+if TYPE_CHECKING:
+    from app.index.shared import SharedIndex
 
 log = logging.getLogger("app.index")
 
@@ -42,13 +46,9 @@ def write(
     """Add or update documents and drop `remove`, in whichever index is configured. `vectors` are
     ready-made passage vectors by text key (a distributed ingest embeds before it writes)."""
     if settings.VECTOR_STORE == "milvus":
-        from app.index.shared import SharedIndex
-
-        shared = SharedIndex(settings, embedder.name, embedder.dim)
         if rebuild:
-            shared.drop()
-            shared = SharedIndex(settings, embedder.name, embedder.dim)
-        return shared.write(
+            drop(settings, embedder)
+        return _shared(settings, embedder).write(
             documents, embedder, remove=list(remove), originals=originals, vectors=vectors, progress=progress
         )
     return ingest_documents(
@@ -66,9 +66,26 @@ def write(
 def drop(settings: Settings, embedder: Embedder) -> None:
     """A shared index's collections, gone (an embedded index is a directory: its owner removes it)."""
     if settings.VECTOR_STORE == "milvus":
-        from app.index.shared import SharedIndex
+        _shared(settings, embedder).drop()
+        _SHARED.pop(_shared_key(settings, embedder), None)
 
-        SharedIndex(settings, embedder.name, embedder.dim).drop()
+
+_SHARED: dict[tuple[str, str, str, int], SharedIndex] = {}
+
+
+def _shared_key(settings: Settings, embedder: Embedder) -> tuple[str, str, str, int]:
+    return settings.MILVUS_URI, settings.MILVUS_COLLECTION, embedder.name, embedder.dim
+
+
+def _shared(settings: Settings, embedder: Embedder) -> SharedIndex:
+    """One connection to a shared index per process: an ingest writes group after group, and each
+    opening costs a connection and a check of five collections."""
+    from app.index.shared import SharedIndex
+
+    key = _shared_key(settings, embedder)
+    if key not in _SHARED:
+        _SHARED[key] = SharedIndex(settings, embedder.name, embedder.dim)
+    return _SHARED[key]
 
 
 def already_there(
@@ -79,9 +96,9 @@ def already_there(
     the writer needs. An index of another embedder fails here, before any embedding, not after it;
     an index the writer will rebuild (damaged, an older format) lends nothing."""
     if settings.VECTOR_STORE == "milvus":
-        from app.index.shared import SharedIndex, document_row, version_of
+        from app.index.shared import document_row, version_of
 
-        heads = SharedIndex(settings, embedder.name, embedder.dim).heads_of([d.doc_id for d in documents])
+        heads = _shared(settings, embedder).heads_of([d.doc_id for d in documents])
         same = {
             d.doc_id
             for d in documents

@@ -333,14 +333,15 @@ def _apply(
 def _dim(embedder: Embedder, known: Mapping[str, np.ndarray], catalog: Catalog) -> int:
     """The vectors' dimension, without asking a remote embedder for a probe when it can be seen. A
     model that changed behind the same name (a remote endpoint's) is refused, never mixed in."""
-    held = int(catalog.meta("dim") or 0) if catalog.chunk_total(catalog.generation) else 0
+    stored = int(catalog.meta("dim") or 0)
+    held = stored if catalog.chunk_total(catalog.generation) else 0  # an emptied index holds nothing
     dims = {len(v) for v in known.values()}
     if len(dims) > 1 or (held and dims - {held}):
         raise EmbedderMismatch(
             f"{embedder.name!r} now gives vectors of dimension {', '.join(map(str, sorted(dims - {held})))}, "
             f"but the index holds dimension {held}: the model behind it changed; python -m app reindex"
         )
-    return held or (dims.pop() if dims else 0) or int(catalog.meta("dim") or 0) or embedder.dim
+    return held or min(dims, default=0) or stored or embedder.dim
 
 
 def _collect(settings: Settings, catalog: Catalog, g: int) -> None:

@@ -6,7 +6,7 @@ SHARED_SEEDS ?= ../shared/seeds
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test setup setup-dev seeds index lint eval bench clean
+.PHONY: serve test test-all setup setup-dev seeds index lint eval bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,11 +40,18 @@ lint: setup-dev
 	$(VENV)/bin/ruff check app tests bench
 	$(VENV)/bin/ruff format --check app tests bench
 
-# Lint, build the seed index, run the eval gate over HTTP, then the test suite.
+# Lint, build the seed index, run the eval gate over HTTP, then the fast tests (not slow, st, browser).
+FAST := not slow and not st and not browser
 test: setup-dev seeds lint
 	$(PY) -m app ingest
 	$(PY) -m app eval
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "$(FAST)" --durations=10
+
+# The same, then every test: what CI (.ci/run) runs.
+test-all: setup-dev seeds lint
+	$(PY) -m app ingest
+	$(PY) -m app eval
+	$(PY) -m pytest -q --durations=15
 
 eval: index
 	$(PY) -m app eval

@@ -197,6 +197,26 @@ class Settings(BaseSettings):
         le=100,
         description="a page OCRed below this mean word confidence is searchable, never quoted for a figure",
     )
+    UPLOAD_WORKERS: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="processes reading uploaded files (parsing, OCR) beside the server, never in it",
+    )
+    UPLOAD_NICE: int = Field(
+        10, ge=0, le=19, description="how much lower the readers' CPU priority is than the server's"
+    )
+    UPLOAD_WAIT_S: float = Field(
+        20,
+        ge=0,
+        le=600,
+        description="an upload answers 201 if read and written by then, else 202 with where to watch",
+    )
+    UPLOAD_QUEUE: Path | None = Field(
+        None,
+        description="the upload queue's SQLite file (default INDEX_DIR/uploads.sqlite; with "
+        "VECTOR_STORE=milvus none: a stateless replica holds an upload's request open until stored)",
+    )
     OCR_WORKERS: int = Field(
         2, ge=1, le=64, description="pages OCRed side by side, a 1-thread tesseract each (bench/ocr.py)"
     )
@@ -226,6 +246,14 @@ class Settings(BaseSettings):
                 "EMBEDDER=openai needs EMBED_BASE_URL (e.g. http://127.0.0.1:8080/v1) and EMBED_MODEL"
             )
         return self
+
+    @property
+    def upload_queue(self) -> Path | None:
+        """None: no disk of this process outlives it (a shared-index replica), so no upload may
+        be acknowledged before it is stored."""
+        if self.UPLOAD_QUEUE is not None:
+            return self.UPLOAD_QUEUE
+        return None if self.VECTOR_STORE == "milvus" else self.INDEX_DIR / "uploads.sqlite"
 
     @property
     def embed_checkpoint(self) -> Path:

@@ -650,6 +650,9 @@ class SharedView:
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
 
+    def pending_of(self, doc_id: str) -> int:
+        return 0
+
     def heads(self, doc_ids: Collection[str]) -> dict[str, dict]:
         """The heads of these documents as this view first saw them (None-pinned if absent)."""
         with self._lock:

@@ -235,6 +235,11 @@ class Generation:
     def chunk_count_of(self, doc_id: str) -> int:
         return self.catalog.chunk_count_of(doc_id, self.number)
 
+    def pending_of(self, doc_id: str) -> int:
+        if not self.pending:
+            return 0
+        return sum(k in self.pending for k in self.catalog.keys_of_documents([doc_id], self.number))
+
     def search_dense(
         self, vector: np.ndarray, k: int, filters: LexicalFilter | None = None
     ) -> list[tuple[int, float]]:

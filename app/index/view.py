@@ -32,6 +32,10 @@ class IndexView(Protocol):
     @property
     def chunk_count(self) -> int: ...
 
+    def pending_of(self, doc_id: str) -> int:
+        """Chunks of this document still waiting for their vectors (its upload is not `ready`)."""
+        ...
+
     def vocabulary(self, question: str = "") -> Vocabulary:
         """Written words to put diacritics back on `question` (typed without them) from: the whole
         corpus's, or those of the passages it matches."""

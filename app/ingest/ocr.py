@@ -21,6 +21,7 @@ into them once at startup, and every function also takes them as keyword argumen
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import io
 import itertools
@@ -31,7 +32,7 @@ import statistics
 import subprocess
 import threading
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -53,6 +54,7 @@ __all__ = [
     "ocr_image",
     "ocr_images",
     "ocr_pdf_pages",
+    "ocr_progress",
     "tesseract_available",
 ]
 
@@ -75,6 +77,13 @@ _MIN_WORD_PX = 15
 _MAX_UPSCALE = 4.0
 _MAX_PIXELS = 60_000_000  # past this (e.g. a 600 dpi A3 poster) downscale: time grows with pixels
 _MAX_SIDE = 32_000  # Leptonica refuses wider or taller images
+
+# Who wants to hear of each page OCRed: (pages done, pages in all or None while unknown). Set by
+# the upload queue's reader process, so a 50-page scan shows how far it is; a context variable,
+# since a reader knows nothing of the queue and several readers may run in one process.
+ocr_progress: contextvars.ContextVar[Callable[[int, int | None], None] | None] = contextvars.ContextVar(
+    "ocr_progress", default=None
+)
 
 # PDFium is not thread-safe, not even across documents, and uploads are read on several threads.
 PDFIUM_LOCK = threading.Lock()
@@ -692,18 +701,32 @@ def ocr_images(
     workers: int | None = None,
     lang: str | None = None,
     dpi: float | None = None,
+    total: int | None = None,
 ) -> Iterator[tuple[int | None, PageBlocks]]:
     """OCR (page, image) pairs `workers` at a time, yielding results in input order.
 
     Each page is its own tesseract process, so threads here only wait; at most `workers + 1` images
     are held at once, so a 200-page scan does not sit in memory while the first pages are read.
+    `total` (the pages to come, when known) is passed on to `ocr_progress` with each page done.
     """
     lang = lang or OCR_LANG
     _require(lang)
     workers = max(1, workers or OCR_WORKERS)
+    report = ocr_progress.get()
+    if report is not None:
+        report(0, total)
+    done = 0
+
+    def finished(page: int | None, blocks: PageBlocks) -> tuple[int | None, PageBlocks]:
+        nonlocal done
+        done += 1
+        if report is not None:
+            report(done, total)
+        return page, blocks
+
     if workers == 1:
         for page, image in pages:
-            yield page, ocr_image(image, page, lang=lang, dpi=dpi)
+            yield finished(page, ocr_image(image, page, lang=lang, dpi=dpi))
         return
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr") as pool:
         pending: deque[tuple[int | None, Future[PageBlocks]]] = deque()
@@ -712,10 +735,10 @@ def ocr_images(
                 pending.append((page, pool.submit(ocr_image, image, page, lang=lang, dpi=dpi)))
                 while len(pending) > workers:
                     done_page, future = pending.popleft()
-                    yield done_page, future.result()
+                    yield finished(done_page, future.result())
             while pending:
                 done_page, future = pending.popleft()
-                yield done_page, future.result()
+                yield finished(done_page, future.result())
         finally:
             for _, future in pending:
                 future.cancel()
@@ -767,7 +790,7 @@ def ocr_pdf_pages(
     try:
         return {
             n: blocks
-            for n, blocks in ocr_images(rendered(), workers=workers, lang=lang, dpi=dpi)
+            for n, blocks in ocr_images(rendered(), workers=workers, lang=lang, dpi=dpi, total=len(pages))
             if n is not None
         }
     finally:

@@ -12,7 +12,9 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from app.embed import WORK_BESIDE, Embedder, EmbedderError, UsesIdleCores, embed_query
+import numpy as np
+
+from app.embed import WORK_BESIDE, Embedder, EmbedderError, UsesIdleCores, embed_passages, embed_query
 from app.index.lexical import LexicalFilter
 from app.index.view import IndexView
 from app.models import Passage
@@ -183,4 +185,20 @@ class Retriever:
                     similarity=similarity.get(key),
                 )
             )
+        waiting = [p for key, p in zip(best, out, strict=False) if key in gen.pending]
+        if waiting:
+            self._measure_waiting(waiting, vector)
         return out
+
+    def _measure_waiting(self, waiting: list[Passage], vector: np.ndarray) -> None:
+        """A passage found lexically while its vector is still being computed gets the similarity
+        it will have: its text embedded now (a few passages, only in the minutes after an upload).
+        The answerer weighs similarity, and a stand-in guessed from other passages made a fresh
+        upload's answer refused one second and given the next. If the embedder fails, the
+        similarity stays unknown and the answerer's stand-in is used."""
+        try:
+            vectors = embed_passages(self.embedder, [p.chunk.embed_text for p in waiting])
+        except EmbedderError:
+            return
+        for passage, v in zip(waiting, vectors, strict=True):
+            passage.similarity = float(np.dot(v, vector))

@@ -1,12 +1,14 @@
-"""Document management over HTTP: upload (.txt .md .html .pdf .docx, or JSON text), list, read, delete.
+"""Document management over HTTP: upload (files or JSON text), list, read (with its status), delete.
 
 Protected by `ADMIN_API_KEY` (Bearer or X-API-Key, compared in constant time); with no key set the
-routes answer 403. Every file is parsed before anything is written, so a bad file changes nothing; a
-change is acknowledged only once the documents are fsynced in the store and their new index generation
-is on disk, and the server then switches to it in one step. With EMBED_UPLOADS_IN_BACKGROUND (the
-default) that generation holds the new chunks lexical-only and the index service embeds them next.
-While another writer (a CLI ingest, another replica) holds the lock, a write waits up to
-WRITER_WAIT_S, then answers 409.
+routes answer 403. Uploaded files are queued durably and read in worker processes (`app.ingest.queue`),
+never on the event loop: what can be told without reading a file (size, type, duplicate names) refuses
+the upload at once; a file that cannot be read fails alone, named with its reason. An upload answers
+201 once its documents are fsynced in the store and their generation is served, if that happens
+within UPLOAD_WAIT_S; else 202 with where to watch. With EMBED_UPLOADS_IN_BACKGROUND (the default)
+that generation holds the new chunks lexical-only (`embedding`) and the index service embeds them
+next (`ready`). While another writer (a CLI ingest, another replica) holds the lock, a JSON upload
+waits up to WRITER_WAIT_S, then answers 409; a queued file waits its turn.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import mimetypes
 from collections import Counter
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
@@ -24,17 +27,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.index import IngestReport, WriterBusy
 from app.index.service import Service
-from app.ingest import DocumentError, UnsupportedFormat, document_from_bytes, document_from_text
+from app.index.view import IndexView
+from app.ingest import SUPPORTED, doc_id_for, document_from_text
 from app.models import Document
 from app.serve.deps import Admin, IndexDep, PipelineDep
 from app.serve.schemas import (
     DeleteResponse,
     DocumentOut,
     DocumentPage,
+    DocumentStatus,
     DocumentSummary,
+    FailedFile,
     UploadedDocument,
+    UploadJob,
     UploadResponse,
 )
+from app.serve.uploads import UploadsDep, document_status, file_status, status_url
 
 router = APIRouter(prefix="/documents", tags=["admin"])
 
@@ -58,27 +66,26 @@ def _from_json(body: DocumentIn) -> Document:
     return doc
 
 
-async def _parse(request: Request) -> tuple[list[Document], dict[str, bytes]]:
-    """Every upload, parsed in memory; any bad one fails the whole request before anything is stored.
-    Returns the documents and the uploaded files by doc_id (kept beside them in the store)."""
+async def _json_document(request: Request) -> Document:
+    try:
+        return _from_json(DocumentIn.model_validate(await request.json()))
+    except ValidationError as exc:
+        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise HTTPException(422, detail=f"invalid document: {fields}") from None
+    except ValueError:
+        raise HTTPException(422, detail="body: invalid JSON") from None
+
+
+async def _files(request: Request) -> list[tuple[str, str, bytes]]:
+    """(doc_id, name, bytes) of every uploaded file. What can be told without reading a file (its
+    size, its type, two files with one doc_id) refuses the whole upload before anything is queued."""
     limit = int(request.app.state.settings.MAX_UPLOAD_MB * 1024 * 1024)
-    ctype = request.headers.get("content-type", "")
-    if ctype.startswith("application/json"):
-        try:
-            return [_from_json(DocumentIn.model_validate(await request.json()))], {}
-        except ValidationError as exc:
-            fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise HTTPException(422, detail=f"invalid document: {fields}") from None
-        except ValueError:
-            raise HTTPException(422, detail="body: invalid JSON") from None
-    if not ctype.startswith("multipart/form-data"):
-        raise HTTPException(415, detail="send multipart/form-data with files, or application/json")
     form = await request.form(max_files=50)
     uploads = [f for f in form.getlist("files") + form.getlist("file") if not isinstance(f, str)]
     if not uploads:
         raise HTTPException(422, detail="no files: send them as multipart fields named 'files'")
-    docs: list[Document] = []
-    originals: dict[str, bytes] = {}
+    files: list[tuple[str, str, bytes]] = []
+    seen: set[str] = set()
     for upload in uploads:
         name = upload.filename or "upload"
         data = await upload.read(limit + 1)
@@ -86,20 +93,20 @@ async def _parse(request: Request) -> tuple[list[Document], dict[str, bytes]]:
             raise HTTPException(
                 413, detail=f"{name}: larger than MAX_UPLOAD_MB ({limit // (1024 * 1024)} MB)"
             )
-        try:
-            doc = document_from_bytes(name, data)
-        except UnsupportedFormat as exc:
-            raise HTTPException(415, detail=str(exc)) from None
-        except DocumentError as exc:
-            raise HTTPException(422, detail=str(exc)) from None
-        if doc.doc_id in originals:
+        if Path(name).suffix.lower() not in SUPPORTED:
+            suffix = Path(name).suffix.lower() or "(no extension)"
+            kinds = ", ".join(SUPPORTED)
             raise HTTPException(
-                422,
-                detail=f"{name}: another file in this upload has the same name ({doc.doc_id}); rename one",
+                415, detail=f"{name}: unsupported format {suffix!r}; convert it to one of: {kinds}"
             )
-        docs.append(doc)
-        originals[doc.doc_id] = data
-    return docs, originals
+        doc_id = doc_id_for(name)
+        if doc_id in seen:
+            raise HTTPException(
+                422, detail=f"{name}: another file in this upload has the same name ({doc_id}); rename one"
+            )
+        seen.add(doc_id)
+        files.append((doc_id, name, data))
+    return files
 
 
 async def _write(
@@ -112,34 +119,103 @@ async def _write(
         raise HTTPException(409, detail=str(exc), headers={"Retry-After": "5"}) from None
 
 
+def _uploaded(
+    docs: list[Document], report: IngestReport, generation: IndexView | None
+) -> list[UploadedDocument]:
+    change = {**dict.fromkeys(report.added, "new"), **dict.fromkeys(report.updated, "updated")}
+    out = []
+    for d in docs:
+        waiting = generation.pending_of(d.doc_id) if generation is not None else 0
+        out.append(
+            UploadedDocument(
+                doc_id=d.doc_id,
+                title=d.title,
+                change=change.get(d.doc_id, "unchanged"),  # type: ignore[arg-type]
+                status="embedding" if waiting else "ready",
+                status_url=status_url(d.doc_id),
+                chunks=report.chunk_counts.get(d.doc_id, 0),
+                format=d.format,
+                removed=_removed_counts(d),
+            )
+        )
+    return out
+
+
 @router.post(
     "",
     status_code=201,
     response_model=UploadResponse,
     summary="Upload documents (multipart files, or JSON text)",
+    responses={
+        202: {
+            "model": UploadJob,
+            "description": "still being read after UPLOAD_WAIT_S (or `wait`): watch status_url",
+        }
+    },
 )
-async def upload(request: Request, _: Admin, index: IndexDep, pipeline: PipelineDep) -> UploadResponse:
-    docs, originals = await _parse(request)
-    report = await _write(index, docs, [], originals)
-    status = {**dict.fromkeys(report.added, "new"), **dict.fromkeys(report.updated, "updated")}
-    return UploadResponse(
-        documents=[
-            UploadedDocument(
-                doc_id=d.doc_id,
-                title=d.title,
-                status=status.get(d.doc_id, "unchanged"),  # type: ignore[arg-type]
-                chunks=report.chunk_counts.get(d.doc_id, 0),
-                format=d.format,
-                removed=_removed_counts(d),
-            )
-            for d in docs
-        ],
+async def upload(
+    request: Request,
+    _: Admin,
+    index: IndexDep,
+    uploads: UploadsDep,
+    wait: Annotated[
+        float | None,
+        Query(ge=0, le=600, description="seconds to wait for the files to be read (default UPLOAD_WAIT_S)"),
+    ] = None,
+) -> Response:
+    """Files are queued durably, then read in worker processes. If all are read and written within
+    the wait, the answer is 201 with each document; else 202 with the upload's `status_url`, and
+    each document's `GET /documents/{doc_id}` says where it is."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("application/json"):
+        doc = await _json_document(request)
+        report = await _write(index, [doc], [])
+        body = UploadResponse(
+            documents=_uploaded([doc], report, index.generation),
+            generation=index.generation.name if index.generation else "",
+            embedded=report.embedded,
+            embedding_pending=report.pending,
+            seconds=round(report.seconds, 3),
+            summary=report.summary(),
+        )
+        return JSONResponse(body.model_dump(), status_code=201)
+    if not ctype.startswith("multipart/form-data"):
+        raise HTTPException(415, detail="send multipart/form-data with files, or application/json")
+    files = await _files(request)
+    job, states = await uploads.submit(files)
+    timeout = request.app.state.settings.UPLOAD_WAIT_S if wait is None else wait
+    if not uploads.durable:
+        timeout = None  # nothing here outlives this process: acknowledge only what is stored
+    result = await uploads.wait(job, timeout) if timeout is None or timeout > 0 else None
+    if result is None:
+        accepted = UploadJob(
+            job=job,
+            status_url=f"/uploads/{job}",
+            done=False,
+            documents=[file_status(f, index.generation) for f in uploads.jobs.job(job)],
+        )
+        return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": f"/uploads/{job}"})
+    names = {f.id: (f.name, f.doc_id) for f in states}
+    failed = [
+        FailedFile(file=names[i][0], doc_id=names[i][1], reason=reason)
+        for i, (_, reason) in result.failed.items()
+    ]
+    if result.report is None:  # nothing could be read: the upload changed nothing
+        code = next(iter(result.failed.values()))[0]
+        raise HTTPException(code, detail="; ".join(f.reason for f in failed))
+    report = result.report
+    body = UploadResponse(
+        documents=_uploaded(result.documents, report, index.generation),
+        failed=failed,
+        job=job,
+        status_url=f"/uploads/{job}",
         generation=index.generation.name if index.generation else "",
         embedded=report.embedded,
         embedding_pending=report.pending,
         seconds=round(report.seconds, 3),
         summary=report.summary(),
     )
+    return JSONResponse(body.model_dump(), status_code=201)
 
 
 @router.get("", response_model=DocumentPage, summary="List documents (paged)")
@@ -165,24 +241,33 @@ def _removed_counts(doc: Document) -> dict[str, int]:
 
 @router.get(
     "/{doc_id}",
-    response_model=DocumentOut,
+    response_model=DocumentOut | DocumentStatus,
     response_model_exclude_none=False,
-    summary="One document: metadata, cleaned text, and every line ingest removed",
+    summary="One document: where it is (status), metadata, cleaned text, and every line ingest removed",
 )
 def get_document(
     doc_id: str,
     _: Admin,
-    pipeline: PipelineDep,
+    request: Request,
+    uploads: UploadsDep,
     spans: Annotated[
         bool, Query(description="also list each paragraph's heading path, page, table row")
     ] = False,
 ) -> Response:
-    doc = pipeline.generation.documents.get(doc_id)
-    if doc is None:
+    """A document still being read (or that failed) answers with its status only; a stored one
+    with its status and everything ingest made of it."""
+    pipeline = getattr(request.app.state, "pipeline", None)
+    generation = pipeline.generation if pipeline is not None else None
+    status = document_status(doc_id, uploads.jobs, generation)
+    if status is None:
         raise HTTPException(404, detail=f"no document {doc_id!r}")
+    doc = generation.documents.get(doc_id) if generation is not None else None
+    if doc is None:
+        return JSONResponse(status.model_dump())
     out = DocumentOut.model_validate(
         {
             **dataclasses.asdict(doc),
+            **status.model_dump(exclude={"doc_id", "file"}),
             "localities": list(doc.localities),
             "removed_counts": _removed_counts(doc),
         }
@@ -217,10 +302,13 @@ def get_original(doc_id: str, _: Admin, index: IndexDep, pipeline: PipelineDep) 
 
 
 @router.delete("/{doc_id}", response_model=DeleteResponse, summary="Delete a document and its vectors")
-async def delete_document(doc_id: str, _: Admin, index: IndexDep, pipeline: PipelineDep) -> DeleteResponse:
+async def delete_document(
+    doc_id: str, _: Admin, index: IndexDep, pipeline: PipelineDep, uploads: UploadsDep
+) -> DeleteResponse:
     if doc_id not in pipeline.generation.documents:
         raise HTTPException(404, detail=f"no document {doc_id!r}")
     report = await _write(index, [], [doc_id])
+    await to_thread.run_sync(uploads.jobs.forget, doc_id)
     return DeleteResponse(
         deleted=doc_id,
         generation=index.generation.name if index.generation else "",

@@ -30,6 +30,8 @@ from app.serve.openai_api import router as openai_router
 from app.serve.openapi import document_errors
 from app.serve.routes import router
 from app.serve.security import OriginGuard, SecurityHeaders, origins
+from app.serve.uploads import make_upload_queue
+from app.serve.uploads import router as uploads_router
 from app.serve.widget import router as widget_router
 
 log = logging.getLogger("app")
@@ -65,7 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.index = make_index_service(cfg, embedder, serve)
         app.state.index.open()
         background = asyncio.create_task(app.state.index.run())
+        app.state.uploads = make_upload_queue(cfg, app.state.index)
+        app.state.uploads.resume()
         yield
+        app.state.uploads.close()
         background.cancel()
         if app.state.pipeline is not None and app.state.pipeline.client is not None:
             await app.state.pipeline.client.close()
@@ -81,10 +86,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(openai_router)
     app.include_router(widget_router)
     app.include_router(admin_router)
+    app.include_router(uploads_router)
     if cfg.METRICS_ENABLED:
         app.include_router(metrics_router)
     app.state.metrics = Metrics(app.state)
-    routers = (router, openai_router, widget_router, admin_router, metrics_router)
+    routers = (router, openai_router, widget_router, admin_router, uploads_router, metrics_router)
     templates = sorted({r.path for rt in routers for r in rt.routes} | {"/docs", "/redoc", "/openapi.json"})
     document_errors(app)
 

@@ -140,17 +140,54 @@ class ErrorResponse(BaseModel):
     detail: list[dict] | None = None
 
 
+Status = Literal["queued", "parsing", "ocr", "embedding", "ready", "failed"]
+
+
+class DocumentStatus(BaseModel):
+    doc_id: str
+    status: Status = Field(
+        description="queued, parsing, ocr (a scan: pages_done of pages), embedding (answerable by its "
+        "words; vectors still to come), ready (answerable both ways), failed (see reason)"
+    )
+    file: str | None = Field(None, description="the uploaded file's name, while the upload knows it")
+    reason: str | None = Field(None, description="why it failed, in words")
+    pages_done: int | None = Field(None, description="OCR: pages read so far")
+    pages: int | None = Field(None, description="OCR: pages to read")
+    chunks_waiting: int | None = Field(None, description="chunks still waiting for their vectors")
+    status_url: str
+
+
+class UploadJob(BaseModel):
+    job: str
+    status_url: str
+    done: bool = Field(description="every file is ready or failed")
+    documents: list[DocumentStatus]
+
+
 class UploadedDocument(BaseModel):
     doc_id: str
     title: str
-    status: Literal["new", "updated", "unchanged"]
+    change: Literal["new", "updated", "unchanged"]
+    status: Status = Field(description="embedding or ready (see GET status_url)")
+    status_url: str
     chunks: int
     format: str
     removed: dict[str, int] = Field(description="lines cleaning left out, by reason")
 
 
+class FailedFile(BaseModel):
+    file: str
+    doc_id: str
+    reason: str
+
+
 class UploadResponse(BaseModel):
     documents: list[UploadedDocument]
+    failed: list[FailedFile] = Field(
+        default_factory=list, description="files that could not be read; the others were stored"
+    )
+    job: str | None = Field(None, description="the upload's id (files only)")
+    status_url: str | None = None
     generation: str
     embedded: int = Field(description="chunks embedded by this request")
     embedding_pending: int = Field(description="chunks searchable lexically, their vectors still to come")
@@ -201,6 +238,12 @@ class DocumentOut(BaseModel):
     removed: list[RemovedLine]
     removed_counts: dict[str, int]
     spans: list[SpanOut] | None = Field(None, description="with ?spans=true only")
+    status: Status = Field(description="as in DocumentStatus: embedding, ready, or a newer upload's")
+    reason: str | None = None
+    pages_done: int | None = None
+    pages: int | None = None
+    chunks_waiting: int | None = None
+    status_url: str
 
 
 class DeleteResponse(BaseModel):

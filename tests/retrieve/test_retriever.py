@@ -133,3 +133,29 @@ def test_running_means_decide_the_order() -> None:
     for _ in range(30):  # the index grew: lexical searches now cost as much as the embedding
         costs.note("lexical_ms", 30.0)
     assert not costs.lexical_first()
+
+
+def test_a_passage_waiting_for_its_vector_gets_the_similarity_it_will_have(
+    index_copy: Settings, embedder: Embedder
+) -> None:
+    """Found lexically while its vector is pending, a fresh upload's passage is measured against the
+    question (its text embedded on the spot), so the answerer weighs it as it will once embedded."""
+    from app.index import embed_pending, ingest_documents
+    from app.ingest import document_from_text
+
+    doc = document_from_text(
+        "thong_bao_an_hoa", "Thông báo xã An Hòa\n\nNăm 2026, xã An Hòa cấp 1.204 thẻ bảo hiểm y tế."
+    )
+    ingest_documents(index_copy, embedder, [doc], defer_embedding=True)
+    question = "Năm 2026 xã An Hòa cấp bao nhiêu thẻ bảo hiểm y tế?"
+    waiting = load_generation(index_copy.INDEX_DIR, embedder.name)
+    assert waiting.pending
+    before = {p.chunk.chunk_id: p for p in Retriever(waiting, embedder).search(question, 5)}
+    embed_pending(index_copy, embedder, waiting)
+    embedded = load_generation(index_copy.INDEX_DIR, embedder.name)
+    assert not embedded.pending
+    after = {p.chunk.chunk_id: p for p in Retriever(embedded, embedder).search(question, 5)}
+    fresh = [cid for cid in before if cid.startswith("thong_bao_an_hoa#")]
+    assert fresh and all(before[cid].similarity is not None for cid in fresh)
+    for cid in fresh:
+        assert before[cid].similarity == pytest.approx(after[cid].similarity, abs=1e-3)

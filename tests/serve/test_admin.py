@@ -102,13 +102,13 @@ def test_upload_answer_delete(client: httpx.Client, name: str, maker, ward: str,
     r = upload(client, name, maker(text))
     assert r.status_code == 201, r.text
     (entry,) = r.json()["documents"]
-    assert entry["status"] == "new" and entry["chunks"] >= 1
+    assert entry["change"] == "new" and entry["chunks"] >= 1
     doc_id = entry["doc_id"]
     body = answer(client, question)
     assert not body["abstained"] and figure in body["answer"], body["answer"]
     assert [c["doc_id"] for c in body["citations"]] == [doc_id]
     again = upload(client, name, maker(text))
-    assert again.json()["documents"][0]["status"] == "unchanged"
+    assert again.json()["documents"][0]["change"] == "unchanged"
     got = client.get(f"/documents/{doc_id}", headers=AUTH).json()
     assert figure in got["text"] and got["title"].startswith(f"Phường {ward}")
     assert "Trang chủ" not in got["text"] and "Bản quyền" not in got["text"]

@@ -66,7 +66,7 @@ def read_image(name: str, data: bytes) -> Extracted:
     blocks: list[Block] = []
     removed: list[Removed] = []
     try:
-        for page, page_blocks in ocr_images(_frames(name, image)):
+        for page, page_blocks in ocr_images(_frames(name, image), total=getattr(image, "n_frames", 1)):
             blocks.extend(page_blocks)
             removed.extend(noise_removed(page_blocks, page))
     except DocumentError as e:

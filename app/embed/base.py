@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -71,6 +73,20 @@ class UsesIdleCores(Protocol):
         ...
 
 
+# Set by a question that needs passages embedded for itself (a fresh upload's chunks found before
+# their vectors): those passages then take the question's turn, not a place behind an ingest's.
+FOR_A_QUESTION: contextvars.ContextVar[bool] = contextvars.ContextVar("for_a_question", default=False)
+
+
+@contextmanager
+def for_a_question() -> Iterator[None]:
+    token = FOR_A_QUESTION.set(True)
+    try:
+        yield
+    finally:
+        FOR_A_QUESTION.reset(token)
+
+
 class QueriesFirst:
     """At most `capacity` model calls at once, and a waiting question goes before the next slice of
     passages.
@@ -78,54 +94,65 @@ class QueriesFirst:
     Each call runs on one engine (a model instance, one call at a time), so calls beyond the number
     of engines wait. A 5-page upload is ~20 passages and seconds of work, embedded while the server
     keeps answering; a plain lock would make a question wait for all of it (no fairness). Passages
-    are therefore embedded in short slices, and a slice waits while any query waits: a question is
-    delayed by at most one slice. So that a steady stream of questions cannot starve an ingest, a
-    waiting slice goes after at most `QUERY_BURST` questions in a row. With several engines the
-    slices of one batch run side by side.
+    are therefore embedded in short slices, and a slice waits while any query waits. While questions
+    are being asked (one within `QUERIES_RECENT_S`), passages leave one engine free for them, so a
+    question waits for no slice at all (a slice of two long passages on one thread took ~0.5 s, and
+    seconds beside an OCR); a process that asks none (an ingest) gets every engine. So that a
+    steady stream of questions cannot starve an ingest, a waiting slice goes after at most
+    `QUERY_BURST` questions in a row. With several engines the slices of one batch run side by side.
+    Passages embedded for a question (`for_a_question`) take a question's turn.
     """
 
     PASSAGE_SLICE = 2
     QUERY_BURST = 4
+    QUERIES_RECENT_S = 10.0
 
     def __init__(self, capacity: int = 1) -> None:
         self.capacity = max(1, capacity)
         self._cond = threading.Condition()
-        self._running = 0
+        self._running = {"query": 0, "passage": 0}
         self._waiting = {"query": 0, "passage": 0}
         self._queries_in_a_row = 0
+        self._last_query = float("-inf")
         self._pool = ThreadPoolExecutor(self.capacity, "embed") if self.capacity > 1 else None
 
     def _must_wait(self, kind: Kind) -> bool:
-        if self._running >= self.capacity:
+        if sum(self._running.values()) >= self.capacity:
             return True
         burst_over = self._queries_in_a_row >= self.QUERY_BURST
-        if kind == "passage":
-            return self._waiting["query"] > 0 and not burst_over
-        return self._waiting["passage"] > 0 and burst_over
+        # An engine kept for questions: passages have the others, so questions need not yield.
+        kept = self.capacity > 1 and time.monotonic() - self._last_query < self.QUERIES_RECENT_S
+        if kind == "query":
+            return not kept and self._waiting["passage"] > 0 and burst_over
+        if self._waiting["query"] > 0 and not burst_over:
+            return True
+        return kept and self._running["passage"] >= self.capacity - 1
 
     @contextmanager
     def turn(self, kind: Kind) -> Iterator[None]:
         with self._cond:
+            if kind == "query":
+                self._last_query = time.monotonic()
             self._waiting[kind] += 1
             try:
                 while self._must_wait(kind):
                     self._cond.wait()
             finally:
                 self._waiting[kind] -= 1
-            self._running += 1
+            self._running[kind] += 1
             self._queries_in_a_row = self._queries_in_a_row + 1 if kind == "query" else 0
         try:
             yield
         finally:
             with self._cond:
-                self._running -= 1
+                self._running[kind] -= 1
                 self._cond.notify_all()
 
     def run(self, texts: Sequence[str], kind: Kind, call: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-        """`call` over `texts`: queries in one turn, passages one short slice per turn (side by side
-        when there are several engines), results in order."""
-        if kind == "query":
-            with self.turn(kind):
+        """`call` over `texts`: queries (and passages for a question) in one turn, other passages
+        one short slice per turn (side by side when there are several engines), results in order."""
+        if kind == "query" or FOR_A_QUESTION.get():
+            with self.turn("query"):
                 return call(list(texts))
 
         def one(i: int) -> np.ndarray:

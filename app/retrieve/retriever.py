@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from app.embed import WORK_BESIDE, Embedder, EmbedderError, UsesIdleCores, embed_passages, embed_query
+from app.embed.base import for_a_question
+from app.embed.checkpoint import text_key
 from app.index.lexical import LexicalFilter
 from app.index.view import IndexView
 from app.models import Passage
@@ -24,6 +27,7 @@ from app.text import canonical, has_diacritics, sanitize
 RRF_K = 60
 _BESIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexical")  # lexical searches
 DENSE_WEIGHT_FOLDED = 0.5
+MEASURE_MAX = 5  # pending passages measured for one question (the best ranked); the rest keep None
 
 
 class _Costs:
@@ -169,36 +173,78 @@ class Retriever:
                     fused[key] += dense_weight / (RRF_K + rank)
         best = sorted(fused, key=lambda r: -fused[r])[:k]
         chunks = gen.chunks(best)
-        out = []
+        out: list[Passage] = []
+        waiting: list[Passage] = []
         for key in best:
             chunk = chunks.get(key)
             doc = gen.documents.get(chunk.doc_id) if chunk else None
             if chunk is None or doc is None:  # collected since this generation was loaded: skip it
                 continue
-            out.append(
-                Passage(
-                    chunk=chunk,
-                    score=fused[key],
-                    title=doc.title,
-                    date=doc.date,
-                    ranks=ranks[key],
-                    similarity=similarity.get(key),
-                )
+            passage = Passage(
+                chunk=chunk,
+                score=fused[key],
+                title=doc.title,
+                date=doc.date,
+                ranks=ranks[key],
+                similarity=similarity.get(key),
             )
-        waiting = [p for key, p in zip(best, out, strict=False) if key in gen.pending]
+            out.append(passage)
+            if key in gen.pending:
+                waiting.append(passage)
         if waiting:
-            self._measure_waiting(waiting, vector)
+            self._measure_waiting(waiting[:MEASURE_MAX], vector)
         return out
 
     def _measure_waiting(self, waiting: list[Passage], vector: np.ndarray) -> None:
         """A passage found lexically while its vector is still being computed gets the similarity
-        it will have: its text embedded now (a few passages, only in the minutes after an upload).
-        The answerer weighs similarity, and a stand-in guessed from other passages made a fresh
-        upload's answer refused one second and given the next. If the embedder fails, the
+        it will have: its text embedded now (only in the minutes after an upload; each text once,
+        kept in `_MEASURED`, so a burst of questions does not embed it again beside the background
+        run). The answerer weighs similarity, and a stand-in guessed from other passages made a
+        fresh upload's answer refused one second and given the next. If the embedder fails, the
         similarity stays unknown and the answerer's stand-in is used."""
-        try:
-            vectors = embed_passages(self.embedder, [p.chunk.embed_text for p in waiting])
-        except EmbedderError:
-            return
-        for passage, v in zip(waiting, vectors, strict=True):
-            passage.similarity = float(np.dot(v, vector))
+        texts = [p.chunk.embed_text for p in waiting]
+        known = _MEASURED.get(self.embedder.name, texts)
+        todo = [t for t in dict.fromkeys(texts) if t not in known]
+        if todo:
+            try:
+                with for_a_question():
+                    fresh = embed_passages(self.embedder, todo)
+            except EmbedderError:
+                fresh = None
+            if fresh is not None:
+                known |= _MEASURED.put(self.embedder.name, dict(zip(todo, fresh, strict=True)))
+        for passage, text in zip(waiting, texts, strict=True):
+            if text in known:
+                passage.similarity = float(np.dot(known[text], vector))
+
+
+class _Vectors:
+    """Passage vectors measured for questions while their chunks wait for the background run:
+    bounded, most recently used kept."""
+
+    SIZE = 4096  # ~6 MB of 384-dim vectors: more than an upload's pending chunks asked about
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+
+    def get(self, embedder: str, texts: list[str]) -> dict[str, np.ndarray]:
+        out = {}
+        with self._lock:
+            for text in texts:
+                key = (embedder, text_key(text))
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    out[text] = self._items[key]
+        return out
+
+    def put(self, embedder: str, vectors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        with self._lock:
+            for text, v in vectors.items():
+                self._items[(embedder, text_key(text))] = v
+            while len(self._items) > self.SIZE:
+                self._items.popitem(last=False)
+        return vectors
+
+
+_MEASURED = _Vectors()

@@ -40,6 +40,11 @@ class _IndexCollector(Collector):
             "index_loaded", "1 when an index generation is loaded", value=int(bool(pipeline))
         )
         yield from _embedding(getattr(getattr(self.state, "index", None), "embedding", None))
+        uploads = getattr(self.state, "uploads", None)
+        if uploads is not None:
+            yield GaugeMetricFamily(
+                "uploads_in_progress", "uploads whose files are still being read or written", uploads.running
+            )
         if pipeline is None:
             return
         gen = pipeline.generation

@@ -20,7 +20,7 @@ _REF = "#/components/schemas/{model}"
 _WHY = {
     401: "Missing or wrong API key",
     403: "Admin API disabled, or a page whose origin is not in CORS_ORIGINS",
-    404: "No such document",
+    404: "No such document or upload",
     413: "Request body over the limit",
     409: "Another writer (a CLI ingest, another replica) holds the index; retry after Retry-After",
     415: "Unsupported upload type",
@@ -39,6 +39,8 @@ def _statuses(path: str, method: str, op: dict[str, Any]) -> set[int]:
         out |= {429, 503}
     if method not in ("get", "head"):
         out |= {403, 413}
+    if path.startswith("/uploads"):
+        out |= {401, 403, 404}
     if path.startswith("/documents"):
         out |= {401, 403, 404, 413, 415, 422, 503}
         if method in ("post", "delete"):

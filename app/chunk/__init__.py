@@ -20,13 +20,16 @@ _MINOR = ("Khoản ", "Điểm ")  # within an article: chunks may pack several
 
 
 def _section_key(s: Span) -> tuple:
+    """A scanned page is its own section: a chunk cites one page, and a chunk running from the end
+    of page 19 into page 20 cited page 19 for what page 20 says."""
     major = tuple(p for p in s.path if not p.startswith(_MINOR))
-    return major, s.table, s.ocr is not None
+    return major, s.table, s.ocr is not None, s.page if s.ocr is not None else None
 
 
 def _sections(spans: tuple[Span, ...]) -> list[list[int]]:
     """Indexes of spans, grouped where a chunk must not cross: a heading after content, another
-    article or section, into or out of a table, into or out of OCR'd text."""
+    article or section, into or out of a table, into or out of OCR'd text or from one scanned page
+    to the next."""
     out: list[list[int]] = []
     for i, s in enumerate(spans):
         if out:

@@ -138,7 +138,9 @@ class UploadQueue(Generic[R]):
             self._readers().submit(_noop)
 
     def resume(self) -> list[str]:
-        """Run again the jobs a stopped server left open (their files are still in the queue)."""
+        """Run again the jobs a stopped server left open (their files are still in the queue), and
+        let go of records nobody needs (older uploads of a document, month-old failures)."""
+        self.jobs.prune()
         jobs = self.jobs.open_jobs()
         for job in jobs:
             log.warning("upload %s was left unfinished by a stopped server: reading it again", job)

@@ -170,8 +170,9 @@ async def upload(
     if ctype.startswith("application/json"):
         doc = await _json_document(request)
         report = await _write(index, [doc], [])
+        written = await to_thread.run_sync(_uploaded, [doc], report, index.generation)
         body = UploadResponse(
-            documents=_uploaded([doc], report, index.generation),
+            documents=written,
             generation=index.generation.name if index.generation else "",
             embedded=report.embedded,
             embedding_pending=report.pending,
@@ -188,12 +189,10 @@ async def upload(
         timeout = None  # nothing here outlives this process: acknowledge only what is stored
     result = await uploads.wait(job, timeout) if timeout is None or timeout > 0 else None
     if result is None:
-        accepted = UploadJob(
-            job=job,
-            status_url=f"/uploads/{job}",
-            done=False,
-            documents=[file_status(f, index.generation) for f in uploads.jobs.job(job)],
+        documents = await to_thread.run_sync(
+            lambda: [file_status(f, index.generation) for f in uploads.jobs.job(job)]
         )
+        accepted = UploadJob(job=job, status_url=f"/uploads/{job}", done=False, documents=documents)
         return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": f"/uploads/{job}"})
     names = {f.id: (f.name, f.doc_id) for f in states}
     failed = [
@@ -204,8 +203,9 @@ async def upload(
         code = next(iter(result.failed.values()))[0]
         raise HTTPException(code, detail="; ".join(f.reason for f in failed))
     report = result.report
+    written = await to_thread.run_sync(_uploaded, result.documents, report, index.generation)
     body = UploadResponse(
-        documents=_uploaded(result.documents, report, index.generation),
+        documents=written,
         failed=failed,
         job=job,
         status_url=f"/uploads/{job}",

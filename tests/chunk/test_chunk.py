@@ -68,3 +68,30 @@ def test_long_semicolon_list_is_cut_between_items() -> None:
         assert any(item in c.text for c in chunks)
     for c in chunks:
         assert len(c.text) <= 250
+
+
+def test_a_chunk_never_runs_from_one_scanned_page_into_the_next() -> None:
+    """Each chunk of a scan cites one page: what page 2 says is never cited as page 1."""
+    from app.models import Span
+
+    paragraphs = [
+        (1, "Ủy ban nhân dân xã Phước Sơn báo cáo kết quả năm 2025."),
+        (1, "Xã trồng mới 120 ha rừng."),
+        (2, "Năm 2025, xã xây mới 23 phòng học."),
+        (2, "Tổng thu ngân sách xã đạt 52,7 tỷ đồng."),
+    ]
+    text, spans, offset = "", [], 0
+    for page, para in paragraphs:
+        if text:
+            text += "\n\n"
+            offset += 2
+        spans.append(Span(offset, offset + len(para), page=page, ocr=91.0))
+        text += para
+        offset += len(para)
+    doc = Document(doc_id="scan", title="Báo cáo xã Phước Sơn", text=text, spans=tuple(spans))
+    chunks = chunk_document(doc, max_chars=900, overlap=1)
+    assert len(chunks) == 2
+    for c in chunks:
+        pages = {s.page for s in spans if c.start <= s.start < c.end}
+        assert pages == {c.page}, (c.text, pages, c.page)
+    assert "23 phòng học" in chunks[1].text and chunks[1].page == 2

@@ -157,6 +157,7 @@ async def upload(
     request: Request,
     _: Admin,
     index: IndexDep,
+    pipeline: PipelineDep,  # 503 while the index is not available: nothing is queued for it then
     uploads: UploadsDep,
     wait: Annotated[
         float | None,

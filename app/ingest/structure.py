@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from app.ingest.blocks import Block
+from app.text.numbers import extract_quantities
 
 _ROMAN = r"[IVXLC]+"
 # (depth, label prefix, pattern): the label is "<prefix> <number>".
@@ -40,6 +41,19 @@ class Placed:
 def _label(text: str) -> str:
     text = text.rstrip(" .:")
     return text if len(text) <= _MAX_LABEL else text[: _MAX_LABEL - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _states(rest: str) -> bool:
+    """What follows "Điều 3." is a statement, not a heading: a contract's "Điều 3. Giá thuê kho là
+    27 triệu đồng mỗi tháng, thanh toán trước ngày 5 hằng tháng." says what the article rules in
+    one line. A heading names a subject ("Giá thuê và phương thức thanh toán"): no figure, no
+    full stop after a clause."""
+    rest = rest.strip()
+    if not rest:
+        return False
+    if any(q.kind != "date" or q.unit for q in extract_quantities(rest)):
+        return True
+    return rest.endswith(".") and "," in rest and len(rest.split()) >= 12
 
 
 def _upper_title(text: str) -> bool:
@@ -80,6 +94,8 @@ class _Paths:
                 self.legal[depth] = f"{prefix} {number}"
                 self.khoan = self.diem = None
                 self.after_legal_heading = depth < _ARTICLE_DEPTH
+                if depth == _ARTICLE_DEPTH and _states(text[m.end() :]):
+                    return Placed(b, self.path())  # opens the article, and is its first statement
                 return Placed(dataclasses.replace(b, kind="heading"), self.path())
         if self.after_legal_heading and _upper_title(text):
             return Placed(dataclasses.replace(b, kind="heading"), self.path())  # "QUY ĐỊNH CHUNG"

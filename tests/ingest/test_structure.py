@@ -189,3 +189,22 @@ def test_html_infobox_rows_are_name_value_pairs() -> None:
     rows = [doc.text[s.start : s.end] for s in doc.spans if s.kind == "row"]
     assert rows == ["Sinh: 1418, làng Hội Thủy", "Mất: 1486"]
     assert ("Bách khoa Mở", "site name") in {(r.text, r.reason) for r in doc.removed}
+
+
+def test_an_article_stated_in_one_line_is_content_under_its_own_number() -> None:
+    """A contract's "Điều 3. Giá thuê ... là 27 triệu đồng mỗi tháng ..." opens Điều 3 and says what it
+    rules: it is quoted as an answer, not skipped as a heading; a subject line stays a heading."""
+    from app.ingest import document_from_text
+
+    doc = document_from_text(
+        "hop_dong",
+        "Hợp đồng thuê kho\n\n"
+        "Điều 3. Giá thuê kho Bến Lạc là 27 triệu đồng mỗi tháng, thanh toán trước ngày 5 hằng tháng.\n\n"
+        "Điều 4. Quyền và nghĩa vụ của Bên A\n\n1. Bên A giao kho đúng hạn.\n\n"
+        "Điều 5. Trách nhiệm của Ủy ban nhân dân các cấp.",
+    )
+    kinds = {doc.text[s.start : s.end].split(".")[0]: (s.kind, s.path) for s in doc.spans}
+    assert kinds["Điều 3"] == ("para", ("Điều 3",))
+    assert kinds["Điều 4"] == ("heading", ("Điều 4",))
+    assert kinds["1"] == ("para", ("Điều 4", "Khoản 1"))
+    assert kinds["Điều 5"] == ("heading", ("Điều 5",))

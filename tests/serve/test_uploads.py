@@ -104,7 +104,7 @@ FRESH = [
     ),
     (
         "hop_dong_thue_kho_ben_lac.txt",
-        "Hợp đồng thuê kho Bến Lạc\n\nĐiều 3. Giá thuê\n\nGiá thuê kho Bến Lạc là 27 triệu đồng mỗi tháng, "
+        "Hợp đồng thuê kho Bến Lạc\n\nĐiều 3. Giá thuê kho Bến Lạc là 27 triệu đồng mỗi tháng, "
         "thanh toán trước ngày 5 hằng tháng.",
         "Giá thuê kho Bến Lạc mỗi tháng là bao nhiêu?",
         "27 triệu đồng",

@@ -251,3 +251,30 @@ def test_queued_uploads_survive_a_restart(tmp_path: Path, seed_index: Settings) 
         assert "12 km" in ask(c, "Năm 2026 xã Đồng Tâm nạo vét bao nhiêu km kênh mương?")["answer"]
         original = c.get("/documents/ke_hoach_dong_tam/original", headers=AUTH)
         assert original.status_code == 200 and original.content == text.encode()
+
+
+def test_a_queued_file_waits_out_another_writer(tmp_path: Path, seed_index: Settings) -> None:
+    """While a CLI ingest holds the writer lock, a file upload is not refused: it answers 202 and is
+    written when the lock is free."""
+    from app.index.store import writer_lock
+
+    settings = _settings(tmp_path, seed_index, WRITER_WAIT_S=0.2, UPLOAD_WAIT_S=2)
+    text = "Thông báo xã Tân Hội\n\nNăm 2026, xã Tân Hội sửa chữa 14 cây cầu dân sinh."
+    with running_app(settings) as base, httpx.Client(base_url=base, timeout=120) as c:
+        with writer_lock(settings.INDEX_DIR):
+            r = c.post("/documents", headers=AUTH, files={"files": ("tan_hoi.txt", text.encode())})
+            assert r.status_code == 202, r.text
+            assert status(c, "tan_hoi")["status"] in ("queued", "parsing", "embedding")
+        assert watch(c, "tan_hoi")[-1] == "ready"
+        assert "14 cây cầu" in ask(c, "Năm 2026 xã Tân Hội sửa chữa bao nhiêu cây cầu?")["answer"]
+
+
+def test_a_failed_new_version_says_the_old_one_is_still_served(client: httpx.Client) -> None:
+    good = "Kế hoạch xã Mỹ Lộc\n\nNăm 2026, xã Mỹ Lộc làm mới 8 km đường giao thông nông thôn."
+    r = client.post("/documents", headers=AUTH, files={"files": ("ke_hoach_my_loc.txt", good.encode())})
+    assert r.status_code == 201, r.text
+    bad = client.post("/documents", headers=AUTH, files={"files": ("ke_hoach_my_loc.txt", b"")})
+    assert bad.status_code == 422 and "empty" in bad.json()["error"]
+    now = status(client, "ke_hoach_my_loc")
+    assert now["status"] == "failed" and "still served" in now["reason"]
+    assert "8 km" in now["text"]

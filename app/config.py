@@ -148,6 +148,11 @@ class Settings(BaseSettings):
     LLM_BASE_URL: str = ""
     LLM_API_KEY: SecretStr = SecretStr("")
     LLM_MODEL: str = ""
+    LLM_PROTOCOL: Literal["sentences", "free"] = Field(
+        "sentences",
+        description="sentences: the model picks sentence ids (JSON) and the service quotes them, "
+        "checkable for small models; free: the model writes the answer, every claim checked",
+    )
     LLM_TEMPERATURE: float = Field(0.1, ge=0, le=2)
     LLM_MAX_TOKENS: int = Field(400, ge=16, le=4096)
     LLM_CONNECT_TIMEOUT_S: float = Field(3.0, gt=0)

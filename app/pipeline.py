@@ -24,7 +24,7 @@ from app.answer.checks import Checks
 from app.answer.fallback import use_extractive
 from app.answer.generative import LLMAnswerer, Unverified
 from app.answer.llm import LLMClient, LLMError
-from app.answer.prompts import Prompts
+from app.answer.prompts import Prompts, SentencePrompts
 from app.answer.scoring import Scorer
 from app.config import Settings
 from app.embed import Embedder, make_embedder
@@ -67,6 +67,17 @@ class Result:
     reason: str | None
 
 
+def make_llm_answerer(settings: Settings, client: LLMClient, checks: Checks) -> LLMAnswerer:
+    """The model writes the answer (`free`), or picks the sentences the service quotes (`sentences`)."""
+    deadline, min_ocr = settings.LLM_DEADLINE_S, settings.OCR_MIN_CONFIDENCE
+    if settings.LLM_PROTOCOL == "sentences":
+        from app.answer.sentences import SentenceAnswerer
+
+        prompts = SentencePrompts.load(settings.PROMPTS_DIR)
+        return SentenceAnswerer(client, prompts, checks, deadline, min_ocr)
+    return LLMAnswerer(client, checks, deadline, min_ocr)
+
+
 class Pipeline:
     """One index generation, its retriever, checks and answerers, and the LLM client: composes them,
     never opens or writes the index (that is `app.index.service.IndexService`'s job)."""
@@ -104,9 +115,7 @@ class Pipeline:
         self.answerer = ExtractiveAnswerer(checks, self.settings.OCR_MIN_CONFIDENCE, self.scorer)
         self.llm: LLMAnswerer | None = None
         if self.client is not None:
-            self.llm = LLMAnswerer(
-                self.client, checks, self.settings.LLM_DEADLINE_S, self.settings.OCR_MIN_CONFIDENCE
-            )
+            self.llm = make_llm_answerer(self.settings, self.client, checks)
 
     def with_generation(self, generation: IndexView) -> Pipeline:
         """The same pipeline over another view of the index (its vectors merged, say)."""

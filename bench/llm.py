@@ -77,7 +77,9 @@ def main() -> int:
 
     # A cited answer with no figure: the whole LLM path runs, grounding included, and passes.
     with scripted_endpoint("--text", "Theo tài liệu được cung cấp [1].") as url:
-        llm_settings = base.model_copy(update={"LLM_BASE_URL": url, "LLM_MODEL": "fake"})
+        llm_settings = base.model_copy(
+            update={"LLM_BASE_URL": url, "LLM_MODEL": "fake", "LLM_PROTOCOL": "free"}
+        )
         llm, bodies = _run(llm_settings, questions)
         modes = {m: sum(b["mode"] == m for b in bodies) for m in ("llm", "extractive")}
         overhead = statistics.median(llm) - statistics.median(extractive)

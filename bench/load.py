@@ -278,6 +278,7 @@ def main() -> int:
             **os.environ,
             "LLM_BASE_URL": fake.base_url,
             "LLM_MODEL": "fake",
+            "LLM_PROTOCOL": "free",  # LLM_TEXT is a free-text answer
             "EMBED_THREADS": str(args.embed_threads),
             "RATE_LIMIT_PER_IP": args.rate_limit,
             "LOG_FORMAT": "json",

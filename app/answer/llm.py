@@ -42,6 +42,7 @@ class LLMClient:
         self.settings = settings
         self.prompts = prompts
         self.model = settings.LLM_MODEL
+        self.schema_refused = False  # the endpoint answered 400 to a response_format once
         self._client = AsyncOpenAI(
             base_url=settings.LLM_BASE_URL,
             api_key=settings.LLM_API_KEY.get_secret_value() or "not-needed",
@@ -73,15 +74,26 @@ class LLMClient:
         await self._client.close()
 
     async def stream(
-        self, messages: list[dict[str, str]], usage: LLMUsage, deadline: float
+        self,
+        messages: list[dict[str, str]],
+        usage: LLMUsage,
+        deadline: float,
+        response_format: dict[str, Any] | None = None,
     ) -> AsyncIterator[str]:
         """Text deltas of one answer. Retries (429, 5xx, connection) happen only before the first delta,
-        and only while the deadline (a `time.monotonic()` instant) leaves room."""
+        and only while the deadline (a `time.monotonic()` instant) leaves room. A `response_format`
+        (a JSON schema) the endpoint refuses with a 400 is dropped, and not sent again: the caller's
+        parser must then take the text as it comes."""
         s = self.settings
         t0 = time.perf_counter()
-        for attempt in range(s.LLM_RETRIES + 1):
+        attempt = 0
+        while attempt <= s.LLM_RETRIES:
             usage.attempts += 1
             last = attempt == s.LLM_RETRIES
+            attempt += 1
+            extra: dict[str, Any] = {}
+            if response_format is not None and not self.schema_refused:
+                extra["response_format"] = response_format
             try:
                 stream = await asyncio.wait_for(
                     self._client.chat.completions.create(
@@ -91,6 +103,7 @@ class LLMClient:
                         max_tokens=s.LLM_MAX_TOKENS,
                         stream=True,
                         stream_options={"include_usage": True},
+                        **extra,
                     ),
                     timeout=self._left(deadline, s.LLM_FIRST_TOKEN_TIMEOUT_S),
                 )
@@ -105,6 +118,10 @@ class LLMClient:
                 await asyncio.sleep(wait)
                 continue
             except openai.APIStatusError as exc:
+                if exc.status_code == 400 and extra:  # no structured output here: ask in plain text
+                    self.schema_refused = True
+                    attempt -= 1
+                    continue
                 if last or exc.status_code < 500:
                     raise LLMError(f"the LLM endpoint answered HTTP {exc.status_code}") from exc
                 await asyncio.sleep(min(0.5, self._left(deadline, 0.5)))

@@ -44,6 +44,41 @@ class Prompts:
         return self.repair.format(problems="; ".join(problems))
 
 
+@dataclass(frozen=True)
+class SentencePrompts:
+    """The sentence protocol's prompts (`app.answer.sentences`): passages as numbered sentences."""
+
+    system: str
+    user: str
+    passage: str
+
+    @classmethod
+    def load(cls, folder: Path) -> SentencePrompts:
+        def read(name: str) -> str:
+            path = folder / name
+            if not path.exists():
+                raise FileNotFoundError(f"prompt file {path} is missing (PROMPTS_DIR={folder})")
+            return path.read_text(encoding="utf-8").strip()
+
+        return cls(
+            read("sentences_system.vi.md"), read("sentences_user.vi.md"), read("sentences_passage.vi.md")
+        )
+
+    def render_user(self, question: str, passages: list[Passage], sentences: list[list[str]]) -> str:
+        """`sentences[i]` are passage i+1's sentences; each is shown with its id "(n.k)"."""
+        blocks = "\n\n".join(
+            self.passage.format(
+                n=i,
+                title=_attr(p.title or ""),
+                date=p.date or "không rõ",
+                where=_where(p),
+                sentences="\n".join(f"({i}.{k}) {_data(t)}" for k, t in enumerate(said, start=1)),
+            )
+            for i, (p, said) in enumerate(zip(passages, sentences, strict=True), start=1)
+        )
+        return self.user.format(passages=blocks, question=_data(question))
+
+
 def _where(p: Passage) -> str:
     """Where the passage sits in its original, as a first line of the block (empty when nothing to say):
     the heading path, the table, and whether it was read by OCR from a scanned page. Only numbers the

@@ -22,6 +22,7 @@ def llm_settings(seed_index: Settings, base_url: str, **extra: object) -> Settin
     values: dict[str, object] = {
         "LLM_BASE_URL": base_url,
         "LLM_MODEL": "fake",
+        "LLM_PROTOCOL": "free",  # free-text answers are scripted here; the other: test_sentences.py
         "LLM_CONNECT_TIMEOUT_S": 0.5,
         "LLM_FIRST_TOKEN_TIMEOUT_S": 1.0,
         "LLM_IDLE_TIMEOUT_S": 0.5,

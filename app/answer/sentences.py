@@ -1,0 +1,169 @@
+"""The sentence protocol: the model picks the sentences that answer, the service writes the answer.
+
+Free text from a small model cannot be checked claim by claim: it restates figures with another
+unit, pins a neighbouring ward's figure on the ward asked, or answers with a bare "[1]". Here the
+passages go to the model as numbered sentences ("(2.3)": passage 2, sentence 3) and it returns JSON,
+`{"cau": ["2.3"], "tra_loi": "..."}`: the ids it relies on and a short answer. The answer shown is
+the service's own: the selected sentences quoted with their [n], led by the model's short answer only
+when every word of it is in those sentences (or the question), so no claim is the model's words.
+Then the free-text path's checks run on it (the figure of what was asked, its period, place, part,
+names). What fails, or what is not the JSON asked for, is `Unverified`: the extractive answer is used.
+
+Chosen by `LLM_PROTOCOL=sentences` (the default); `free` keeps the free-text path for large models.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from app.answer.base import ABSTAIN_TEXT, Draft
+from app.answer.checks import Checks
+from app.answer.generative import LLMAnswerer, Unverified, abstains
+from app.answer.llm import LLMClient
+from app.answer.prompts import SentencePrompts
+from app.chunk import split_sentences
+from app.models import LLMUsage, Passage
+from app.retrieve import Query
+from app.text import match_words
+from app.text.numbers import extract_quantities, figure_in_text
+
+SCHEMA: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "cau_tra_loi",
+        "schema": {
+            "type": "object",
+            "properties": {
+                "cau": {"type": "array", "items": {"type": "string"}},
+                "tra_loi": {"type": "string"},
+            },
+            "required": ["cau", "tra_loi"],
+            "additionalProperties": False,
+        },
+    },
+}
+_ID = re.compile(r"(\d{1,2})\s*[.,:]\s*(\d{1,3})")
+_OBJECT = re.compile(r"\{.*\}", re.S)
+_IDS_KEYS = ("cau", "câu", "sentences", "ids", "cau_chon")
+_ANSWER_KEYS = ("tra_loi", "trả_lời", "answer", "tra loi")
+_JUNK = re.compile(r"[\[\]{}<>]")
+
+
+def sentences_of(passage: Passage) -> list[str]:
+    text = passage.chunk.text
+    return [text[s:e].strip() for s, e in split_sentences(text, len(text) + 1)]
+
+
+def parse_reply(text: str) -> tuple[list[tuple[int, int]], str] | None:
+    """(passage, sentence) ids and the short answer from what the model wrote: the JSON asked for,
+    or the same inside prose or a code fence (servers that ignore `response_format`). None when no
+    object with ids can be found: the reply is not an answer in this protocol."""
+    found = _OBJECT.search(text)
+    if found is None:
+        return None
+    try:
+        data = json.loads(found.group(0))
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    raw_ids = next((data[k] for k in _IDS_KEYS if k in data), None)
+    answer = next((data[k] for k in _ANSWER_KEYS if k in data), "")
+    if raw_ids is None or not isinstance(raw_ids, list):
+        return None
+    ids: list[tuple[int, int]] = []
+    for item in raw_ids:
+        m = _ID.search(str(item))
+        if m and (pair := (int(m[1]), int(m[2]))) not in ids:
+            ids.append(pair)
+    return ids, answer if isinstance(answer, str) else ""
+
+
+def _grounded_words(short: str, said: str, question: str) -> bool:
+    """Every word of the short answer is in the selected sentences or the question: it restates,
+    never adds ("giảm" for a sentence that says "tăng" is a word of its own)."""
+    allowed = set(match_words(said, True)) | set(match_words(question, True))
+    words = match_words(short, True)
+    return bool(words) and all(w in allowed for w in words)
+
+
+def _figures_held(short: str, said: str) -> bool:
+    return all(figure_in_text(q, said) for q in extract_quantities(short))
+
+
+class SentenceAnswerer(LLMAnswerer):
+    """The LLM answerer of the sentence protocol; same interface and checks as the free-text one."""
+
+    def __init__(
+        self,
+        client: LLMClient,
+        prompts: SentencePrompts,
+        checks: Checks,
+        deadline_s: float,
+        min_ocr: float = 0.0,
+    ) -> None:
+        super().__init__(client, checks, deadline_s, min_ocr)
+        self.prompts = prompts
+
+    async def stream(
+        self, query: Query, passages: list[Passage], usage: LLMUsage
+    ) -> AsyncIterator[str | Draft]:
+        """Yield the written answer once it passed its checks (one delta), then its `Draft`; raise
+        `LLMError` on faults and `Unverified` when the reply cannot be used."""
+        numbered = dict(enumerate(passages, start=1))
+        said = [sentences_of(p) for p in passages]
+        messages = [
+            {"role": "system", "content": self.prompts.system},
+            {"role": "user", "content": self.prompts.render_user(query.text, passages, said)},
+        ]
+        deadline = time.monotonic() + self.deadline_s
+        reply = "".join(
+            [d async for d in self.client.stream(messages, usage, deadline, response_format=SCHEMA)]
+        )
+        parsed = parse_reply(reply)
+        if parsed is None:
+            if abstains(reply):
+                yield Draft(ABSTAIN_TEXT, True)
+                return
+            raise Unverified("the model's reply is not the JSON of sentence ids asked for")
+        ids, short = parsed
+        chosen = [(n, k) for n, k in ids if 1 <= n <= len(said) and 1 <= k <= len(said[n - 1])]
+        if not chosen:
+            if ids:
+                raise Unverified(f"the model chose sentences that do not exist: {ids}")
+            yield Draft(ABSTAIN_TEXT, True)
+            return
+        text = self.write(query.text, short, chosen, said)
+        question = self.checks.analyse(query)
+        problems = self.problems(text, numbered, question)
+        if problems:
+            raise Unverified(f"the chosen sentences fail their checks: {'; '.join(problems)}")
+        yield text
+        yield Draft(text, False)
+
+    @staticmethod
+    def write(question: str, short: str, chosen: list[tuple[int, int]], said: list[list[str]]) -> str:
+        """The answer: the model's short answer when it restates the chosen sentences, then each
+        passage's chosen sentences quoted, in the passage's order, with its [n]."""
+        by_passage: dict[int, list[int]] = {}
+        for n, k in chosen:
+            by_passage.setdefault(n, []).append(k)
+        quotes = []
+        for n, ks in by_passage.items():
+            quoted = " … ".join(said[n - 1][k - 1] for k in sorted(ks))
+            quotes.append(f"“{quoted}” [{n}]")
+        body = "; ".join(quotes)
+        short = " ".join(short.split()).strip(" .:;")
+        together = " ".join(said[n - 1][k - 1] for n, k in chosen)
+        usable = (
+            short
+            and not _JUNK.search(short)
+            and not set(match_words(short, True)) <= set(match_words(question, True))  # an echo
+            and _grounded_words(short, together, question)
+            and _figures_held(short, together)
+        )
+        return f"{short[0].upper()}{short[1:]}: {body}" if usable else f"Theo tài liệu: {body}"

@@ -1,0 +1,145 @@
+"""The sentence protocol: the model names sentence ids, the service quotes them; what the model
+says in its own words is shown only when the quoted sentences say it. Over HTTP, through the real
+`openai` client, against the scripted endpoint."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fake_llm import FakeLLM, Reply
+
+from app.answer.sentences import SentenceAnswerer, parse_reply
+from app.config import Settings
+from app.serve.server import running_app
+
+QUESTION = "Tổng thu ngân sách phường Quy Nhơn năm 2025 là bao nhiêu?"
+BUDGET = "348,5 tỷ đồng"
+
+
+@pytest.mark.parametrize(
+    ("reply", "ids", "short"),
+    [
+        ('{"cau": ["2.3"], "tra_loi": "348,5 tỷ đồng"}', [(2, 3)], "348,5 tỷ đồng"),
+        ('Đây là kết quả:\n```json\n{"cau": ["(1.2)", "3.1"], "tra_loi": "x"}\n```', [(1, 2), (3, 1)], "x"),
+        ('{"sentences": ["1,4", "1.4"], "answer": "y"}', [(1, 4)], "y"),
+        ('{"cau": [], "tra_loi": ""}', [], ""),
+    ],
+)
+def test_replies_are_read_tolerantly(reply: str, ids: list, short: str) -> None:
+    assert parse_reply(reply) == (ids, short)
+
+
+@pytest.mark.parametrize(
+    "reply", ["[1]", "[6,5 [1]]", "348,5 tỷ đồng [2]", '{"tra_loi": "348,5"}', "{broken"]
+)
+def test_what_is_not_the_protocol_is_not_an_answer(reply: str) -> None:
+    assert parse_reply(reply) is None
+
+
+def test_the_short_answer_is_shown_only_when_the_sentences_say_it() -> None:
+    said = [["Năm 2025, tổng thu ngân sách là 348,5 tỷ đồng, đạt 109,4% dự toán.", "Chi ngân sách tăng 8%."]]
+    write = SentenceAnswerer.write
+    assert write(QUESTION, "348,5 tỷ đồng", [(1, 1)], said).startswith("348,5 tỷ đồng: “Năm 2025")
+    for claim in ("giảm 348,5 tỷ đồng", "350 tỷ đồng", "[1] [1]", QUESTION):  # a word or figure of its own
+        assert write(QUESTION, claim, [(1, 1)], said).startswith("Theo tài liệu: “Năm 2025")
+    both = write(QUESTION, "", [(1, 2), (1, 1)], said)
+    assert both == f"Theo tài liệu: “{said[0][0]} … {said[0][1]}” [1]"
+
+
+@pytest.fixture(scope="module")
+def llm() -> Iterator[FakeLLM]:
+    with FakeLLM() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def client(seed_index: Settings, llm: FakeLLM) -> Iterator[httpx.Client]:
+    settings = seed_index.model_copy(
+        update={
+            "LLM_BASE_URL": llm.base_url,
+            "LLM_MODEL": "fake",
+            "LLM_PROTOCOL": "sentences",
+            "LLM_DEADLINE_S": 5.0,
+            "LLM_FIRST_TOKEN_TIMEOUT_S": 2.0,
+            "LLM_BREAKER_FAILURES": 1000,
+        }
+    )
+    with running_app(settings) as base, httpx.Client(base_url=base, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture(autouse=True)
+def _fresh(llm: FakeLLM) -> None:
+    llm.reset()
+
+
+def _sentence_ids(client: httpx.Client, needle: str, question: str = QUESTION) -> tuple[int, int]:
+    """(n, k) of the first retrieved sentence holding `needle`, as the prompt numbers them."""
+    from app.chunk import split_sentences
+
+    for p in client.post("/search", json={"question": question}).json()["passages"]:
+        text = p["text"]
+        for k, (s, e) in enumerate(split_sentences(text, len(text) + 1), start=1):
+            if needle in text[s:e]:
+                return p["rank"], k
+    raise AssertionError(f"{needle!r} not retrieved")
+
+
+def _ask(client: httpx.Client, question: str = QUESTION) -> dict:
+    r = client.post("/ask", json={"question": question})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_chosen_sentences_are_quoted_with_the_short_answer(client: httpx.Client, llm: FakeLLM) -> None:
+    n, k = _sentence_ids(client, BUDGET)
+    llm.script(Reply(text=json.dumps({"cau": [f"{n}.{k}"], "tra_loi": BUDGET}, ensure_ascii=False)))
+    body = _ask(client)
+    assert body["mode"] == "llm" and not body["abstained"], body
+    assert body["answer"].startswith(f"{BUDGET}: “") and body["answer"].endswith(f"” [{n}]")
+    assert all(f["verified"] for f in body["figures"]) and BUDGET in {f["text"] for f in body["figures"]}
+    sent = llm.requests[-1]
+    assert sent["response_format"]["type"] == "json_schema"
+    assert f"({n}.{k})" in sent["messages"][1]["content"]
+
+
+def test_another_wards_sentence_is_refused_and_the_extractive_answer_given(
+    client: httpx.Client, llm: FakeLLM
+) -> None:
+    """The sentence of another ward's budget is a real sentence of a real passage: the checks still
+    refuse it as the answer about Quy Nhơn."""
+    question = "Tổng thu ngân sách phường Quy Nhơn Nam năm 2025 là bao nhiêu?"
+    n, k = _sentence_ids(client, BUDGET, question)
+    llm.script(Reply(text=json.dumps({"cau": [f"{n}.{k}"], "tra_loi": BUDGET}, ensure_ascii=False)))
+    body = _ask(client, question)
+    assert body["mode"] == "extractive" and BUDGET not in body["answer"], body
+    assert body["fallback_reason"]
+
+
+@pytest.mark.parametrize("text", ["[1]", "[6,5 [1]]", '{"cau": ["9.9"], "tra_loi": "348,5 tỷ đồng"}'])
+def test_a_reply_that_is_no_answer_is_never_shown(client: httpx.Client, llm: FakeLLM, text: str) -> None:
+    llm.script(Reply(text=text))
+    body = _ask(client)
+    assert body["mode"] == "extractive" and BUDGET in body["answer"] and text not in body["answer"]
+
+
+def test_an_empty_choice_abstains_but_a_passage_that_answers_is_quoted(
+    client: httpx.Client, llm: FakeLLM
+) -> None:
+    llm.script(Reply(text='{"cau": [], "tra_loi": ""}'))
+    body = _ask(client)
+    assert body["mode"] == "extractive" and BUDGET in body["answer"]
+
+
+def test_an_endpoint_without_structured_output_is_asked_in_plain_text(
+    client: httpx.Client, llm: FakeLLM
+) -> None:
+    n, k = _sentence_ids(client, BUDGET)
+    reply = json.dumps({"cau": [f"{n}.{k}"], "tra_loi": BUDGET}, ensure_ascii=False)
+    llm.script(Reply(mode="status", status=400), Reply(text=f"```json\n{reply}\n```"))
+    body = _ask(client)
+    assert body["mode"] == "llm" and BUDGET in body["answer"], body
+    assert "response_format" in llm.requests[0] and "response_format" not in llm.requests[1]

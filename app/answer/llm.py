@@ -42,7 +42,7 @@ class LLMClient:
         self.settings = settings
         self.prompts = prompts
         self.model = settings.LLM_MODEL
-        self.schema_refused = False  # the endpoint answered 400 to a response_format once
+        self.formats_refused = 0  # leading response_formats the endpoint refused (never sent again)
         self._client = AsyncOpenAI(
             base_url=settings.LLM_BASE_URL,
             api_key=settings.LLM_API_KEY.get_secret_value() or "not-needed",
@@ -78,12 +78,13 @@ class LLMClient:
         messages: list[dict[str, str]],
         usage: LLMUsage,
         deadline: float,
-        response_format: dict[str, Any] | None = None,
+        response_formats: tuple[dict[str, Any], ...] = (),
     ) -> AsyncIterator[str]:
         """Text deltas of one answer. Retries (429, 5xx, connection) happen only before the first delta,
-        and only while the deadline (a `time.monotonic()` instant) leaves room. A `response_format`
-        (a JSON schema) the endpoint refuses with a 400 is dropped, and not sent again: the caller's
-        parser must then take the text as it comes."""
+        and only while the deadline (a `time.monotonic()` instant) leaves room. `response_formats` are
+        ways to ask for structured output, best first: one the endpoint refuses (OpenAI and vLLM
+        answer 400 to what they do not know, llama-cpp-python's server 500) is not sent again, and
+        past the last the request goes in plain text: the caller's parser takes the text as it comes."""
         s = self.settings
         t0 = time.perf_counter()
         attempt = 0
@@ -92,8 +93,8 @@ class LLMClient:
             last = attempt == s.LLM_RETRIES
             attempt += 1
             extra: dict[str, Any] = {}
-            if response_format is not None and not self.schema_refused:
-                extra["response_format"] = response_format
+            if self.formats_refused < len(response_formats):
+                extra["response_format"] = response_formats[self.formats_refused]
             try:
                 stream = await asyncio.wait_for(
                     self._client.chat.completions.create(
@@ -118,8 +119,8 @@ class LLMClient:
                 await asyncio.sleep(wait)
                 continue
             except openai.APIStatusError as exc:
-                if exc.status_code == 400 and extra:  # no structured output here: ask in plain text
-                    self.schema_refused = True
+                if exc.status_code in (400, 422, 500) and extra:  # not this way: the next, or plain text
+                    self.formats_refused += 1
                     attempt -= 1
                     continue
                 if last or exc.status_code < 500:

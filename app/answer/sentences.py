@@ -31,21 +31,20 @@ from app.retrieve import Query
 from app.text import match_words
 from app.text.numbers import extract_quantities, figure_in_text
 
-SCHEMA: dict[str, Any] = {
-    "type": "json_schema",
-    "json_schema": {
-        "name": "cau_tra_loi",
-        "schema": {
-            "type": "object",
-            "properties": {
-                "cau": {"type": "array", "items": {"type": "string"}},
-                "tra_loi": {"type": "string"},
-            },
-            "required": ["cau", "tra_loi"],
-            "additionalProperties": False,
-        },
+_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "cau": {"type": "array", "items": {"type": "string"}},
+        "tra_loi": {"type": "string"},
     },
+    "required": ["cau", "tra_loi"],
+    "additionalProperties": False,
 }
+# OpenAI, vLLM and llama.cpp's own server take the first; llama-cpp-python's server the second.
+FORMATS: tuple[dict[str, Any], ...] = (
+    {"type": "json_schema", "json_schema": {"name": "cau_tra_loi", "schema": _SCHEMA}},
+    {"type": "json_object", "schema": _SCHEMA},
+)
 _ID = re.compile(r"(\d{1,2})\s*[.,:]\s*(\d{1,3})")
 _OBJECT = re.compile(r"\{.*\}", re.S)
 _IDS_KEYS = ("cau", "câu", "sentences", "ids", "cau_chon")
@@ -122,7 +121,7 @@ class SentenceAnswerer(LLMAnswerer):
         ]
         deadline = time.monotonic() + self.deadline_s
         reply = "".join(
-            [d async for d in self.client.stream(messages, usage, deadline, response_format=SCHEMA)]
+            [d async for d in self.client.stream(messages, usage, deadline, response_formats=FORMATS)]
         )
         parsed = parse_reply(reply)
         if parsed is None:

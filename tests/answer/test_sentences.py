@@ -134,12 +134,17 @@ def test_an_empty_choice_abstains_but_a_passage_that_answers_is_quoted(
     assert body["mode"] == "extractive" and BUDGET in body["answer"]
 
 
-def test_an_endpoint_without_structured_output_is_asked_in_plain_text(
+def test_an_endpoint_refusing_a_format_is_asked_the_next_way_then_in_plain_text(
     client: httpx.Client, llm: FakeLLM
 ) -> None:
     n, k = _sentence_ids(client, BUDGET)
     reply = json.dumps({"cau": [f"{n}.{k}"], "tra_loi": BUDGET}, ensure_ascii=False)
-    llm.script(Reply(mode="status", status=400), Reply(text=f"```json\n{reply}\n```"))
+    llm.script(
+        Reply(mode="status", status=400),
+        Reply(mode="status", status=500),
+        Reply(text=f"```json\n{reply}\n```"),
+    )
     body = _ask(client)
     assert body["mode"] == "llm" and BUDGET in body["answer"], body
-    assert "response_format" in llm.requests[0] and "response_format" not in llm.requests[1]
+    sent = [r.get("response_format", {}).get("type") for r in llm.requests]
+    assert sent == ["json_schema", "json_object", None]

@@ -63,7 +63,7 @@ _UNITS: dict[str, tuple[str, ...]] = {
     "tổ dân phố": (), "phường": (), "xã": (), "thôn": (), "tập thể": (), "cá nhân": (), "trường": (),
     "công trình": (), "lao động": (), "học sinh": (), "nhiệm vụ": (), "khâu": (), "đồng chí": (),
     "đại biểu": (), "cán bộ": (), "đơn vị": (), "cơ sở": (), "năm": (), "tháng": (), "tuần": (),
-    "ngày": (), "giờ": (),
+    "ngày": (), "giờ": (), "%": ("phần trăm",),
 }  # fmt: skip
 # Denominators of rates: "%/năm", "đồng/người/năm", "ngày/khách".
 _PER = ("năm", "tháng", "tuần", "ngày", "giờ", "người", "khách", "hộ", "ha", "km2", "lượt")
@@ -109,6 +109,8 @@ _CODE = re.compile(r"[0-9]+(?:[./-][0-9]+)*[/-][A-ZĐ]{2,}(?![^\W\d_])(?:[/-][A-
 _TIME = re.compile(r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?![0-9])")  # "19:52", skipped
 _ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?![0-9])")  # "2025-12-11"
 _DMY = re.compile(r"([0-9]{1,2})([./-])([0-9]{1,2})\2([0-9]{4})(?![0-9])")  # "22.12.2024", "15/03/2023"
+# "15 tháng 8 năm 1962", "ngày 11 tháng 12" (folded): the way official letters write dates.
+_DMY_WORDS = re.compile(r"([0-9]{1,2})\s+thang\s+([0-9]{1,2})(?:\s*,?\s*nam\s+([0-9]{4}))?(?![0-9])")
 _MY = re.compile(r"([0-9]{1,2})/([0-9]{4})(?![0-9]|[./][0-9])")  # "3/2024" = March 2024
 _DM = re.compile(r"([0-9]{1,2})([./-])([0-9]{1,2})(?![0-9]|[./-][0-9])")  # "11.7", "21/11": needs context
 # The word before a day-month that makes it a date ("Sáng 21/11", "ngày 15/3"), on folded text.
@@ -186,6 +188,8 @@ def _date_at(f: str, i: int, in_context: bool) -> tuple[int, str] | None:
         iso = _iso(int(m[1]), int(m[2]), int(m[3]))
     elif m := _DMY.match(f, i):
         iso = _iso(int(m[4]), int(m[3]), int(m[1]))
+    elif (m := _DMY_WORDS.match(f, i)) and (m[3] or in_context):
+        iso = _iso(int(m[3]) if m[3] else None, int(m[2]), int(m[1]))
     elif m := _MY.match(f, i):
         iso = _iso(int(m[2]), int(m[1]), None)
     elif in_context and (m := _DM.match(f, i)):

@@ -371,3 +371,26 @@ def test_seed_figures() -> None:
     assert not any(q.value == 217 for q in by_file["004"])
     assert "--07-11" in {q.date for q in seed001}
     assert "2024-12-22" in {q.date for q in seed001}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value", "date"),
+    [
+        ("tăng 8,26 phần trăm", "percent", 8.26, None),
+        ("sinh ngày 15 tháng 8 năm 1962 tại Huế", "date", None, "1962-08-15"),
+        ("Hà Nội, ngày 05 tháng 3 năm 2025", "date", None, "2025-03-05"),
+        ("họp ngày 11 tháng 12", "date", None, "--12-11"),
+        ("trong 3 tháng 8 ngày", "number", 3.0, None),  # durations, not a date
+    ],
+)
+def test_percent_and_dates_written_in_words(
+    text: str, kind: str, value: float | None, date: str | None
+) -> None:
+    q = extract_quantities(text)[0]
+    assert (q.kind, q.value, q.date) == (kind, value, date)
+
+
+def test_a_date_in_words_is_the_same_date_in_digits() -> None:
+    assert figure_in_text(extract_quantities("ngày 11 tháng 12")[0], "Chiều 11-12, Ban Chấp hành họp")
+    assert figure_in_text(extract_quantities("15/8/1962")[0], "sinh ngày 15 tháng 8 năm 1962 tại Huế")
+    assert figure_in_text(extract_quantities("8,26 phần trăm")[0], "tổng giá trị sản phẩm tăng 8,26%")

@@ -34,7 +34,8 @@ from app.text.numbers import extract_quantities, figure_in_text
 _SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "cau": {"type": "array", "items": {"type": "string"}},
+        # A pattern, so that a server decoding by grammar can only write ids ("2.3"), never prose.
+        "cau": {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{1,2}[.][0-9]{1,3}$"}},
         "tra_loi": {"type": "string"},
     },
     "required": ["cau", "tra_loi"],

@@ -67,15 +67,15 @@ class Result:
     reason: str | None
 
 
-def make_llm_answerer(settings: Settings, client: LLMClient, checks: Checks) -> LLMAnswerer:
+def make_llm_answerer(settings: Settings, client: LLMClient, extractive: ExtractiveAnswerer) -> LLMAnswerer:
     """The model writes the answer (`free`), or picks the sentences the service quotes (`sentences`)."""
     deadline, min_ocr = settings.LLM_DEADLINE_S, settings.OCR_MIN_CONFIDENCE
     if settings.LLM_PROTOCOL == "sentences":
         from app.answer.sentences import SentenceAnswerer
 
         prompts = SentencePrompts.load(settings.PROMPTS_DIR)
-        return SentenceAnswerer(client, prompts, checks, deadline, min_ocr)
-    return LLMAnswerer(client, checks, deadline, min_ocr)
+        return SentenceAnswerer(client, prompts, extractive, deadline, min_ocr)
+    return LLMAnswerer(client, extractive.checks, deadline, min_ocr)
 
 
 class Pipeline:
@@ -115,7 +115,7 @@ class Pipeline:
         self.answerer = ExtractiveAnswerer(checks, self.settings.OCR_MIN_CONFIDENCE, self.scorer)
         self.llm: LLMAnswerer | None = None
         if self.client is not None:
-            self.llm = make_llm_answerer(self.settings, self.client, checks)
+            self.llm = make_llm_answerer(self.settings, self.client, self.answerer)
 
     def with_generation(self, generation: IndexView) -> Pipeline:
         """The same pipeline over another view of the index (its vectors merged, say)."""

@@ -6,8 +6,9 @@ passages go to the model as numbered sentences ("(2.3)": passage 2, sentence 3) 
 `{"cau": ["2.3"], "tra_loi": "..."}`: the ids it relies on and a short answer. The answer shown is
 the service's own: the selected sentences quoted with their [n], led by the model's short answer only
 when every word of it is in those sentences (or the question), so no claim is the model's words.
-Then the free-text path's checks run on it (the figure of what was asked, its period, place, part,
-names). What fails, or what is not the JSON asked for, is `Unverified`: the extractive answer is used.
+Each chosen sentence must be one the extractive answerer could quote for the question (the place,
+period and part asked, a figure of the kind asked); what fails, or what is not the JSON asked for,
+is `Unverified`, and the extractive answer is used.
 
 Chosen by `LLM_PROTOCOL=sentences` (the default); `free` keeps the free-text path for large models.
 """
@@ -21,11 +22,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from app.answer.base import ABSTAIN_TEXT, Draft
-from app.answer.checks import Checks
+from app.answer.extractive import ExtractiveAnswerer
 from app.answer.generative import LLMAnswerer, Unverified, abstains
 from app.answer.llm import LLMClient
 from app.answer.prompts import SentencePrompts
 from app.chunk import split_sentences
+from app.ground import ground
+from app.ground.claims import figure_answers
+from app.ground.kind import is_answer_figure
 from app.models import LLMUsage, Passage
 from app.retrieve import Query
 from app.text import match_words
@@ -102,12 +106,13 @@ class SentenceAnswerer(LLMAnswerer):
         self,
         client: LLMClient,
         prompts: SentencePrompts,
-        checks: Checks,
+        extractive: ExtractiveAnswerer,
         deadline_s: float,
         min_ocr: float = 0.0,
     ) -> None:
-        super().__init__(client, checks, deadline_s, min_ocr)
+        super().__init__(client, extractive.checks, deadline_s, min_ocr)
         self.prompts = prompts
+        self.extractive = extractive
 
     async def stream(
         self, query: Query, passages: list[Passage], usage: LLMUsage
@@ -137,11 +142,34 @@ class SentenceAnswerer(LLMAnswerer):
                 raise Unverified(f"the model chose sentences that do not exist: {ids}")
             yield Draft(ABSTAIN_TEXT, True)
             return
-        text = self.write(query.text, short, chosen, said)
         question = self.checks.analyse(query)
-        problems = self.problems(text, numbered, question)
-        if problems:
-            raise Unverified(f"the chosen sentences fail their checks: {'; '.join(problems)}")
+        if question.unknown_localities:
+            raise Unverified(f"no document is about {', '.join(question.unknown_localities)}")
+        # A chosen sentence must be one the extractive answerer could quote for this question: of
+        # the place, period and part asked, holding a figure of the kind asked ("bao nhiêu phần
+        # trăm" is not answered by "348,5 tỷ đồng"); its other figures are context, not claims.
+        usable = {
+            (c.rank + 1, c.index + 1)
+            for c in self.extractive.candidates(question, passages)
+            if c.reason is None
+        }
+        refused = [f"({n}.{k})" for n, k in chosen if (n, k) not in usable]
+        if refused:
+            raise Unverified(
+                f"the chosen sentences {', '.join(refused)} do not answer what was asked "
+                "(another place, period, part, or no figure of the kind asked)"
+            )
+        together = " ".join(said[n - 1][k - 1] for n, k in chosen)
+        if any(
+            is_answer_figure(q, question.kind)
+            and not figure_answers(q, together, question.kind, question.asked)
+            for q in extract_quantities(short)
+        ):
+            short = ""  # its figure is one of the sentences', but not the one asked: quote alone
+        text = self.write(query.text, short, chosen, said)
+        unverified = [f.text for f in ground(text, numbered, self.min_ocr) if not f.verified]
+        if unverified:
+            raise Unverified(f"figures not in the passages cited: {', '.join(unverified)}")
         yield text
         yield Draft(text, False)
 

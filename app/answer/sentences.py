@@ -21,6 +21,8 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import numpy as np
+
 from app.answer.base import ABSTAIN_TEXT, Draft
 from app.answer.extractive import ExtractiveAnswerer
 from app.answer.generative import LLMAnswerer, Unverified, abstains
@@ -55,6 +57,8 @@ _OBJECT = re.compile(r"\{.*\}", re.S)
 _IDS_KEYS = ("cau", "câu", "sentences", "ids", "cau_chon")
 _ANSWER_KEYS = ("tra_loi", "trả_lời", "answer", "tra loi")
 _JUNK = re.compile(r"[\[\]{}<>]")
+# Kinds whose answer is a figure the candidate checks bind to the question (kind, count, period).
+_CHECKED_KINDS = ("figure", "money", "percent", "when")
 
 
 def sentences_of(passage: Passage) -> list[str]:
@@ -148,17 +152,25 @@ class SentenceAnswerer(LLMAnswerer):
         # A chosen sentence must be one the extractive answerer could quote for this question: of
         # the place, period and part asked, holding a figure of the kind asked ("bao nhiêu phần
         # trăm" is not answered by "348,5 tỷ đồng"); its other figures are context, not claims.
-        usable = {
-            (c.rank + 1, c.index + 1)
-            for c in self.extractive.candidates(question, passages)
-            if c.reason is None
-        }
-        refused = [f"({n}.{k})" for n, k in chosen if (n, k) not in usable]
+        usable = [c for c in self.extractive.candidates(question, passages) if c.reason is None]
+        keys = {(c.rank + 1, c.index + 1) for c in usable}
+        refused = [f"({n}.{k})" for n, k in chosen if (n, k) not in keys]
         if refused:
             raise Unverified(
                 f"the chosen sentences {', '.join(refused)} do not answer what was asked "
                 "(another place, period, part, or no figure of the kind asked)"
             )
+        if question.kind not in _CHECKED_KINDS:
+            # Nothing as checkable as a figure binds a name, a list or a reason to the question: the
+            # chosen sentences must convince the calibrated scorer as much as the extractive answer
+            # must (its operating point), or a true sentence about something else passes.
+            scorer = self.extractive.scorer
+            picked = np.array([c.features for c in usable if (c.rank + 1, c.index + 1) in set(chosen)])
+            _, confidence = scorer.choose(picked)
+            if confidence < scorer.threshold:
+                raise Unverified(
+                    f"the chosen sentences score {confidence:.2f} < {scorer.threshold:.2f} as the answer"
+                )
         together = " ".join(said[n - 1][k - 1] for n, k in chosen)
         if any(
             is_answer_figure(q, question.kind)

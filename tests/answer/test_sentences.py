@@ -148,3 +148,20 @@ def test_an_endpoint_refusing_a_format_is_asked_the_next_way_then_in_plain_text(
     assert body["mode"] == "llm" and BUDGET in body["answer"], body
     sent = [r.get("response_format", {}).get("type") for r in llm.requests]
     assert sent == ["json_schema", "json_object", None]
+
+
+def test_for_a_list_the_chosen_sentence_must_convince_the_scorer(client: httpx.Client, llm: FakeLLM) -> None:
+    """No figure binds a list to its question: a true sentence about something else is refused, the
+    sentence that names the centres is quoted."""
+    question = (
+        "Phường Quy Nhơn Nam phối hợp phát huy hiệu quả những trung tâm khoa học, công nghệ nào "
+        "để trở thành trung tâm KHCN, AI của tỉnh?"
+    )
+    n, k = _sentence_ids(client, "ICISE", question)
+    llm.script(Reply(text=json.dumps({"cau": [f"{n}.{k}"], "tra_loi": ""})))
+    right = _ask(client, question)
+    assert right["mode"] == "llm" and "ICISE" in right["answer"], right
+    other = _sentence_ids(client, "đảng viên", question)
+    llm.script(Reply(text=json.dumps({"cau": [f"{other[0]}.{other[1]}"], "tra_loi": ""})))
+    wrong = _ask(client, question)
+    assert wrong["mode"] == "extractive" and "ICISE" in wrong["answer"], wrong

@@ -5,6 +5,7 @@ says in its own words is shown only when the quoted sentences say it. Over HTTP,
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 
 import httpx
@@ -56,9 +57,16 @@ def llm() -> Iterator[FakeLLM]:
 
 
 @pytest.fixture(scope="module")
-def client(seed_index: Settings, llm: FakeLLM) -> Iterator[httpx.Client]:
+def client(
+    tmp_path_factory: pytest.TempPathFactory, seed_index: Settings, llm: FakeLLM
+) -> Iterator[httpx.Client]:
+    # A copy: a server opening the session's seed index may save a vector base in it, which other
+    # tests' copies would then inherit.
+    root = tmp_path_factory.mktemp("sentences")
+    shutil.copytree(seed_index.INDEX_DIR, root / "index")
     settings = seed_index.model_copy(
         update={
+            "INDEX_DIR": root / "index",
             "LLM_BASE_URL": llm.base_url,
             "LLM_MODEL": "fake",
             "LLM_PROTOCOL": "sentences",

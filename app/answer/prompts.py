@@ -10,6 +10,13 @@ from app.models import Passage
 _TAG = "tai_lieu"
 
 
+def _read(folder: Path, name: str) -> str:
+    path = folder / name
+    if not path.exists():
+        raise FileNotFoundError(f"prompt file {path} is missing (PROMPTS_DIR={folder})")
+    return path.read_text(encoding="utf-8").strip()
+
+
 @dataclass(frozen=True)
 class Prompts:
     system: str
@@ -19,13 +26,8 @@ class Prompts:
 
     @classmethod
     def load(cls, folder: Path) -> Prompts:
-        def read(name: str) -> str:
-            path = folder / name
-            if not path.exists():
-                raise FileNotFoundError(f"prompt file {path} is missing (PROMPTS_DIR={folder})")
-            return path.read_text(encoding="utf-8").strip()
-
-        return cls(read("system.vi.md"), read("user.vi.md"), read("passage.vi.md"), read("repair.vi.md"))
+        names = ("system.vi.md", "user.vi.md", "passage.vi.md", "repair.vi.md")
+        return cls(*(_read(folder, n) for n in names))
 
     def render_user(self, question: str, passages: list[Passage]) -> str:
         blocks = "\n\n".join(
@@ -54,15 +56,8 @@ class SentencePrompts:
 
     @classmethod
     def load(cls, folder: Path) -> SentencePrompts:
-        def read(name: str) -> str:
-            path = folder / name
-            if not path.exists():
-                raise FileNotFoundError(f"prompt file {path} is missing (PROMPTS_DIR={folder})")
-            return path.read_text(encoding="utf-8").strip()
-
-        return cls(
-            read("sentences_system.vi.md"), read("sentences_user.vi.md"), read("sentences_passage.vi.md")
-        )
+        names = ("sentences_system.vi.md", "sentences_user.vi.md", "sentences_passage.vi.md")
+        return cls(*(_read(folder, n) for n in names))
 
     def render_user(self, question: str, passages: list[Passage], sentences: list[list[str]]) -> str:
         """`sentences[i]` are passage i+1's sentences; each is shown with its id "(n.k)"."""

@@ -91,10 +91,6 @@ def _read(file: FileState) -> Document:
         ocr.ocr_progress.reset(token)
 
 
-def _noop() -> None:
-    """Submitted once to start the readers before the first upload needs them."""
-
-
 # -- in the server -----------------------------------------------------------------------------
 
 
@@ -131,11 +127,6 @@ class UploadQueue(Generic[R]):
                 initargs=(self.config,),
             )
         return self._pool
-
-    def warm(self) -> None:
-        """Start the reader processes now (a spawn imports the readers: ~1 s, not on an upload)."""
-        for _ in range(self.workers):
-            self._readers().submit(_noop)
 
     def resume(self) -> list[str]:
         """Run again the jobs a stopped server left open (their files are still in the queue), and

@@ -141,6 +141,29 @@ def _uploaded(
     return out
 
 
+async def _created(
+    index: Service,
+    docs: list[Document],
+    report: IngestReport,
+    failed: list[FailedFile] | None = None,
+    job: str | None = None,
+) -> JSONResponse:
+    """The 201 of an upload written in full (its failed files named)."""
+    written = await to_thread.run_sync(_uploaded, docs, report, index.generation)
+    body = UploadResponse(
+        documents=written,
+        failed=failed or [],
+        job=job,
+        status_url=f"/uploads/{job}" if job else None,
+        generation=index.generation.name if index.generation else "",
+        embedded=report.embedded,
+        embedding_pending=report.pending,
+        seconds=round(report.seconds, 3),
+        summary=report.summary(),
+    )
+    return JSONResponse(body.model_dump(), status_code=201)
+
+
 @router.post(
     "",
     status_code=201,
@@ -171,16 +194,7 @@ async def upload(
     if ctype.startswith("application/json"):
         doc = await _json_document(request)
         report = await _write(index, [doc], [])
-        written = await to_thread.run_sync(_uploaded, [doc], report, index.generation)
-        body = UploadResponse(
-            documents=written,
-            generation=index.generation.name if index.generation else "",
-            embedded=report.embedded,
-            embedding_pending=report.pending,
-            seconds=round(report.seconds, 3),
-            summary=report.summary(),
-        )
-        return JSONResponse(body.model_dump(), status_code=201)
+        return await _created(index, [doc], report)
     if not ctype.startswith("multipart/form-data"):
         raise HTTPException(415, detail="send multipart/form-data with files, or application/json")
     files = await _files(request)
@@ -203,20 +217,7 @@ async def upload(
     if result.report is None:  # nothing could be read: the upload changed nothing
         code = next(iter(result.failed.values()))[0]
         raise HTTPException(code, detail="; ".join(f.reason for f in failed))
-    report = result.report
-    written = await to_thread.run_sync(_uploaded, result.documents, report, index.generation)
-    body = UploadResponse(
-        documents=written,
-        failed=failed,
-        job=job,
-        status_url=f"/uploads/{job}",
-        generation=index.generation.name if index.generation else "",
-        embedded=report.embedded,
-        embedding_pending=report.pending,
-        seconds=round(report.seconds, 3),
-        summary=report.summary(),
-    )
-    return JSONResponse(body.model_dump(), status_code=201)
+    return await _created(index, result.documents, result.report, failed, job)
 
 
 @router.get("", response_model=DocumentPage, summary="List documents (paged)")

@@ -97,6 +97,7 @@ class Figure:
     unit: str | None
     citation: int | None  # the n of the [n] it is checked against
     verified: bool
+    computed: bool = False  # not quoted but computed from cited figures, and checked by recomputing
 
 
 @dataclass(frozen=True)

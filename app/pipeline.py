@@ -21,6 +21,7 @@ from anyio import to_thread
 from app.answer import ABSTAIN_TEXT, Draft, ExtractiveAnswerer
 from app.answer.breaker import CircuitBreaker
 from app.answer.checks import Checks
+from app.answer.comparison import ComparisonAnswerer
 from app.answer.fallback import use_extractive
 from app.answer.generative import LLMAnswerer, Unverified
 from app.answer.llm import LLMClient, LLMError
@@ -113,6 +114,7 @@ class Pipeline:
         self.retriever = Retriever(generation, self.embedder)
         checks = Checks(generation)
         self.answerer = ExtractiveAnswerer(checks, self.settings.OCR_MIN_CONFIDENCE, self.scorer)
+        self.comparisons = ComparisonAnswerer(self.answerer)
         self.llm: LLMAnswerer | None = None
         if self.client is not None:
             self.llm = make_llm_answerer(self.settings, self.client, self.answerer)
@@ -144,6 +146,16 @@ class Pipeline:
     ) -> AsyncIterator[Event]:
         t0 = time.perf_counter()
         query, passages = await to_thread.run_sync(self.retrieve, question, top_k, filters)
+        compared = await to_thread.run_sync(self.compare, query, top_k, filters)
+        if compared is not None:
+            draft, passages = compared
+            yield CitationsEvent(passages)
+            answer = self._grounded(
+                draft.text, draft.abstained, "extractive", dict(enumerate(passages, start=1))
+            )
+            yield DeltaEvent(answer.text)
+            yield FinalEvent(answer, (time.perf_counter() - t0) * 1000, draft.reason)
+            return
         yield CitationsEvent(passages)
         numbered = dict(enumerate(passages, start=1))
         streamed: list[str] = []
@@ -190,6 +202,17 @@ class Pipeline:
             log.warning("LLM answer not used: %s", fallback)
         reason = extractive.reason if extractive is not None else None
         yield FinalEvent(answer, (time.perf_counter() - t0) * 1000, reason)
+
+    def compare(
+        self, query: Query, top_k: int, filters: Filters | None
+    ) -> tuple[Draft, list[Passage]] | None:
+        """A question asking for a computation or a comparison, answered from one figure per side (each
+        side retrieved on its own, so both documents of a cross-document question are found). None
+        for any other question. Computed figures are written out, so the checks can recompute them."""
+        comparison = self.comparisons.parse(query)
+        if comparison is None:
+            return None
+        return self.comparisons.answer(comparison, lambda text: self.retrieve(text, top_k, filters))
 
     def retrieve(self, question: str, top_k: int, filters: Filters | None) -> tuple[Query, list[Passage]]:
         """The parsed question and its passages: what both answerers (and the calibration) start from."""

@@ -74,6 +74,11 @@ def _clause(text: str) -> Clause:
     )
 
 
+def clauses_of(sentence: str) -> tuple[Clause, ...]:
+    """A sentence's clauses (split at "; "), each with its figures: a table row's columns, one each."""
+    return tuple(_clause(c) for c in _CLAUSE.split(sentence))
+
+
 def lead_in(doc: Document, index: int | None) -> int | None:
     """The paragraph that announces the list this item belongs to ("... gồm các điều kiện sau:"):
     the first non-item paragraph above its run of items, if it ends in a colon."""
@@ -132,7 +137,7 @@ def analyse_chunk(chunk: Chunk, doc: Document) -> tuple[Sentence, ...]:
         out.append(
             Sentence(
                 text=text,
-                clauses=tuple(_clause(c) for c in _CLAUSE.split(text)),
+                clauses=clauses_of(text),
                 written=terms(own, False),
                 folded=terms(own, True),
                 context_written=paragraphs[start][0],

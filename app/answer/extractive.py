@@ -90,6 +90,16 @@ class ExtractiveAnswerer:
             quote = self.quote(best, question.kind)
         return Draft(quote, False, None, confidence=confidence)
 
+    def best(self, question: Question, passages: list[Passage]) -> tuple[Candidate, float] | None:
+        """The clause the answer would quote and its calibrated confidence; None when it would abstain."""
+        if question.unknown_localities:
+            return None
+        usable = [c for c in self.candidates(question, passages) if c.reason is None]
+        if not usable:
+            return None
+        row, confidence = self.scorer.choose(np.array([c.features for c in usable]))
+        return (usable[row], confidence) if confidence >= self.scorer.threshold else None
+
     def candidates(self, question: Question, passages: list[Passage]) -> list[Candidate]:
         """Every clause of every passage, scored; those that can never answer carry a `reason`."""
         known = [p.similarity for p in passages if p.similarity is not None]

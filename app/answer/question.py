@@ -26,6 +26,7 @@ _STOP_WRITTEN = frozenset(
     vào lên xuống sau trước lúc nếu mỗi mọi chỉ hơn đợt cụ thể chính thức tổng cộng toàn bộ
     """.split()
 ) | {w for kind in PLACE_KINDS for w in kind.split()}  # a place's kind says where; its name says what
+STOP_WRITTEN = _STOP_WRITTEN
 STOP_FOLDED = frozenset(fold(w) for w in _STOP_WRITTEN)
 # "Điều 15", "khoản 2", "chương II", "điểm a": the numbered part of a regulation or contract asked about,
 # read folded so "dieu 15" counts too.

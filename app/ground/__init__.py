@@ -2,12 +2,15 @@
 
 Answers are checked whoever wrote them: the extractive answerer copies sentences (so this should
 always pass), a language model may not. A date naming the source is checked against that source's date.
+A computed figure ("348,5 - 310,2 = 38,3 tỷ đồng") is checked by computing it again from figures
+the cited passages hold (`app.ground.arithmetic`).
 """
 
 from __future__ import annotations
 
 import re
 
+from app.ground.arithmetic import Computation, computations, derived
 from app.models import Figure, Passage
 from app.text.numbers import Quantity, extract_quantities, figure_in_text
 
@@ -69,12 +72,44 @@ def figures_with_citations(text: str) -> list[tuple[Quantity, int | None]]:
     return [(q, _citation_for(text, q)) for q in extract_quantities(blanked)]
 
 
+def _computed(c: Computation, cited: list[Passage], min_ocr: float) -> tuple[list[Figure], bool]:
+    """A written-out computation's operands, each checked against the passages the answer cites, and
+    its result, right only when every operand is there and the result recomputes."""
+    figures, operands_ok = [], True
+    for numeral in c.operands:
+        q = extract_quantities(numeral)
+        ok = bool(q) and any(_supported(q[0], p, min_ocr) for p in cited)
+        operands_ok &= ok
+        figures.append(
+            Figure(text=numeral, value=q[0].value if q else None, unit=None, citation=None, verified=ok)
+        )
+    if c.result is not None:
+        r = c.result
+        ok = operands_ok and c.correct
+        figures.append(
+            Figure(text=r.text, value=r.value, unit=r.unit, citation=None, verified=ok, computed=True)
+        )
+    return figures, operands_ok and c.correct
+
+
 def ground(text: str, passages: dict[int, Passage], min_ocr: float = 0.0) -> list[Figure]:
     """Each figure of `text` with the marker it belongs to and whether that passage holds it (a passage
-    read by OCR below `min_ocr` mean confidence holds none)."""
-    figures = []
-    for q, n in figures_with_citations(text):
+    read by OCR below `min_ocr` mean confidence holds none). Computations are checked by recomputing."""
+    cited = [passages[n] for n in cited_ids(text) if n in passages]
+    placed: list[tuple[int, Figure]] = []
+    spans = computations(text)
+    for c in spans:
+        placed += [(c.start, f) for f in _computed(c, cited, min_ocr)[0]]
+    rest = text
+    for c in spans:  # blanked, so their numerals are not read again as quoted figures
+        rest = rest[: c.start] + " " * (c.end - c.start) + rest[c.end :]
+    stated = []
+    for q, n in figures_with_citations(rest):
         passage = passages.get(n) if n is not None else None
-        ok = passage is not None and _supported(q, passage, min_ocr)
-        figures.append(Figure(text=q.text, value=q.value, unit=q.unit, citation=n, verified=ok))
-    return figures
+        stated.append((q, n, passage is not None and _supported(q, passage, min_ocr)))
+    verified = [q for q, _, ok in stated if ok]
+    for q, n, ok in stated:
+        computed = not ok and derived(q, rest, verified)
+        figure = Figure(q.text, q.value, q.unit, n, verified=ok or computed, computed=computed)
+        placed.append((q.start, figure))
+    return [f for _, f in sorted(placed, key=lambda pf: pf[0])]

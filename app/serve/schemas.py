@@ -71,6 +71,7 @@ class FigureOut(BaseModel):
     unit: str | None
     citation: int | None
     verified: bool
+    computed: bool = Field(False, description="computed from cited figures, checked by recomputing")
 
 
 class LLMUsageOut(BaseModel):

@@ -114,6 +114,7 @@ _DMY_WORDS = re.compile(r"([0-9]{1,2})\s+thang\s+([0-9]{1,2})(?:\s*,?\s*nam\s+([
 _MY = re.compile(r"([0-9]{1,2})/([0-9]{4})(?![0-9]|[./][0-9])")  # "3/2024" = March 2024
 _DM = re.compile(r"([0-9]{1,2})([./-])([0-9]{1,2})(?![0-9]|[./-][0-9])")  # "11.7", "21/11": needs context
 # The word before a day-month that makes it a date ("Sáng 21/11", "ngày 15/3"), on folded text.
+_YEAR_CUE = re.compile(r"\bnam\s+$")
 _DATE_CUE = re.compile(r"\b(?:ngay|sang|chieu|toi|trua|dem|hom)\s+$")
 _DATE_LINK = re.compile(r"\s*(?:[-–—,]|den|toi|va)\s*")  # between two dates: "1.7 - 12.8"
 _DASH = re.compile(rf"{_SP}*[-–—]{_SP}*")
@@ -129,6 +130,11 @@ def _decimal(s: str) -> Decimal | None:
         return parse_decimal(s, locale="vi", strict=True)  # strict: dot groups must be 3 digits
     except NumberFormatError:
         return None
+
+
+def decimal_of(s: str) -> Decimal | None:
+    """A bare numeral as an exact Decimal, read the Vietnamese way (for arithmetic that must recompute)."""
+    return _decimal(s.strip())
 
 
 def parse_number(s: str) -> float | None:
@@ -223,6 +229,9 @@ def _read(text: str, f: str, i: int, in_context: bool) -> tuple[Quantity | None,
         if not (end == fr.end() and f[end : end + 1].isalnum()):
             num_ = float(Decimal(fr[1].replace(".", "")))
             return Quantity(text[i:end], i, end, "fraction", num_, denominator=float(den), unit=unit), end
+    if fa == 1 and len(num[0]) == 4 and a is not None and 1900 <= a <= 2100 and _YEAR_CUE.search(f, 0, i):
+        # "năm 2025 phường Quy Nhơn": after "năm" it is the year, whatever word follows
+        return Quantity(text[i : num.end()], i, num.end(), "year", float(a)), num.end()
     end, unit = _tail(text, f, after_a)
     if end == after_a and f[end : end + 1].isalnum():  # "217B", "5G": a name, not a figure
         return None, _RUN.match(f, i).end()

@@ -53,15 +53,17 @@ def _collect(settings: Settings, questions: list[dict], into: list[Asked], group
 
 
 def collect(settings: Settings, which: str, index_dir: Path | None) -> list[Asked]:
-    from app.evaluation import QUESTION_FILES, genre_index, load_questions
+    from app.evaluation import QUESTION_FILES, genre_index, load_questions, single_passage
 
+    # The scorer picks one passage's clause: fitted on the open questions one passage answers, never
+    # on the sealed ones.
     out: list[Asked] = []
     if which in ("seeds", "all"):
-        _collect(settings, load_questions(QUESTION_FILES["seeds"]), out, "category")
+        _collect(settings, single_passage(load_questions(QUESTION_FILES["seeds"])), out, "category")
     if which in ("genres", "all"):
         with tempfile.TemporaryDirectory(prefix="calibrate-") as tmp:
             s, questions = genre_index(settings, index_dir or Path(tmp))
-            _collect(s, questions, out, "genre")
+            _collect(s, single_passage(questions), out, "genre")
     return out
 
 

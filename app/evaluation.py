@@ -44,6 +44,11 @@ EVALS = ROOT / "evals"
 GENRES = EVALS / "genres"
 SETS = ("seeds", "genres")
 QUESTION_FILES = {"seeds": EVALS / "questions.jsonl", "genres": GENRES / "questions.jsonl"}
+# Held out: never read while tuning. Their outcomes are reported as figures only, never as text.
+SEALED_FILES = {"seeds": EVALS / "questions.sealed.jsonl", "genres": GENRES / "questions.sealed.jsonl"}
+# Questions that need more than one passage: a computed figure, or documents compared. They have
+# their own floors; `overall` stays the questions one passage answers, comparable across rounds.
+REASONING = frozenset({"computed", "cross_document"})
 
 
 @dataclass
@@ -64,6 +69,7 @@ class Outcome:
     genre: str | None = None
     why: str | None = None  # for a wrong answer: what was missing or wrong, in words
     cited: list[str] = field(default_factory=list)  # doc_ids the answer cites
+    sealed: bool = False  # a held-out question: reported as figures only
 
 
 @dataclass
@@ -73,11 +79,17 @@ class Report:
     ingest: dict = field(default_factory=dict)  # genre set: documents, chunks, seconds, per-file survival
     curve: list[dict] = field(default_factory=list)  # extractive abstention curve over the scorer's threshold
 
-    def metrics(self, only: str | None = None, genre: str | None = None) -> dict[str, float | int]:
+    def metrics(
+        self, only: str | None = None, genre: str | None = None, sealed: bool = False
+    ) -> dict[str, float | int]:
+        """`only` a category (None: `overall`, the questions one passage answers); `sealed`: the
+        held-out questions instead of the open ones."""
         rows = [
             o
             for o in self.outcomes
-            if (only is None or o.category == only) and (genre is None or o.genre == genre)
+            if o.sealed == sealed
+            and (o.category == only if only is not None else o.category not in REASONING)
+            and (genre is None or o.genre == genre)
         ]
         answerable = [o for o in rows if o.answerable]
         unanswerable = [o for o in rows if not o.answerable]
@@ -102,8 +114,8 @@ class Report:
             out["latency_p95_ms"] = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
         return out
 
-    def categories(self) -> list[str]:
-        return sorted({o.category for o in self.outcomes})
+    def categories(self, sealed: bool = False) -> list[str]:
+        return sorted({o.category for o in self.outcomes if o.sealed == sealed})
 
     def genres(self) -> list[str]:
         return sorted({o.genre for o in self.outcomes if o.genre})
@@ -112,6 +124,14 @@ class Report:
 def load_questions(path: Path = QUESTION_FILES["seeds"]) -> list[dict]:
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def load_set(name: str) -> list[dict]:
+    """A set's open questions, then its sealed ones (marked `sealed`) when the set has them."""
+    questions = load_questions(QUESTION_FILES[name])
+    if SEALED_FILES[name].exists():
+        questions += [{**q, "sealed": True} for q in load_questions(SEALED_FILES[name])]
+    return questions
 
 
 def load_sources(folder: Path = GENRES / "sources") -> dict[str, dict]:
@@ -141,19 +161,30 @@ def _holds(q: dict, text: str) -> bool:
     return not _missing(q, text)
 
 
+def _evidence(q: dict, text: str) -> bool:
+    """A passage holds evidence for the answer: the answer itself, or for a computed figure or a
+    comparison (no one passage holds those) one of the figures it is computed from."""
+    if q["category"] in REASONING:
+        figures = q.get("operands") or q["gold_figures"]
+        return any(_states(f, text) for f in figures)
+    return _holds(q, text)
+
+
 def judge(q: dict, ask: dict, search: dict) -> Outcome:
     abstained = bool(ask["abstained"])
     unverified = sum(not f["verified"] for f in ask["figures"])
     rank = None
     if q["answerable"]:
         for p in search["passages"][:5]:
-            if p["doc_id"] in q["gold_doc_ids"] and _holds(q, p["text"]):
+            if p["doc_id"] in q["gold_doc_ids"] and _evidence(q, p["text"]):
                 rank = p["rank"]
                 break
     cited = sorted({c["doc_id"] for c in ask["citations"]})
     citation_ok = None
     if q["answerable"] and not abstained:
         citation_ok = bool(cited) and set(cited) <= set(q["gold_doc_ids"])
+        if q["category"] == "cross_document":  # each document compared must be cited
+            citation_ok = citation_ok and set(cited) == set(q["gold_doc_ids"])
     why = None
     if q["answerable"]:
         missing = [] if abstained else _missing(q, ask["answer"])
@@ -185,6 +216,7 @@ def judge(q: dict, ask: dict, search: dict) -> Outcome:
         genre=q.get("genre"),
         why=why,
         cited=cited,
+        sealed=bool(q.get("sealed")),
     )
 
 
@@ -227,15 +259,20 @@ def _serve_and_ask(settings: Settings, base_url: str | None, questions: list[dic
             _ask_all(settings, base, questions, report)
 
 
+def single_passage(questions: list[dict]) -> list[dict]:
+    """The open questions one passage answers: what the extractive scorer's curve is drawn over."""
+    return [q for q in questions if not q.get("sealed") and q["category"] not in REASONING]
+
+
 def run(settings: Settings, base_url: str | None = None, n: int | None = None) -> Report:
     """The seed set, over the index in `settings.INDEX_DIR` (or the service at `base_url`)."""
     from app.calibrate import scored_curve
 
     report = Report(name="seeds")
-    questions = sample(load_questions(QUESTION_FILES["seeds"]), n)
+    questions = sample(load_set("seeds"), n)
     _serve_and_ask(settings, base_url, questions, report)
     if base_url is None:  # the curve needs the index in process
-        report.curve = scored_curve(settings, questions)
+        report.curve = scored_curve(settings, single_passage(questions))
     return report
 
 
@@ -331,7 +368,7 @@ def _genre_questions(documents: list, n: int | None = None) -> list[dict]:
     ids = {Path(d.source or d.doc_id).stem: d.doc_id for d in documents}
     return [
         {**q, "gold_doc_ids": [ids.get(d, d) for d in q["gold_doc_ids"]]}
-        for q in sample(load_questions(QUESTION_FILES["genres"]), n)
+        for q in sample(load_set("genres"), n)
     ]
 
 
@@ -406,7 +443,8 @@ def _compare(scope: str, metrics: dict, limits: dict) -> list[str]:
 
 def check(report: Report, thresholds: dict) -> list[str]:
     """Every metric below its floor (or above its ceiling), in words. Scopes: `overall`, a category,
-    `by_genre.<genre>`, and `ingest` (the genre set's ingest measures)."""
+    `by_genre.<genre>`, `sealed.<category>` (the held-out questions), and `ingest` (the genre set's
+    ingest measures)."""
     failures = []
     for scope, limits in thresholds.items():
         if scope == "by_genre":
@@ -414,6 +452,10 @@ def check(report: Report, thresholds: dict) -> list[str]:
                 failures += _compare(f"by_genre.{genre}", report.metrics(genre=genre), lim)
         elif scope == "ingest":
             failures += _compare("ingest", report.ingest, limits)
+        elif scope == "sealed":
+            for category, lim in limits.items():
+                only = None if category == "overall" else category
+                failures += _compare(f"sealed.{category}", report.metrics(only, sealed=True), lim)
         else:
             failures += _compare(scope, report.metrics(None if scope == "overall" else scope), limits)
     return failures
@@ -463,8 +505,24 @@ def _set_data(report: Report, failures: list[str]) -> dict:
         data["ingest"] = report.ingest
     if report.curve:
         data["curve"] = report.curve
-    data["outcomes"] = [o.__dict__ for o in report.outcomes]
+    if any(o.sealed for o in report.outcomes):
+        sealed = {c: report.metrics(c, sealed=True) for c in report.categories(sealed=True)}
+        data["sealed"] = {"overall": report.metrics(sealed=True), **sealed}
+    data["outcomes"] = [_shown(o) for o in report.outcomes]
     return data
+
+
+def _shown(o: Outcome) -> dict:
+    """An outcome as the report shows it; a sealed one without its answer or what it missed."""
+    if o.sealed:
+        return {
+            "id": o.id,
+            "category": o.category,
+            "sealed": True,
+            "correct": o.correct,
+            "abstained": o.abstained,
+        }
+    return o.__dict__
 
 
 def _table(rows: list[tuple[str, dict]]) -> list[str]:
@@ -482,6 +540,9 @@ def _set_markdown(report: Report, data: dict) -> list[str]:
     lines += _table([("overall", data["overall"]), *data["by_category"].items()])
     if "by_genre" in data:
         lines += ["", "By genre:", "", *_table(list(data["by_genre"].items()))]
+    if "sealed" in data:
+        lines += ["", "Sealed (held out, never read while tuning; figures only):", ""]
+        lines += _table(list(data["sealed"].items()))
     if report.ingest:
         ing = report.ingest
         lines += [
@@ -509,8 +570,9 @@ def _set_markdown(report: Report, data: dict) -> list[str]:
     fallbacks = sorted({o.reason for o in report.outcomes if o.reason})
     if fallbacks:
         lines += ["", "### Why LLM answers were not used", ""] + [f"- {r}" for r in fallbacks]
-    wrong = [o for o in report.outcomes if not o.correct]
-    lines += ["", f"### Wrong ({len(wrong)})", ""]
+    wrong = [o for o in report.outcomes if not o.correct and not o.sealed]
+    sealed_wrong = sum(not o.correct for o in report.outcomes if o.sealed)
+    lines += ["", f"### Wrong ({len(wrong)} open; {sealed_wrong} sealed, not listed)", ""]
     for o in wrong:
         tag = f"{o.category}, {o.genre}" if o.genre else o.category
         lines.append(f"- {o.id} ({tag}): {o.why or ''} — {o.answer[:160]}")

@@ -114,6 +114,37 @@ def test_gate_fails_below_thresholds() -> None:
     assert check(report, {"figure": {"abstention_accuracy": 0.9}})  # a missing metric fails too
 
 
+def test_computed_and_cross_document_questions_are_judged_on_their_own(tmp_path: Path) -> None:
+    computed = {
+        **Q,
+        "id": "c1",
+        "category": "computed",
+        "gold_figures": ["38,3 tỷ đồng"],
+        "operands": ["348,5 tỷ đồng", "310,2 tỷ đồng"],
+    }
+    search = {"passages": [PASSAGE]}  # holds an operand, not the result: evidence all the same
+    right = judge(computed, _ask("Chênh lệch: 348,5 - 310,2 = 38,3 tỷ đồng."), search)
+    assert right.correct and right.rank == 2
+    cross = {**Q, "id": "x1", "category": "cross_document", "gold_doc_ids": ["000", "001"]}
+    one_side = judge(cross, _ask("348,5 tỷ đồng [1]"), search)
+    assert one_side.citation_ok is False  # a comparison cites every document it compares
+    sealed = judge({**computed, "id": "s1", "sealed": True}, _ask("40 tỷ đồng"), search)
+    report = Report([judge(Q, _ask("348,5 tỷ đồng"), search), right, one_side, sealed])
+    # `overall` is the questions one passage answers; the others have their own scopes.
+    assert report.metrics()["questions"] == 1
+    assert report.metrics("computed")["answer_accuracy"] == 1.0
+    assert report.metrics("computed", sealed=True)["answer_accuracy"] == 0.0
+    assert check(report, {"sealed": {"computed": {"answer_accuracy": 0.5}}}) == [
+        "sealed.computed.answer_accuracy = 0.0 < 0.5"
+    ]
+    text = write(report, [], tmp_path)
+    assert "1 sealed, not listed" in text and "40 tỷ đồng" not in text  # counted, never shown
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert data["seeds"]["sealed"]["computed"]["questions"] == 1
+    shown = next(o for o in data["seeds"]["outcomes"] if o["id"] == "s1")
+    assert "answer" not in shown
+
+
 def test_gate_by_genre_and_ingest() -> None:
     search = {"passages": [PASSAGE]}
     table_q = {**Q, "category": "table_figure", "genre": "report_table"}

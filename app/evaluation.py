@@ -145,8 +145,8 @@ def load_sources(folder: Path = GENRES / "sources") -> dict[str, dict]:
 
 def _states(gold: str, text: str) -> bool:
     """A gold figure is stated when it appears as written or by value (Vietnamese notation)."""
-    if canonical(gold) in canonical(text):
-        return True
+    if re.search(rf"(?<![\d.,]){re.escape(canonical(gold))}", canonical(text)):
+        return True  # as written, and not the tail of a longer number ("26%" is not in "8,26%")
     wanted = extract_quantities(canonical(gold))
     return bool(wanted) and all(figure_in_text(q, text) for q in wanted)
 
@@ -183,8 +183,8 @@ def judge(q: dict, ask: dict, search: dict) -> Outcome:
     citation_ok = None
     if q["answerable"] and not abstained:
         citation_ok = bool(cited) and set(cited) <= set(q["gold_doc_ids"])
-        if q["category"] == "cross_document":  # each document compared must be cited
-            citation_ok = citation_ok and set(cited) == set(q["gold_doc_ids"])
+        if q["category"] == "cross_document":  # documents compared are cited, not one of them only
+            citation_ok = citation_ok and len(cited) >= 2
     why = None
     if q["answerable"]:
         missing = [] if abstained else _missing(q, ask["answer"])

@@ -25,16 +25,19 @@ from app.evaluation import (
     EVALS,
     GENRES,
     QUESTION_FILES,
+    REASONING,
     Report,
     check,
     ingest_survival,
     judge,
     load_questions,
+    load_set,
     load_sources,
     sample,
     set_thresholds,
     write,
 )
+from app.ground.arithmetic import computations
 from app.ingest import read_bytes
 from app.models import Removed
 
@@ -277,6 +280,8 @@ def test_genre_set_is_large_varied_and_grounded_in_its_sources() -> None:
     assert len({q["id"] for q in questions}) == len(questions)
     for q in questions:
         assert re.fullmatch(r"g\d{3}|[a-z]{2}-\d{3}", q["id"]) and q["genre"], q["id"]
+        if q["category"] in REASONING:
+            continue  # grounded by their operands: test_reasoning_questions_are_grounded
         assert q["question"] == _nfc(q["question"]), q["id"]
         if q["category"] == "no_diacritics":
             assert q["question"].isascii(), q["id"]
@@ -288,6 +293,48 @@ def test_genre_set_is_large_varied_and_grounded_in_its_sources() -> None:
         for s in q["gold_figures"] + q["gold_contains"]:
             assert any(_nfc(s) in content[d] for d in q["gold_doc_ids"]), (q["id"], s)
     assert GENRES_REQUIRED <= {q["genre"] for q in questions if q["answerable"]}
+
+
+def _document_texts() -> dict[str, dict[str, str]]:
+    seeds = {p.stem: _nfc(p.read_text(encoding="utf-8")) for p in (EVALS.parent / "seeds").glob("*.txt")}
+    genres = {Path(f).stem: _nfc("\n".join(r["content"])) for f, r in load_sources().items()}
+    return {"seeds": seeds, "genres": genres}
+
+
+def test_reasoning_questions_are_grounded() -> None:
+    """The computed and cross-document questions (open and sealed): enough of each, a sealed part,
+    every figure they are computed from verbatim in one of their documents, and every stated
+    computation recomputing to the gold figure. Failures name question ids only (sealed questions
+    are never shown)."""
+    texts = _document_texts()
+    counts: collections.Counter[str] = collections.Counter()
+    sealed = 0
+    for name in ("seeds", "genres"):
+        questions = [q for q in load_set(name) if q["category"] in REASONING]
+        assert len({q["id"] for q in load_set(name)}) == len(load_set(name)), name
+        for q in questions:
+            counts[q["category"]] += 1
+            sealed += bool(q.get("sealed"))
+            if not q["answerable"]:
+                assert not q["gold_doc_ids"], q["id"]
+                continue
+            docs = [texts[name][d] for d in q["gold_doc_ids"]]
+            if q["category"] == "cross_document":
+                assert len(q["gold_doc_ids"]) >= 2, q["id"]
+            # Table cells are written without the unit their column header gives: the numeral is
+            # what must stand in the document.
+            for figure in q.get("operands", []) + [f for f in q["gold_figures"] if "computation" not in q]:
+                numeral = re.search(r"[0-9]+(?:[.,][0-9]+)*", figure)
+                held = any(_nfc(figure) in d for d in docs) or (
+                    numeral is not None
+                    and any(re.search(rf"(?<![\d.,]){re.escape(numeral[0])}(?![\d]|[.,]\d)", d) for d in docs)
+                )
+                assert held, q["id"]
+            if "computation" in q:
+                (c,) = computations(f"{q['computation']} = {q['gold_figures'][0]}")
+                assert c.correct, q["id"]
+    assert counts["computed"] >= 40 and counts["cross_document"] >= 30, counts
+    assert 0.25 <= sealed / sum(counts.values()) <= 0.45
 
 
 def test_every_genre_document_has_its_source_record() -> None:

@@ -18,7 +18,7 @@ from app.answer.base import ABSTAIN_TEXT, Draft
 from app.answer.checks import Checks
 from app.answer.llm import LLMClient
 from app.answer.question import Question
-from app.ground import attribute, cited_ids, drop_unknown_markers, figures_with_citations, ground
+from app.ground import as_stated, attribute, cited_ids, drop_unknown_markers, figures_with_citations, ground
 from app.ground.claims import figure_answers
 from app.ground.kind import is_answer_figure
 from app.ground.names import unsupported_names
@@ -94,7 +94,10 @@ class LLMAnswerer:
             for f in ground(text, numbered, self.min_ocr)
             if not f.verified
         ]
-        stated = [(q, n) for q, n in figures_with_citations(text) if n in numbered]
+        # A figure the answer says it rounded is checked as the passage states it.
+        stated = [
+            (as_stated(q, text, numbered[n]), n) for q, n in figures_with_citations(text) if n in numbered
+        ]
         # A verbatim figure of the right passage can still be of another year than the one asked...
         problems += [
             f"“{q.text}” trong đoạn [{n}] không thuộc năm hoặc nhiệm kỳ được hỏi"
@@ -120,7 +123,12 @@ class LLMAnswerer:
         # A name (person, organisation, place) is a claim too: it must be in what the answer cites.
         problems += [
             f"“{name}” không có trong các đoạn được trích dẫn"
-            for name in unsupported_names(text, [numbered[n] for n in cited])
+            for name in unsupported_names(
+                text,
+                [numbered[n] for n in cited],
+                question.query.restored,
+                tuple(self._document_text(numbered[n]) for n in cited),
+            )
         ]
         if _ENUMERATED.search(text):
             # "[1] Thương mại\n[2] Dịch vụ": markers used to number a list cite nothing in particular.
@@ -128,6 +136,10 @@ class LLMAnswerer:
         if not problems and not cited:
             problems.append("câu trả lời không ghi [n] của đoạn tài liệu nào")
         return problems
+
+    def _document_text(self, passage: Passage) -> str:
+        doc = self.checks.generation.documents[passage.chunk.doc_id]
+        return f"{doc.title or ''}\n{doc.text}"
 
     @staticmethod
     def _figure_problems(question: Question, stated: list, numbered: dict[int, Passage]) -> list[str]:

@@ -12,7 +12,7 @@ import re
 
 from app.ground.arithmetic import Computation, computations, derived
 from app.models import Figure, Passage
-from app.text.numbers import Quantity, extract_quantities, figure_in_text
+from app.text.numbers import Quantity, approximate, extract_quantities, figure_in_text, rounding_of
 
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -37,6 +37,14 @@ def _supported(q: Quantity, passage: Passage, min_ocr: float = 0.0) -> bool:
     if q.kind == "date" and q.date and passage.date and q.date == passage.date:
         return True
     return figure_in_text(q, f"{passage.chunk.header}\n{passage.chunk.text}")
+
+
+def as_stated(q: Quantity, text: str, passage: Passage) -> Quantity:
+    """The passage's own figure for a figure of an answer: itself, or for one the answer says it
+    rounded ("khoảng 348 tỷ đồng"), the passage figure it rounds. What the claim checks then read."""
+    if approximate(text, q) and not _supported(q, passage):
+        return rounding_of(q, f"{passage.chunk.header}\n{passage.chunk.text}") or q
+    return q
 
 
 def cited_ids(text: str) -> list[int]:
@@ -106,7 +114,8 @@ def ground(text: str, passages: dict[int, Passage], min_ocr: float = 0.0) -> lis
     stated = []
     for q, n in figures_with_citations(rest):
         passage = passages.get(n) if n is not None else None
-        stated.append((q, n, passage is not None and _supported(q, passage, min_ocr)))
+        ok = passage is not None and _supported(as_stated(q, rest, passage), passage, min_ocr)
+        stated.append((q, n, ok))
     verified = [q for q, _, ok in stated if ok]
     for q, n, ok in stated:
         computed = not ok and derived(q, rest, verified)

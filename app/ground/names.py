@@ -47,15 +47,26 @@ def stated_names(text: str) -> list[tuple[str, bool]]:
     return out
 
 
-def unsupported_names(text: str, cited: list[Passage]) -> list[str]:
-    """The names `text` states that none of the `cited` passages (header or text) holds."""
+def unsupported_names(
+    text: str, cited: list[Passage], asked: str = "", documents: tuple[str, ...] = ()
+) -> list[str]:
+    """The names `text` states that none of the `cited` passages (header or text) holds. A name the
+    question itself says (`asked`: "... phường Quy Nhơn Nam ...") is the user's, restated: it passes
+    when the cited passages' documents (`documents`, their whole texts) name it, since a passage
+    rarely repeats the name of the place or body its document is about."""
     haystack = " ".join(_folded(f"{p.chunk.header}\n{p.chunk.text}") for p in cited)
+    question = _folded(asked)
+    whole = " ".join(_folded(d) for d in documents)
     missing = []
     for name, opens_sentence in stated_names(text):
         rest = name.split(maxsplit=1)[1]
         if opens_sentence and len(rest.split()) < 2:
             continue  # "Theo Nghị ...": one capitalised word after the sentence's own capital
         candidates = [name, rest] if opens_sentence else [name]
-        if not any(_folded(c) in haystack for c in candidates):
-            missing.append(name)
+        if any(_folded(c) in haystack for c in candidates):
+            continue
+        restated = [c for c in candidates if _folded(c) in question]
+        if restated and any(_folded(c) in whole for c in restated):
+            continue
+        missing.append(name)
     return list(dict.fromkeys(missing))

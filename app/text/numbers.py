@@ -316,3 +316,31 @@ def figure_in_text(q: Quantity, text: str) -> bool:
             for p in found
         )
     return False
+
+
+_APPROX = re.compile(r"(?:khoang|gan|hon|xap xi|tren|uoc|chung|~|≈)\s*$")
+
+
+def approximate(text: str, q: Quantity) -> bool:
+    """Whether `text` says the figure at `q` is rounded: "khoảng 348 tỷ", "gần 8,3%", "hơn 4.900"."""
+    return bool(_APPROX.search(_fold(text[max(0, q.start - 12) : q.start])))
+
+
+def rounding_of(q: Quantity, text: str) -> Quantity | None:
+    """The figure of `text` that an approximate figure rounds: "khoảng 348 tỷ đồng" for "348,5 tỷ
+    đồng", "8,3%" for "8,26%". Within one unit of the rounded figure's last digit (either rounding
+    rule), of the same kind and unit, and within 5% of it (so "khoảng 3" is not any small number)."""
+    if q.kind not in ("number", "percent") or q.value is None:
+        return None
+    numeral = _numeral(q.text)
+    d = _decimal(numeral)
+    if d is None or d == 0:
+        return None
+    decimals = len(numeral.split(",")[1]) if "," in numeral else 0
+    step = 10.0**-decimals * (q.value / float(d))  # one unit of the last digit, at the figure's scale
+    for p in _passage_quantities(text):
+        if _FAMILY[p.kind] != _FAMILY[q.kind] or p.value is None or not _units_compatible(p.unit, q.unit):
+            continue
+        if abs(p.value - q.value) <= step * (1 + 1e-9) and abs(p.value - q.value) <= 0.05 * abs(p.value):
+            return p
+    return None

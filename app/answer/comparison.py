@@ -26,9 +26,10 @@ from app.answer.base import ABSTAIN_TEXT, Draft
 from app.answer.evidence import Clause, clauses_of
 from app.answer.extractive import Candidate, ExtractiveAnswerer
 from app.answer.question import STOP_WRITTEN, Question
+from app.ground.kind import is_answer_figure
 from app.models import Passage
 from app.retrieve import Query
-from app.text import fold, match_words
+from app.text import fold, has_diacritics, match_words
 from app.text.numbers import Quantity, decimal_of
 
 Op = Literal["difference", "sum", "share", "ratio", "change", "which"]
@@ -52,23 +53,30 @@ _CUES: tuple[tuple[Op, re.Pattern[str]], ...] = (
     (
         "difference",
         re.compile(
-            rf"\b(?:tang|giam)\s+(?:them\s+)?{_HOW_MANY}\b|\bchenh\s+lech\b"
-            rf"|\b(?:(?:nhieu|it|cao|thap|lon|nho)\s+hon|vuot|kem)\s+(?:\S+\s+){{0,6}}?{_HOW_MANY}\b"
+            rf"\b(?:tang|giam|hut|thieu|vuot|tiet\s+kiem)\s+(?:them\s+|duoc\s+)?{_HOW_MANY}\b|\bchenh\s+lech\b"
+            rf"|\b(?:(?:nhieu|it|cao|thap|lon|nho|dat|re)\s+hon|vuot|kem)\s+(?:\S+\s+){{0,12}}?{_HOW_MANY}\b"
         ),
     ),
     ("sum", re.compile(r"\b(?:tong\s+cong|cong\s+lai|gop\s+lai|ca\s+hai)\b|^\s*tong\s+(?:cua\s+)?")),
 )
 _YEAR_AT = r"(?:(?:so\s+voi|voi|va|hay|hoac|,)\s+)?(?:(?:nam|nam\s+tai\s+chinh)\s+)?{y}\b"
-_ASKING = re.compile(rf"\b(?:la\s+)?{_HOW_MANY}(?:\s+(?:phan tram|%|lan))?|\?|\b(?:thi|vay)\b\s*$")
+_ASKING = re.compile(
+    rf"\b(?:la\s+)?{_HOW_MANY}(?:\s+(?:diem\s+phan\s+tram|phan\s+tram|%|lan))?|\?|\b(?:thi|vay)\b\s*$"
+)
+# "nơi nào", "phường nào", "bên nào", "ai": the question word of a "which" question, and its noun.
+_WHICH_PHRASE = re.compile(r"\b(?:(?:noi|ben|cai|don vi|phuong|xa|truong|hop dong|khoan)\s+)?(?:nao|ai)\b")
 _EDGE_WORDS = re.compile(r"^(?:\s|,|cua|la|va|hay|thi|so voi|voi|trong|o|tai)+|(?:\s|,|cua|la|va|hay|thi)+$")
 _DECIMALS_PERCENT = 1
+# Words a report labels planned figures with; a question that names neither gets the achieved one.
+_PLAN_WORDS = frozenset({"kế", "hoạch", "dự", "toán", "ke", "hoach", "du", "toan"})
 
 
 @dataclass(frozen=True)
 class Side:
     label: str  # how the answer names it ("Quy Nhơn Nam", "dự toán"); "" when its quote says it
     question: str  # the question asked for this side alone
-    mark: frozenset[str]  # folded words that tell this side's figure from the other's
+    mark: frozenset[str]  # words that tell this side's figure from the other's
+    fallback: str = ""  # asked when `question` finds no figure bound to this side
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,10 @@ def _tidy(text: str) -> str:
 
 
 def _ask(*parts: str) -> str:
-    return " ".join(p for p in (_tidy(x) for x in parts) if p) + " là bao nhiêu?"
+    text = " ".join(p for p in (_tidy(x) for x in parts) if p)
+    text = re.sub(r"(?i)\b(\w+)(\s+\1\b)+", r"\1", text)  # "ngân sách phường phường An Thịnh"
+    # Asked the way it was typed: a question without diacritics stays without, so it is restored.
+    return text + (" là bao nhiêu?" if has_diacritics(text) else " la bao nhieu?")
 
 
 def _op(folded: str) -> tuple[Op, re.Match[str]] | None:
@@ -120,7 +131,11 @@ def _op(folded: str) -> tuple[Op, re.Match[str]] | None:
 def parse(question: Question, written_place: Callable[[str], str]) -> Comparison | None:
     """The comparison a question asks for, with its sides, or None when it asks for no computation
     (or its sides cannot be told apart: then the question is answered as any other)."""
-    text = question.query.text if question.query.written else question.query.restored
+    text = question.query.text  # as typed: each side's question is read (and restored) on its own
+    # A closing aside "(số ước thực hiện)" qualifies the whole question: both sides are asked with it.
+    aside = re.search(r"\s*\(([^()]*)\)\s*(\??)\s*$", text)
+    if aside:
+        text = text[: aside.start()] + aside[2]
     folded = fold(text)
     if len(folded) != len(text):
         return None  # positions below are read on the folded text
@@ -140,7 +155,24 @@ def parse(question: Question, written_place: Callable[[str], str]) -> Comparison
         sides = _phrase_sides(text, folded, op, cue, question.query.written)
     if not sides or len(sides) < 2:
         return None
+    if aside:
+        sides = [
+            replace(s, question=_with(s.question, aside[1]), fallback=_with(s.fallback, aside[1]))
+            for s in sides
+        ]
     return Comparison(op, tuple(sides), places, more, cue_text)
+
+
+def _with(question: str, aside: str) -> str:
+    """A side's question with the whole question's aside, before its asking words."""
+    if not question:
+        return question
+    head, sep, tail = (
+        question.rpartition(" là bao nhiêu?")
+        if " là bao" in question
+        else question.rpartition(" la bao nhieu?")
+    )
+    return f"{head} {aside}{sep}{tail}" if sep else question
 
 
 def _year_sides(text: str, folded: str, question: Question, cues: list[tuple[int, int]]) -> list[Side] | None:
@@ -169,11 +201,13 @@ def _place_sides(
         )
         if m is None:
             return None
-        before = re.search(r"(?:(?:va|hay|hoac|voi|so voi|,)\s*)$", folded[: m.start()])
+        before = re.search(r"(?:(?:va|hay|hoac|voi|so voi|cua|,)\s*)+$", folded[: m.start()])
         spans.append((before.start() if before else m.start(), m.end()))
         names.append(text[m.start() : m.end()])
     rest = _cut(text, [*spans, *cues])
-    rest = _cut(rest, [m.span() for m in re.finditer(r"\b(?:nao|ai)\b", fold(rest))]).strip(" ,")
+    rest = _cut(rest, [m.span() for m in _WHICH_PHRASE.finditer(fold(rest))]).strip(" ,")
+    # What joined the places is left dangling: "tổng thu ngân sách của và của ," -> "tổng thu ngân sách".
+    rest = re.sub(r"(?:\s*,)?(?:\s+(?:của|và|cua|va|hay|với|voi))+\s*(?=,|$)", "", rest).strip(" ,")
     # "Phường nào ..., Quy Nhơn hay Quy Nhơn Nam?": the kind goes with each name it was asked of.
     kind = re.match(
         r"(?:phường|xã|thị trấn|huyện|quận|tỉnh|phuong|xa|huyen|quan|tinh)\s+", rest, re.IGNORECASE
@@ -208,7 +242,7 @@ def _phrase_sides(text: str, folded: str, op: Op, cue: re.Match[str], written: b
     if op in ("difference", "change") and (m := re.search(r"\bso\s+voi\s+(.+?)\s*\??\s*$", folded)):
         a = text[: min(cue.start(), m.start())]
         b = text[m.start(1) : m.end(1)]
-        return _two(a, b, _ask(a), _ask(b, a), written)
+        return _two(a, b, _ask(a), _ask(b, a), written, _ask(b, _context(a, b)))
     if op == "difference" and (
         m := re.search(
             r"^(.+?)\s+(?:vuot|kem|(?:nhieu|it|cao|thap|lon|nho)\s+hon)\s+(.+?)\s+(?:la\s+)?" + _HOW_MANY,
@@ -216,7 +250,7 @@ def _phrase_sides(text: str, folded: str, op: Op, cue: re.Match[str], written: b
         )
     ):
         a, b = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
-        return _two(a, b, _ask(a), _ask(b, a), written)
+        return _two(a, b, _ask(a), _ask(b, a), written, _ask(b, _context(a, b)))
     if op in ("share", "ratio"):
         a, b = text[: cue.start()], text[cue.end() : end]
         b = re.sub(r"^(?:\s*(?:của|trong|so với|cua|so voi)\s+)", "", b)
@@ -247,12 +281,12 @@ def _context(text: str, other: str) -> str:
             name.append(w.strip(",.?"))
         if len(name) > 1:
             found.append(" ".join(name))
-    found += [m[0] for m in re.finditer(r"(?i:năm|nam)\s+\d{4}\b", text)]
+    found += [m[0].lower() for m in re.finditer(r"(?i:năm|nam)\s+\d{4}\b", text)]  # "năm": not a name's
     has = fold(other)
     return " ".join(f for f in found if fold(f) not in has)
 
 
-def _two(a: str, b: str, ask_a: str, ask_b: str, written: bool) -> list[Side] | None:
+def _two(a: str, b: str, ask_a: str, ask_b: str, written: bool, fallback_b: str = "") -> list[Side] | None:
     """Two sides, each marked by its own words: not the other's, not the places and years both are
     asked about, not function words."""
     shared = _words(_context(f"{a} {b}", ""), written)
@@ -266,7 +300,7 @@ def _two(a: str, b: str, ask_a: str, ask_b: str, written: bool) -> list[Side] | 
         return None
     return [
         Side(_tidy(a), ask_a, frozenset(wa - wb) or frozenset(wa)),
-        Side(_tidy(b), ask_b, frozenset(wb - wa) or frozenset(wb)),
+        Side(_tidy(b), ask_b, frozenset(wb - wa) or frozenset(wb), fallback_b if fallback_b != ask_b else ""),
     ]
 
 
@@ -288,15 +322,20 @@ def _label(clause: str, q: Quantity, previous_end: int, written: bool) -> set[st
     return _words(head, written) | {w.lower() for w in match_words(tail, not written)[:3]}
 
 
-def _operand(
+_Option = tuple[tuple[int, int, int], Quantity, frozenset[str]]
+
+
+def _options(
     candidate: Candidate, question: Question, side: Side, other: frozenset[str], percent: bool
-) -> Quantity | None:
-    """The figure of the side's best sentence that is bound to that side (see `_label`): the most of
-    its own words and the fewest of the other side's, then the most of the question's words, then
-    the clause the answerer chose. A figure bound to the other side only is never taken. Its offsets
-    are within the sentence."""
+) -> list[_Option]:
+    """The figures of the side's best sentence that could be its operand, best first, each with its
+    label (see `_label`): the most of the side's own words and the fewest of the other side's, then
+    the most of the question's words, then the clause the answerer chose. Only figures of the kind
+    asked ("phí" asks an amount: "phòng 4 người" holds a count) and not themselves a side's mark
+    ("4" in "phòng 4 người"). Offsets are within the sentence."""
     written = question.query.written
-    best: tuple[tuple[int, int, int], Quantity] | None = None
+    marks = side.mark | other
+    out: list[_Option] = []
     offset = 0
     for clause in _clauses(candidate):
         offset = candidate.sentence.find(clause.text, offset)
@@ -305,19 +344,44 @@ def _operand(
             if q.kind in ("year", "date"):
                 continue  # "Năm 2024: 1.186": the year is the next figure's label
             kind_ok = q.kind == "percent" if percent else q.kind == "number" and q.unit != "%"
-            if kind_ok and q.value is not None:
-                label = _label(clause.text, q, previous, written)
+            if question.kind == "money" and not is_answer_figure(q, "money"):
+                kind_ok = False
+            numeral = re.match(r"[0-9]+(?:[.,][0-9]+)*", q.text)
+            if kind_ok and q.value is not None and not (numeral and numeral[0] in marks):
+                label = frozenset(_label(clause.text, q, previous, written))
+                # A year in the label must be the one asked ("Năm 2025 › Thực hiện", not "Thực hiện 2024").
+                label_years = {w for w in label if re.fullmatch(r"(?:19|20)\d\d", w)}
+                asked_years = {str(y) for y in question.years}
+                years = len(label_years & asked_years) - len(label_years - asked_years) if asked_years else 0
                 key = (
-                    len(label & side.mark) - len(label & other),
+                    len(label & side.mark) - len(label & other) + years,
                     len(label & set(question.terms)),
                     int(clause.text == candidate.clause),
                 )
-                if best is None or key > best[0]:
-                    best = (key, replace(q, start=offset + q.start, end=offset + q.end))
+                out.append((key, replace(q, start=offset + q.start, end=offset + q.end), label))
             previous = q.end
-    if best is None or best[0][0] < 0:
-        return None
-    return best[1]
+    out.sort(key=lambda o: o[0], reverse=True)
+    return [o for o in out if o[0][0] >= 0]  # a figure bound to the other side only is never taken
+
+
+def _pair(
+    first: list[_Option], second: list[_Option], marks: frozenset[str], planned: frozenset[str]
+) -> tuple[Quantity, Quantity] | None:
+    """Both sides' figures, chosen together: two different figures, each bound to its side, and
+    measuring the same thing. In order: bound to its side; labelled with the question's words;
+    unless the question asks for a plan, not labelled as one (`planned`: "kế hoạch", "dự toán"),
+    so a result comes first; labels alike once the sides' own words are set aside ("Thực hiện
+    2024" goes with "Năm 2025 › Thực hiện")."""
+    best: tuple[tuple[int, ...], Quantity, Quantity] | None = None
+    for ka, qa, la in first:
+        for kb, qb, lb in second:
+            if qa is qb or (qa.start == qb.start and qa.text == qb.text and la == lb):
+                continue
+            plans = len(la & planned) + len(lb & planned)
+            key = (ka[0] + kb[0], ka[1] + kb[1], -plans, len((la - marks) & (lb - marks)), ka[2] + kb[2])
+            if best is None or key > best[0]:
+                best = (key, qa, qb)
+    return None if best is None else (best[1], best[2])
 
 
 def _clauses(candidate: Candidate) -> tuple[Clause, ...]:
@@ -333,6 +397,12 @@ class ComparisonAnswerer:
     def __init__(self, extractive: ExtractiveAnswerer) -> None:
         self.extractive = extractive
 
+    @staticmethod
+    def _planned(comparison: Comparison) -> frozenset[str]:
+        """The words that label a plan rather than a result, less those the question itself uses."""
+        asked = set().union(*(_words(s.question, True) | _words(s.question, False) for s in comparison.sides))
+        return frozenset(_PLAN_WORDS - asked)
+
     def parse(self, query: Query) -> Comparison | None:
         question = self.extractive.analyse(query)
         known = self.extractive.checks.places.known
@@ -345,18 +415,29 @@ class ComparisonAnswerer:
             re.search(r"\b(?:ty le|ti le|phan tram)\b", fold(s.question)) for s in comparison.sides
         )
         found: list[_Found] = []
+        options: list[list[_Option]] = []
         for i, side in enumerate(comparison.sides):
-            query, passages = search(side.question)
-            question = self.extractive.analyse(query)
-            best = self.extractive.best(question, passages)
             other = frozenset().union(*(s.mark for j, s in enumerate(comparison.sides) if j != i))
-            figure = _operand(best[0], question, side, other - side.mark, percent) if best else None
-            if figure is None:
+            for asked in filter(None, (side.question, side.fallback)):
+                query, passages = search(asked)
+                question = self.extractive.analyse(query)
+                best = self.extractive.best(question, passages)
+                choices = _options(best[0], question, side, other - side.mark, percent) if best else []
+                if choices:
+                    break
+            if not choices or best is None:
                 if comparison.places:
                     why = f"no passage gives the figure for {side.label or side.question}"
                     return Draft(ABSTAIN_TEXT, True, why), passages
                 return None
-            found.append(_Found(side, best[0], figure, passages))
+            options.append(choices)
+            found.append(_Found(side, best[0], choices[0][1], passages))
+        if len(found) == 2:  # two figures of one table or sentence: chosen together
+            marks = frozenset().union(*(s.mark for s in comparison.sides))
+            pair = _pair(options[0], options[1], marks, self._planned(comparison))
+            if pair is None:
+                return None
+            found[0].figure, found[1].figure = pair
         if len({(f.candidate.passage.chunk.chunk_id, f.figure.start) for f in found}) < len(found):
             return None  # both sides landed on one figure: nothing tells them apart
         return self._write(comparison, found)
@@ -408,45 +489,86 @@ def _vn(d: Decimal, decimals: int) -> str:
     return ("-" if d < 0 else "") + grouped + (f",{frac}" if frac else "")
 
 
+_SCALE_WORDS = {10**3: "nghìn", 10**6: "triệu", 10**9: "tỷ"}
+
+
+@dataclass(frozen=True)
+class _Term:
+    written: str  # as the expression writes it: "348,5", or "318,6 tỷ" when scales differ
+    value: Decimal  # in base units
+    scale: Decimal  # what its numeral is multiplied by ("tỷ" -> 1e9)
+    unit: str  # what follows the numeral and its scale word ("đồng", "%", "ha")
+    decimals: int
+
+
+def _terms(figures: list[Quantity]) -> list[_Term] | None:
+    """The operands, each as its document writes it; with its scale word only when the documents'
+    scales differ ("318,6 Tỷ đồng" against "41.236 triệu đồng"), so the line recomputes as written."""
+    raw = []
+    for q in figures:
+        numeral = _numeral(q)
+        d = decimal_of(numeral)
+        if d is None or q.value is None:
+            return None
+        scale = (Decimal(str(q.value)) / d).quantize(Decimal(1)) if d else Decimal(1)
+        unit = _unit_text(q)
+        word = _SCALE_WORDS.get(int(scale))
+        if word and fold(unit).startswith(fold(word)):
+            unit = unit[len(word) :].strip()
+        raw.append((numeral, d, scale, unit, word))
+    if len({r[3].lower() for r in raw}) > 1:
+        return None  # "ha" against "tấn": nothing to compute
+    mixed = len({r[2] for r in raw}) > 1
+    out = []
+    for numeral, d, scale, unit, word in raw:
+        if mixed and scale != 1 and not word:
+            return None
+        written = f"{numeral} {word}" if mixed and word else numeral
+        out.append(
+            _Term(written, d * scale, scale, unit, len(numeral.split(",", 1)[1]) if "," in numeral else 0)
+        )
+    return out
+
+
+def _amount(value: Decimal, terms: list[_Term]) -> str:
+    """A computed amount in the operands' scale (the smallest, when they differ), with its unit."""
+    scale = min(t.scale for t in terms)
+    decimals = max(t.decimals for t in terms)
+    word = _SCALE_WORDS.get(int(scale), "") if scale != 1 else ""
+    unit = " ".join(x for x in (word, terms[0].unit) if x)
+    number = _vn(value / scale, decimals)
+    return f"{number}{unit}" if unit.startswith("%") else f"{number} {unit}".rstrip()
+
+
 def _compute(comparison: Comparison, figures: list[Quantity]) -> str | None:
     """The computation line: the operands as the documents write them, the result as it recomputes."""
-    numerals = [_numeral(q) for q in figures]
-    values = [decimal_of(n) for n in numerals]
-    if any(v is None for v in values):
+    terms = _terms(figures)
+    if terms is None:
         return None
-    units = {_unit_text(q) for q in figures}
-    if len(units) > 1 and comparison.op not in ("share", "ratio"):
-        return None  # "1,2 tỷ" against "850 triệu": not written out in one line
-    a, b = values[0], values[1]
-    unit = _unit_text(figures[0])
-    decimals = max(len(n.split(",", 1)[1]) if "," in n else 0 for n in numerals)
-    sep = "" if unit.startswith("%") or not unit else " "
+    a, b = terms[0], terms[1]
     if comparison.op == "which":
-        pairs = list(zip(comparison.sides, figures, values, strict=True))
+        pairs = list(zip(comparison.sides, terms, strict=False))
         pick = max if comparison.more else min
-        win = pick(pairs, key=lambda t: t[2])
+        win = pick(pairs, key=lambda t: t[1].value)
         lose = [t for t in pairs if t is not win]
-        if any(t[2] == win[2] for t in lose):
-            return f"So sánh: {' = '.join(numerals)}: bằng nhau."
+        if any(t[1].value == win[1].value for t in lose):
+            return f"So sánh: {' = '.join(t.written for t in terms)}: bằng nhau."
         sign = ">" if comparison.more else "<"
-        chain = f" {sign} ".join(_numeral(t[1]) for t in [win, *lose])
+        chain = f" {sign} ".join(t[1].written for t in [win, *lose])
         return f"So sánh: {chain}, nên {win[0].label} {comparison.cue}."
     if comparison.op == "difference":
-        diff = abs(a - b)
-        big, small = (numerals[0], numerals[1]) if a >= b else (numerals[1], numerals[0])
-        return f"Chênh lệch: {big} - {small} = {_vn(diff, decimals)}{sep}{unit}."
+        big, small = (a, b) if a.value >= b.value else (b, a)
+        return f"Chênh lệch: {big.written} - {small.written} = {_amount(big.value - small.value, terms)}."
     if comparison.op == "sum":
-        total = sum((v for v in values if v is not None), Decimal(0))
-        return f"Tổng: {' + '.join(numerals)} = {_vn(total, decimals)}{sep}{unit}."
-    if b == 0:
+        total = sum((t.value for t in terms), Decimal(0))
+        return f"Tổng: {' + '.join(t.written for t in terms)} = {_amount(total, terms)}."
+    if b.value == 0:
         return None
-    scale_a = Decimal(str(figures[0].value)) / a if a else Decimal(1)
-    scale_b = Decimal(str(figures[1].value)) / b if b else Decimal(1)
-    if scale_a != scale_b:
-        return None  # written out, "1,2 / 850" would not say what was divided
     if comparison.op == "share":
-        return f"Tỷ lệ: {numerals[0]} / {numerals[1]} = {_vn(a / b * 100, _DECIMALS_PERCENT)}%."
+        return f"Tỷ lệ: {a.written} / {b.written} = {_vn(a.value / b.value * 100, _DECIMALS_PERCENT)}%."
     if comparison.op == "ratio":
-        return f"Gấp: {numerals[0]} / {numerals[1]} = {_vn(a / b, _DECIMALS_PERCENT)} lần."
-    change = (a - b) / b * 100
-    return f"Thay đổi: ({numerals[0]} - {numerals[1]}) / {numerals[1]} = {_vn(change, _DECIMALS_PERCENT)}%."
+        return f"Gấp: {a.written} / {b.written} = {_vn(a.value / b.value, _DECIMALS_PERCENT)} lần."
+    if a.scale != b.scale:
+        return None
+    change = (a.value - b.value) / b.value * 100
+    return f"Thay đổi: ({a.written} - {b.written}) / {b.written} = {_vn(change, _DECIMALS_PERCENT)}%."

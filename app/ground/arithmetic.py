@@ -25,15 +25,26 @@ from app.text import fold
 from app.text.numbers import Quantity, decimal_of, extract_quantities
 
 _NUM = r"[0-9]+(?:[.,][0-9]+)*"
+# An operand may carry its scale word, so two documents' figures compare as written: "318,6 tỷ >
+# 41.236 triệu".
+_SCALES = {"nghìn": 1000, "ngàn": 1000, "triệu": 10**6, "tỷ": 10**9, "tỉ": 10**9}
+_SCALED = rf"{_NUM}(?:\s+(?:{'|'.join(_SCALES)})(?!\w))?"
 _OP = r"[-−–+×x*:/]"
 # One expression: numerals, operators, brackets, then "=" (or "≈") and the result with its unit
 # (what follows up to the end of the clause), or a comparison of two numerals.
 _EXPR = re.compile(
-    rf"(?<![\w.,])(?P<lhs>\(?\s*{_NUM}(?:\s*\)?\s*{_OP}\s*\(?\s*{_NUM}\s*\)?)+)"
+    rf"(?<![\w.,])(?P<lhs>\(?\s*{_SCALED}(?:\s*\)?\s*{_OP}\s*\(?\s*{_SCALED}\s*\)?)+)"
     rf"\s*(?P<eq>=|≈|~)\s*(?P<about>(?:khoảng|xấp xỉ|gần)\s+)?(?P<res>{_NUM})"
 )
-_COMPARE = re.compile(rf"(?<![\w.,])(?P<a>{_NUM})\s*(?P<op>[<>])\s*(?P<b>{_NUM})(?!\w|[.,][0-9])")
-_TOKEN = re.compile(rf"\s*({_NUM}|[-−–+×x*:/()])")
+_COMPARE = re.compile(rf"(?<![\w.,])(?P<a>{_SCALED})\s*(?P<op>[<>])\s*(?P<b>{_SCALED})(?!\w|[.,][0-9])")
+_TOKEN = re.compile(rf"\s*({_SCALED}|[-−–+×x*:/()])")
+
+
+def _scaled(token: str) -> Decimal | None:
+    """A numeral with its scale word, as an exact Decimal: "318,6 tỷ" -> 318600000000."""
+    numeral, _, scale = token.partition(" ")
+    d = decimal_of(numeral)
+    return None if d is None else d * _SCALES.get(scale.strip(), 1)
 
 
 class _Bad(ValueError):
@@ -44,7 +55,7 @@ def _evaluate(expr: str) -> tuple[Decimal, list[str], bool]:
     """The exact value of an arithmetic expression in Vietnamese numerals, its numerals, and whether
     it divides. A tiny recursive-descent reader: only numbers, + - × / and brackets, never `eval`."""
     tokens = [m[1] for m in _TOKEN.finditer(expr)]
-    if "".join(tokens) != re.sub(r"\s+", "", expr):
+    if "".join(t.replace(" ", "") for t in tokens) != re.sub(r"\s+", "", expr):
         raise _Bad(expr)
     pos = 0
     numerals: list[str] = []
@@ -65,7 +76,7 @@ def _evaluate(expr: str) -> tuple[Decimal, list[str], bool]:
             if take() != ")":
                 raise _Bad(expr)
             return v
-        d = decimal_of(t)
+        d = _scaled(t)
         if d is None:
             raise _Bad(t)
         numerals.append(t)
@@ -145,6 +156,15 @@ def computations(text: str) -> list[Computation]:
             continue
         if result.unit == "%" and divides and "100" not in numerals:
             exact *= 100  # "4.236 / 38.450 = 11%": a share is written as a percentage
+        elif (
+            result.kind == "number"
+            and result.value is not None
+            and stated
+            and any(" " in n for n in numerals)
+        ):
+            # Operands with scale words are in base units; the result is read in its own scale
+            # ("1,2 tỷ - 850 triệu = 350 triệu đồng"). Bare operands share the result's scale.
+            exact /= Decimal(str(result.value)) / stated
         approximate = m["eq"] != "=" or bool(m["about"])
         ok = recomputes(exact, stated, _decimals(m["res"]), approximate)
         end = m.start("res") + result.end
@@ -164,7 +184,7 @@ def computations(text: str) -> list[Computation]:
     for m in _COMPARE.finditer(text):
         if any(s <= m.start() < e for s, e in taken):
             continue
-        a, b = decimal_of(m["a"]), decimal_of(m["b"])
+        a, b = _scaled(m["a"]), _scaled(m["b"])
         if a is None or b is None:
             continue
         ok = a > b if m["op"] == ">" else a < b

@@ -33,12 +33,14 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str], bool], ...] = (
         _FOLDED,
     ),
     ("percent", re.compile(r"\b(ty le|phan tram)\b|%"), _FOLDED),
-    # Money is read as written: folded, "giá" (price) is "gia" as in "gia đình", "tham gia".
+    # Money is read as written: folded, "giá" (price) is "gia" as in "gia đình", "tham gia"; "lương
+    # thực" is food, not pay.
     (
         "money",
         re.compile(
-            r"\b(bao nhiêu tiền|tiền \w+ (là )?bao nhiêu|(mức )?(lương|phí|giá|kinh phí|chi phí|học phí|"
-            r"lệ phí|giá trị|giá thuê|giá bán|tiền \w+)( \w+){0,10} (là |bao |ở )?(bao nhiêu|mức nào))\b"
+            r"\b(bao nhiêu tiền|tiền \w+ (là )?bao nhiêu|(mức )?(lương(?! thực)|phí|giá|kinh phí|"
+            r"chi phí|học phí|lệ phí|giá trị|giá thuê|giá bán|tiền \w+)( \w+){0,10} (là |bao |ở )?"
+            r"(bao nhiêu|mức nào))\b"
         ),
         _WRITTEN,
     ),

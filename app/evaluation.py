@@ -82,13 +82,13 @@ class Report:
     def metrics(
         self, only: str | None = None, genre: str | None = None, sealed: bool = False
     ) -> dict[str, float | int]:
-        """`only` a category (None: `overall`, the questions one passage answers); `sealed`: the
-        held-out questions instead of the open ones."""
+        """`only` a category (None: `overall`, the questions one passage answers; of the sealed
+        ones, all of them); `sealed`: the held-out questions instead of the open ones."""
         rows = [
             o
             for o in self.outcomes
             if o.sealed == sealed
-            and (o.category == only if only is not None else o.category not in REASONING)
+            and (o.category == only if only is not None else sealed or o.category not in REASONING)
             and (genre is None or o.genre == genre)
         ]
         answerable = [o for o in rows if o.answerable]

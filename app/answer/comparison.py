@@ -32,7 +32,9 @@ from app.retrieve import Query
 from app.text import fold, has_diacritics, match_words
 from app.text.numbers import Quantity, decimal_of
 
-Op = Literal["difference", "sum", "share", "ratio", "change", "which"]
+Op = Literal["difference", "sum", "share", "ratio", "change", "which", "each"]
+# "X của phường A và của phường B?", "Ai là Bí thư phường A, còn phường B?": one answer per place.
+_EACH = re.compile(r"\b(?:va|con|moi noi|moi phuong|moi xa|tung)\b")
 Search = Callable[[str], tuple[Query, list[Passage]]]
 
 _HOW_MANY = r"(?:bao nhieu|may)"
@@ -141,18 +143,29 @@ def parse(question: Question, written_place: Callable[[str], str]) -> Comparison
         return None  # positions below are read on the folded text
     found = _op(folded)
     if found is None:
-        return None
+        if len(question.localities) < 2 or not _EACH.search(folded):
+            return None
+        sides = _place_sides(text, folded, question, [], written_place, asking=True)
+        return Comparison("each", tuple(sides), True) if sides else None
     op, cue = found
     more = not any(re.match(rf"{w}\b", cue[0]) for w in _LESS)
     cue_text = text[cue.start() : cue.end()]
-    cues = [m.span() for m in dict(_CUES)[op].finditer(folded)] if op != "which" else [cue.span()]
+    if op == "which":  # "nhiều đảng viên hơn": the words between are what is compared, kept
+        adjective = re.match(r"\S+", folded[cue.start() :])
+        cues = [
+            (cue.start(), cue.start() + (adjective.end() if adjective else 0)),
+            (cue.end() - 3, cue.end()),
+        ]
+        cue_text = f"{text[cues[0][0] : cues[0][1]]} hơn"
+    else:
+        cues = [m.span() for m in dict(_CUES)[op].finditer(folded)]
     places = False
     sides = _year_sides(text, folded, question, cues)
     if sides is None:
         sides = _place_sides(text, folded, question, cues, written_place)
         places = sides is not None
     if sides is None:
-        sides = _phrase_sides(text, folded, op, cue, question.query.written)
+        sides = _phrase_sides(text, folded, op, cue, question.query.written, cues)
     if not sides or len(sides) < 2:
         return None
     if aside:
@@ -191,7 +204,11 @@ def _place_sides(
     question: Question,
     cues: list[tuple[int, int]],
     written_place: Callable[[str], str],
+    asking: bool = False,
 ) -> list[Side] | None:
+    """One side per place the question names (a known locality), each asked about its own. With
+    `asking`, each side keeps the question's own asking words ("ai", "là gì"): it is answered as the
+    question is, not as a figure."""
     if len(question.localities) < 2:
         return None
     spans, names = [], []
@@ -205,7 +222,8 @@ def _place_sides(
         spans.append((before.start() if before else m.start(), m.end()))
         names.append(text[m.start() : m.end()])
     rest = _cut(text, [*spans, *cues])
-    rest = _cut(rest, [m.span() for m in _WHICH_PHRASE.finditer(fold(rest))]).strip(" ,")
+    if not asking:
+        rest = _cut(rest, [m.span() for m in _WHICH_PHRASE.finditer(fold(rest))]).strip(" ,")
     # What joined the places is left dangling: "tổng thu ngân sách của và của ," -> "tổng thu ngân sách".
     rest = re.sub(r"(?:\s*,)?(?:\s+(?:của|và|cua|va|hay|với|voi))+\s*(?=,|$)", "", rest).strip(" ,")
     # "Phường nào ..., Quy Nhơn hay Quy Nhơn Nam?": the kind goes with each name it was asked of.
@@ -215,6 +233,12 @@ def _place_sides(
     if kind:
         rest = rest[kind.end() :]
         names = [n if fold(n).startswith(fold(kind[0])) else f"{kind[0].strip().lower()} {n}" for n in names]
+    if asking:
+        rest = re.sub(r"(?:\s*,)?\s+(?:còn|con)\s*(?=[?,]|$)", "", rest.rstrip(" ?")).strip(" ,")
+        return [
+            Side(written_place(key), f"{rest} {name}?", frozenset())
+            for key, name in zip(question.localities, names, strict=True)
+        ]
     return [
         # No mark: each place's figure comes from its own document, found by its own question; its
         # name's words in a label would mislead ("Hòa Bình" against "bình quân").
@@ -223,7 +247,9 @@ def _place_sides(
     ]
 
 
-def _phrase_sides(text: str, folded: str, op: Op, cue: re.Match[str], written: bool) -> list[Side] | None:
+def _phrase_sides(
+    text: str, folded: str, op: Op, cue: re.Match[str], written: bool, cues: list[tuple[int, int]]
+) -> list[Side] | None:
     """Two phrases the question names: "giữa A và B", "A hay B", "A so với B", "A vượt B", "A chiếm
     ... B", "A gấp ... lần B", "tổng A và B". Where the sides qualify one indicator (two columns of a
     row: "dự toán" and "thực hiện"), both are asked with the whole question and told apart by their
@@ -236,7 +262,7 @@ def _phrase_sides(text: str, folded: str, op: Op, cue: re.Match[str], written: b
         return _two(a, b, _ask(whole), _ask(whole), written)
     if op == "which" and (m := re.search(r",\s*([^,]+?)\s+(?:hay|hoac)\s+([^,?]+?)\s*\??\s*$", folded)):
         a, b = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
-        rest = _cut(text, [(m.start(), len(text)), cue.span()])
+        rest = _cut(text, [(m.start(), len(text)), *cues])
         rest = _cut(rest, [x.span() for x in re.finditer(r"\b(?:nao|ai)\b", fold(rest))])
         return _two(a, b, _ask(rest, a), _ask(rest, b), written)
     if op in ("difference", "change") and (m := re.search(r"\bso\s+voi\s+(.+?)\s*\??\s*$", folded)):
@@ -411,6 +437,8 @@ class ComparisonAnswerer:
     def answer(self, comparison: Comparison, search: Search) -> tuple[Draft, list[Passage]] | None:
         """The computed answer and the passages it numbers; None when the sides could not be told
         apart in what was found and the question should be answered as any other."""
+        if comparison.op == "each":
+            return self._each(comparison, search)
         percent = comparison.op in ("difference", "which") and any(
             re.search(r"\b(?:ty le|ti le|phan tram)\b", fold(s.question)) for s in comparison.sides
         )
@@ -441,6 +469,27 @@ class ComparisonAnswerer:
         if len({(f.candidate.passage.chunk.chunk_id, f.figure.start) for f in found}) < len(found):
             return None  # both sides landed on one figure: nothing tells them apart
         return self._write(comparison, found)
+
+    def _each(self, comparison: Comparison, search: Search) -> tuple[Draft, list[Passage]]:
+        """One quoted answer per place, each from its own document; none if any place has none."""
+        found: list[tuple[Side, Candidate, str]] = []
+        for side in comparison.sides:
+            query, passages = search(side.question)
+            question = self.extractive.analyse(query)
+            best = self.extractive.best(question, passages)
+            if best is None:
+                return Draft(ABSTAIN_TEXT, True, f"no passage answers for {side.label}"), passages
+            found.append((side, best[0], question.kind))
+        merged: list[Passage] = []
+        for _, candidate, _ in found:
+            if all(p.chunk.chunk_id != candidate.passage.chunk.chunk_id for p in merged):
+                merged.append(candidate.passage)
+        lines = []
+        for side, candidate, kind in found:
+            chunk_id = candidate.passage.chunk.chunk_id
+            rank = next(i for i, p in enumerate(merged) if p.chunk.chunk_id == chunk_id)
+            lines.append(f"– {side.label}: {self.extractive.quote(replace(candidate, rank=rank), kind)}")
+        return Draft("\n".join(lines), False, None), merged
 
     def _write(self, comparison: Comparison, found: list[_Found]) -> tuple[Draft, list[Passage]] | None:
         merged: list[Passage] = []

@@ -32,7 +32,9 @@ from app.retrieve import Query
 from app.text import fold, has_diacritics, match_words
 from app.text.numbers import Quantity, decimal_of
 
-Op = Literal["difference", "sum", "share", "ratio", "change", "which", "each"]
+Op = Literal["difference", "sum", "share", "ratio", "change", "which", "each", "average"]
+# "Bình quân mỗi chi bộ có bao nhiêu đảng viên?": a count over a count, both in one passage.
+_AVERAGE = re.compile(r"\b(?:binh quan|trung binh)\s+(?:moi|mot|1)\s+(\w+(?:\s+\w+)?)")
 # "X của phường A và của phường B?", "Ai là Bí thư phường A, còn phường B?": one answer per place.
 _EACH = re.compile(r"\b(?:va|con|moi noi|moi phuong|moi xa|tung)\b")
 Search = Callable[[str], tuple[Query, list[Passage]]]
@@ -142,6 +144,12 @@ def parse(question: Question, written_place: Callable[[str], str]) -> Comparison
     if len(folded) != len(text):
         return None  # positions below are read on the folded text
     found = _op(folded)
+    if found is None and (per := _AVERAGE.search(folded)) and question.asked:
+        unit = [w for w in per[1].split() if w not in ("co", "la", "duoc", "thi", "cua")][:2]
+        if unit and set(unit) != set(question.asked):
+            counted = Side(" ".join(question.asked), text, frozenset(_words(" ".join(question.asked), False)))
+            per_unit = Side(" ".join(unit), text, frozenset(unit))
+            return Comparison("average", (counted, per_unit), False)
     if found is None:
         if len(question.localities) < 2 or not _EACH.search(folded):
             return None
@@ -345,10 +353,11 @@ def _label(clause: str, q: Quantity, previous_end: int, written: bool) -> set[st
     if " — " in head:
         head = head.rsplit(" — ", 1)[1]
     tail = re.split(r"[,;.:(]", clause[q.end : q.end + 40], maxsplit=1)[0]
-    return _words(head, written) | {w.lower() for w in match_words(tail, not written)[:3]}
+    unit = _words(q.unit or "", written)  # "4.985 đảng viên": what it counts says what it is
+    return _words(head, written) | {w.lower() for w in match_words(tail, not written)[:3]} | unit
 
 
-_Option = tuple[tuple[int, int, int], Quantity, frozenset[str]]
+_Option = tuple[tuple[int, int, int, int], Quantity, frozenset[str]]
 
 
 def _options(
@@ -379,9 +388,15 @@ def _options(
                 label_years = {w for w in label if re.fullmatch(r"(?:19|20)\d\d", w)}
                 asked_years = {str(y) for y in question.years}
                 years = len(label_years & asked_years) - len(label_years - asked_years) if asked_years else 0
+                # Words right next to it the question does not use qualify it as something else
+                # ("76 đảng viên mới" for "bao nhiêu đảng viên"): the fewer, the better.
+                near = match_words(clause.text[max(previous, q.start - 30) : q.start], not written)[-3:]
+                near += match_words(clause.text[q.end : q.end + 30], not written)[:3]
+                unasked = {w.lower() for w in near} - set(question.terms) - side.mark - STOP_WRITTEN
                 key = (
                     len(label & side.mark) - len(label & other) + years,
                     len(label & set(question.terms)),
+                    -len(unasked),
                     int(clause.text == candidate.clause),
                 )
                 out.append((key, replace(q, start=offset + q.start, end=offset + q.end), label))
@@ -404,7 +419,14 @@ def _pair(
             if qa is qb or (qa.start == qb.start and qa.text == qb.text and la == lb):
                 continue
             plans = len(la & planned) + len(lb & planned)
-            key = (ka[0] + kb[0], ka[1] + kb[1], -plans, len((la - marks) & (lb - marks)), ka[2] + kb[2])
+            key = (
+                ka[0] + kb[0],
+                ka[1] + kb[1],
+                -plans,
+                len((la - marks) & (lb - marks)),
+                ka[2] + kb[2],
+                ka[3] + kb[3],
+            )
             if best is None or key > best[0]:
                 best = (key, qa, qb)
     return None if best is None else (best[1], best[2])
@@ -539,6 +561,7 @@ def _vn(d: Decimal, decimals: int) -> str:
 
 
 _SCALE_WORDS = {10**3: "nghìn", 10**6: "triệu", 10**9: "tỷ"}
+_MEASURES = frozenset({"đồng", "usd", "%", "ha", "km2", "km", "m2", "m3", "m", "tấn", "kg", "lần"})
 
 
 @dataclass(frozen=True)
@@ -550,7 +573,7 @@ class _Term:
     decimals: int
 
 
-def _terms(figures: list[Quantity]) -> list[_Term] | None:
+def _terms(figures: list[Quantity], same_unit: bool = True) -> list[_Term] | None:
     """The operands, each as its document writes it; with its scale word only when the documents'
     scales differ ("318,6 Tỷ đồng" against "41.236 triệu đồng"), so the line recomputes as written."""
     raw = []
@@ -565,8 +588,9 @@ def _terms(figures: list[Quantity]) -> list[_Term] | None:
         if word and fold(unit).startswith(fold(word)):
             unit = unit[len(word) :].strip()
         raw.append((numeral, d, scale, unit, word))
-    if len({r[3].lower() for r in raw}) > 1:
-        return None  # "ha" against "tấn": nothing to compute
+    units = {r[3].lower() for r in raw}
+    if same_unit and len(units) > 1 and (units & _MEASURES or "" in units):
+        return None  # "ha" against "tấn": nothing to compute; "đảng viên" against "người" are both heads
     mixed = len({r[2] for r in raw}) > 1
     out = []
     for numeral, d, scale, unit, word in raw:
@@ -591,10 +615,15 @@ def _amount(value: Decimal, terms: list[_Term]) -> str:
 
 def _compute(comparison: Comparison, figures: list[Quantity]) -> str | None:
     """The computation line: the operands as the documents write them, the result as it recomputes."""
-    terms = _terms(figures)
+    terms = _terms(figures, same_unit=comparison.op != "average")
     if terms is None:
         return None
     a, b = terms[0], terms[1]
+    if comparison.op == "average":
+        if b.value == 0 or a.scale != b.scale:
+            return None
+        unit = f" {a.unit}" if a.unit else ""
+        return f"Bình quân: {a.written} / {b.written} = {_vn(a.value / b.value, _DECIMALS_PERCENT)}{unit}."
     if comparison.op == "which":
         pairs = list(zip(comparison.sides, terms, strict=False))
         pick = max if comparison.more else min

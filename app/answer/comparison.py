@@ -26,6 +26,7 @@ from app.answer.base import ABSTAIN_TEXT, Draft
 from app.answer.evidence import Clause, clauses_of
 from app.answer.extractive import Candidate, ExtractiveAnswerer
 from app.answer.question import STOP_WRITTEN, Question
+from app.ground.claims import counts_asked, phrase
 from app.ground.kind import is_answer_figure
 from app.models import Passage
 from app.retrieve import Query
@@ -176,12 +177,23 @@ def parse(question: Question, written_place: Callable[[str], str]) -> Comparison
         sides = _phrase_sides(text, folded, op, cue, question.query.written, cues)
     if not sides or len(sides) < 2:
         return None
+    if op == "which" and (compared := text[cues[0][1] : cues[1][0]].strip()):
+        # "nhiều đảng viên hơn": each side is asked how many of what is compared
+        sides = [replace(s, question=_counting(s.question, compared)) for s in sides]
     if aside:
         sides = [
             replace(s, question=_with(s.question, aside[1]), fallback=_with(s.fallback, aside[1]))
             for s in sides
         ]
     return Comparison(op, tuple(sides), places, more, cue_text)
+
+
+def _counting(question: str, compared: str) -> str:
+    """A side's question asking for a count of what is compared: "... có bao nhiêu đảng viên?"."""
+    for asking in (" là bao nhiêu?", " la bao nhieu?"):
+        if question.endswith(asking):
+            return f"{question[: -len(asking)]} có bao nhiêu {compared}?"
+    return question
 
 
 def _with(question: str, aside: str) -> str:
@@ -372,6 +384,7 @@ def _options(
     marks = side.mark | other
     out: list[_Option] = []
     offset = 0
+    sentence_seq = phrase(candidate.sentence)  # a row's label is in its first clause only
     for clause in _clauses(candidate):
         offset = candidate.sentence.find(clause.text, offset)
         previous = 0
@@ -382,6 +395,8 @@ def _options(
             if question.kind == "money" and not is_answer_figure(q, "money"):
                 kind_ok = False
             numeral = re.match(r"[0-9]+(?:[.,][0-9]+)*", q.text)
+            if question.asked and not counts_asked(question.asked, sentence_seq, [q]):
+                kind_ok = False  # "bao nhiêu đảng viên" is not answered by "5 năm"
             if kind_ok and q.value is not None and not (numeral and numeral[0] in marks):
                 label = frozenset(_label(clause.text, q, previous, written))
                 # A year in the label must be the one asked ("Năm 2025 › Thực hiện", not "Thực hiện 2024").

@@ -86,6 +86,23 @@ def test_the_stream_carries_the_same_computed_answer(client: httpx.Client) -> No
     assert "67 - 62 = 5" in text
 
 
+def test_figures_of_different_scales_are_compared_as_written(client: httpx.Client) -> None:
+    body = _ask(client, "Tổng thu ngân sách năm 2025 của xã Hòa Bình gấp bao nhiêu lần của xã Phú Lợi?")
+    assert "41,2 tỷ / 9.870 triệu = 4,2 lần" in body["answer"], body
+
+
+def test_an_average_of_one_count_over_another(client: httpx.Client) -> None:
+    body = _ask(client, "Bình quân mỗi thôn của xã Phú Lợi có bao nhiêu hộ dân?")
+    assert "2.736 / 9 = 304 hộ" in body["answer"], body
+
+
+def test_one_answer_for_each_place_asked_about(client: httpx.Client) -> None:
+    body = _ask(client, "Xã Hòa Bình và xã Tân Phú mỗi xã có bao nhiêu thôn?")
+    assert not body["abstained"], body
+    assert "5 thôn" in body["answer"] and "7 thôn" in body["answer"]
+    assert len({c["doc_id"] for c in body["citations"]}) == 2
+
+
 @pytest.mark.parametrize(
     ("question", "op", "sides"),
     [

@@ -31,6 +31,13 @@ def _passage(text: str, n: int = 1) -> Passage:
         ("Gấp: 2.874 / 402 = 7,1 lần.", True),
         ("So sánh: 41,2 > 37,8, nên Hòa Bình cao hơn.", True),
         ("So sánh: 37,8 > 41,2, nên Tân Phú cao hơn.", False),
+        # Two documents' scales, each as written: compared and divided in base units.
+        ("So sánh: 318,6 tỷ > 41.236 triệu, nên An Thịnh cao hơn.", True),
+        ("Gấp: 318,6 tỷ / 41.236 triệu = 7,7 lần.", True),
+        ("Gấp: 318,6 / 41.236 = 7,7 lần.", False),  # without them, 318,6 is not 7,7 times 41.236
+        ("Chênh lệch: 1,2 tỷ - 850 triệu = 350 triệu đồng.", True),
+        ("Chênh lệch: 1,2 tỷ - 850 triệu = 0,35 tỷ đồng.", True),
+        ("Bình quân: 4.985 / 71 = 70,2 đảng viên.", True),
     ],
 )
 def test_written_computations_recompute(text: str, right: bool) -> None:

@@ -26,6 +26,8 @@ from app.answer.base import ABSTAIN_TEXT, Draft
 from app.answer.evidence import Clause, clauses_of
 from app.answer.extractive import Candidate, ExtractiveAnswerer
 from app.answer.question import STOP_WRITTEN, Question
+from app.ground.binding import label as label_of
+from app.ground.binding import words
 from app.ground.claims import counts_asked, phrase
 from app.ground.kind import is_answer_figure
 from app.models import Passage
@@ -93,12 +95,6 @@ class Comparison:
     cue: str = ""  # "which": the comparison as the question words it ("cao hơn")
 
 
-def _words(text: str, written: bool) -> set[str]:
-    """Words as the question is compared: as written (lower case) when it has diacritics, so "bình
-    quân" is not "Hòa Bình"; folded when it was typed without them."""
-    return {w.lower() for w in match_words(text, not written)}
-
-
 def _cut(text: str, spans: list[tuple[int, int]]) -> str:
     for s, e in sorted(spans, reverse=True):
         text = text[:s] + " " + text[e:]
@@ -148,7 +144,7 @@ def parse(question: Question, written_place: Callable[[str], str]) -> Comparison
     if found is None and (per := _AVERAGE.search(folded)) and question.asked:
         unit = [w for w in per[1].split() if w not in ("co", "la", "duoc", "thi", "cua")][:2]
         if unit and set(unit) != set(question.asked):
-            counted = Side(" ".join(question.asked), text, frozenset(_words(" ".join(question.asked), False)))
+            counted = Side(" ".join(question.asked), text, frozenset(words(" ".join(question.asked), False)))
             per_unit = Side(" ".join(unit), text, frozenset(unit))
             return Comparison("average", (counted, per_unit), False)
     if found is None:
@@ -335,11 +331,11 @@ def _context(text: str, other: str) -> str:
 def _two(a: str, b: str, ask_a: str, ask_b: str, written: bool, fallback_b: str = "") -> list[Side] | None:
     """Two sides, each marked by its own words: not the other's, not the places and years both are
     asked about, not function words."""
-    shared = _words(_context(f"{a} {b}", ""), written)
+    shared = words(_context(f"{a} {b}", ""), written)
 
     def own(phrase: str) -> set[str]:
         content = " ".join(w for w in match_words(_tidy(phrase), False) if w.lower() not in STOP_WRITTEN)
-        return _words(content, written) - shared
+        return words(content, written) - shared
 
     wa, wb = own(a), own(b)
     if not wa or not wb or wa == wb:
@@ -356,17 +352,6 @@ class _Found:
     candidate: Candidate
     figure: Quantity
     passages: list[Passage]
-
-
-def _label(clause: str, q: Quantity, previous_end: int, written: bool) -> set[str]:
-    """The words that say what a figure is: in a table row, its column header (what follows the row
-    label's " — "); in prose, the words since the previous figure, and the few right after it."""
-    head = clause[previous_end : q.start]
-    if " — " in head:
-        head = head.rsplit(" — ", 1)[1]
-    tail = re.split(r"[,;.:(]", clause[q.end : q.end + 40], maxsplit=1)[0]
-    unit = _words(q.unit or "", written)  # "4.985 đảng viên": what it counts says what it is
-    return _words(head, written) | {w.lower() for w in match_words(tail, not written)[:3]} | unit
 
 
 _Option = tuple[tuple[int, int, int, int], Quantity, frozenset[str]]
@@ -398,7 +383,7 @@ def _options(
             if question.asked and not counts_asked(question.asked, sentence_seq, [q]):
                 kind_ok = False  # "bao nhiêu đảng viên" is not answered by "5 năm"
             if kind_ok and q.value is not None and not (numeral and numeral[0] in marks):
-                label = frozenset(_label(clause.text, q, previous, written))
+                label = frozenset(label_of(clause.text, q, previous, written))
                 # A year in the label must be the one asked ("Năm 2025 › Thực hiện", not "Thực hiện 2024").
                 label_years = {w for w in label if re.fullmatch(r"(?:19|20)\d\d", w)}
                 asked_years = {str(y) for y in question.years}
@@ -463,7 +448,7 @@ class ComparisonAnswerer:
     @staticmethod
     def _planned(comparison: Comparison) -> frozenset[str]:
         """The words that label a plan rather than a result, less those the question itself uses."""
-        asked = set().union(*(_words(s.question, True) | _words(s.question, False) for s in comparison.sides))
+        asked = set().union(*(words(s.question, True) | words(s.question, False) for s in comparison.sides))
         return frozenset(_PLAN_WORDS - asked)
 
     def parse(self, query: Query) -> Comparison | None:

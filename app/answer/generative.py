@@ -19,6 +19,7 @@ from app.answer.checks import Checks
 from app.answer.llm import LLMClient
 from app.answer.question import Question
 from app.ground import as_stated, attribute, cited_ids, drop_unknown_markers, figures_with_citations, ground
+from app.ground.binding import bound_elsewhere
 from app.ground.claims import figure_answers
 from app.ground.kind import is_answer_figure
 from app.ground.names import unsupported_names
@@ -152,8 +153,11 @@ class LLMAnswerer:
         if not answering and kind in ("percent", "money"):  # counts and times may be said in words
             what = "tỷ lệ phần trăm" if kind == "percent" else "số tiền"
             return [f"câu trả lời không nêu {what} mà câu hỏi hỏi"]
+        terms, written = set(question.terms), question.query.written
         return [
             f"“{q.text}” trong đoạn [{n}] không phải số liệu của điều được hỏi"
             for q, n in answering
             if not figure_answers(q, numbered[n].chunk.text, kind, question.asked)
+            # the passage labels it as the figure of something else, and another figure as the one asked
+            or bound_elsewhere(q, numbered[n].chunk.text, terms, kind, written)
         ]

@@ -57,7 +57,7 @@ from app.answer.generative import LLMAnswerer, Unverified  # noqa: E402
 from app.answer.llm import LLMError  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.embed import Embedder, make_embedder  # noqa: E402
-from app.evaluation import QUESTION_FILES, genre_index, load_questions, sample  # noqa: E402
+from app.evaluation import QUESTION_FILES, genre_index, load_questions, sample, single_passage  # noqa: E402
 from app.models import LLMUsage, Passage  # noqa: E402
 from app.pipeline import Pipeline  # noqa: E402
 from app.retrieve import Query  # noqa: E402
@@ -134,7 +134,7 @@ def seed_settings(base: Settings, index_dir: Path, embedder: Embedder) -> tuple[
     s = base.model_copy(update={"INDEX_DIR": index_dir, "RELOAD_INTERVAL_S": 0})
     docs = [load_document(p) for p in find_sources([base.SEEDS_DIR])]
     ingest_documents(s, embedder, docs)
-    return s, load_questions(QUESTION_FILES["seeds"])
+    return s, single_passage(load_questions(QUESTION_FILES["seeds"]))
 
 
 # --- driving the answers -------------------------------------------------------------------------
@@ -369,6 +369,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 settings, questions = seed_settings(base, root / "seeds", embedder)
             else:  # evals/genres/docs ingested as `python -m app.evaluation` does (its own embedder)
                 settings, questions = genre_index(base, root / "genres")
+                questions = single_passage(questions)  # the styles restate one passage's figure
             index_s += time.perf_counter() - t1
             questions = [
                 q

@@ -153,11 +153,17 @@ class LLMAnswerer:
         if not answering and kind in ("percent", "money"):  # counts and times may be said in words
             what = "tỷ lệ phần trăm" if kind == "percent" else "số tiền"
             return [f"câu trả lời không nêu {what} mà câu hỏi hỏi"]
-        terms, written = set(question.terms), question.query.written
-        return [
+        problems = [
             f"“{q.text}” trong đoạn [{n}] không phải số liệu của điều được hỏi"
             for q, n in answering
             if not figure_answers(q, numbered[n].chunk.text, kind, question.asked)
-            # the passage labels it as the figure of something else, and another figure as the one asked
-            or bound_elsewhere(q, numbered[n].chunk.text, terms, kind, written)
         ]
+        # Every figure of the kind asked is labelled, in its passage, as the figure of something else
+        # while another figure there carries the question's words. (One that is bound to the question
+        # is the answer; the others are the context a quoted sentence brings along.)
+        terms, written = set(question.terms), question.query.written
+        if answering and all(
+            bound_elsewhere(q, numbered[n].chunk.text, terms, kind, written) for q, n in answering
+        ):
+            problems += [f"“{q.text}” trong đoạn [{n}] là số liệu của chỉ tiêu khác" for q, n in answering]
+        return problems

@@ -33,9 +33,9 @@ def label(clause: str, q: Quantity, previous_end: int, written: bool, row: str =
     head = clause[previous_end : q.start]
     if _ROW in head:
         head = head.rsplit(_ROW, 1)[1]
-    tail = re.split(r"[,;.:(]", clause[q.end : q.end + 40], maxsplit=1)[0]
+    tail = re.split(r"[,;.:(]", clause[q.end : q.end + 60], maxsplit=1)[0]
     unit = words(q.unit or "", written)  # "4.985 đảng viên": what it counts says what it is
-    out = words(head, written) | {w.lower() for w in match_words(tail, not written)[:3]} | unit
+    out = words(head, written) | {w.lower() for w in match_words(tail, not written)[:6]} | unit
     return out | words(row, written)
 
 
@@ -59,18 +59,26 @@ def labelled(sentence: str, written: bool, with_row: bool = True) -> Iterator[tu
             previous = q.end
 
 
+_ITEM = re.compile(r"^\s*(?:[a-zđA-ZĐ0-9]{1,2}[.)]|[-–•+*])\s+")
+
+
 def bound_elsewhere(q: Quantity, passage: str, terms: set[str], kind: Kind, written: bool) -> bool:
-    """Whether figure `q`, as the passage states it, is labelled with none of the question's words
-    while another figure of the kind asked is labelled with two or more of them: the passage's
-    figure of something else ("8,26%" of "tổng giá trị sản phẩm" for "tỷ lệ thu gom rác thải")."""
-    mine, others = 0, 0
-    found = False
-    for s, e in split_sentences(passage, len(passage) + 1):
-        for p, words_ in labelled(passage[s:e], written):
-            score = len(words_ & terms)
-            if quantities_match(p, q) or p.text == q.text:
-                found = True
-                mine = max(mine, score)
-            elif is_answer_figure(p, kind):
-                others = max(others, score)
-    return found and mine == 0 and others >= 2
+    """Whether another figure of the kind asked is labelled with at least two more of the question's
+    words than figure `q` is, where the passage states it: `q` is then the passage's figure of
+    something else ("8,26%" of "tổng giá trị sản phẩm" for "tỷ lệ thu gom rác thải"). A figure of a
+    list item ("b) Giỏi: từ 3,20 đến 3,59") is weighed against its own item only: the words that say
+    what the list is of stand in its lead-in, not next to each item's figures."""
+    sentences = [passage[s:e] for s, e in split_sentences(passage, len(passage) + 1)]
+    figures = [[(p, len(w & terms)) for p, w in labelled(text, written)] for text in sentences]
+
+    def same(p: Quantity) -> bool:
+        return quantities_match(p, q) or p.text == q.text
+
+    holding = [i for i, fs in enumerate(figures) if any(same(p) for p, _ in fs)]
+    if not holding:
+        return False
+    mine = max(score for i in holding for p, score in figures[i] if same(p))
+    items = all(_ITEM.match(sentences[i]) for i in holding)
+    weighed = holding if items else range(len(sentences))
+    others = [score for i in weighed for p, score in figures[i] if not same(p) and is_answer_figure(p, kind)]
+    return max(others, default=0) >= mine + 2

@@ -42,6 +42,7 @@ def test_contract_and_figure(client: httpx.Client) -> None:
         "unit": "đồng",
         "citation": cite["id"],
         "verified": True,
+        "computed": False,  # quoted, not computed from other figures
     }
     assert all(f["verified"] for f in body["figures"])
     assert "11/12/2025" in body["answer"]  # names the date of its source

@@ -28,8 +28,10 @@ from app.answer.extractive import ExtractiveAnswerer
 from app.answer.generative import LLMAnswerer, Unverified, abstains
 from app.answer.llm import LLMClient
 from app.answer.prompts import SentencePrompts
+from app.answer.question import Question
 from app.chunk import split_sentences
 from app.ground import ground
+from app.ground.binding import labelled
 from app.ground.claims import figure_answers
 from app.ground.kind import is_answer_figure
 from app.models import LLMUsage, Passage
@@ -97,6 +99,17 @@ def _grounded_words(short: str, said: str, question: str) -> bool:
     allowed = set(match_words(said, True)) | set(match_words(question, True))
     words = match_words(short, True)
     return bool(words) and all(w in allowed for w in words)
+
+
+def _bound(question: Question, sentences: list[str]) -> bool:
+    """Some figure of the kind asked, in the chosen sentences, is labelled with a word of the question
+    (`app.ground.binding`): "A. KINH TẾ › 3." holds a number, but of nothing that was asked."""
+    terms = set(question.terms)
+    return any(
+        is_answer_figure(q, question.kind) and words & terms
+        for sentence in sentences
+        for q, words in labelled(sentence, question.query.written)
+    )
 
 
 def _figures_held(short: str, said: str) -> bool:
@@ -172,6 +185,10 @@ class SentenceAnswerer(LLMAnswerer):
                     f"the chosen sentences score {confidence:.2f} < {scorer.threshold:.2f} as the answer"
                 )
         together = " ".join(said[n - 1][k - 1] for n, k in chosen)
+        if question.kind in ("figure", "money", "percent") and not _bound(
+            question, [said[n - 1][k - 1] for n, k in chosen]
+        ):
+            raise Unverified("no figure of the chosen sentences is labelled with what the question asks")
         if any(
             is_answer_figure(q, question.kind)
             and not figure_answers(q, together, question.kind, question.asked)

@@ -32,7 +32,8 @@ _ASKS: tuple[tuple[Kind, re.Pattern[str], bool], ...] = (
         re.compile(r"\b(la ai|ai la|nhung ai|ai da|ai duoc|ai co|ten la gi|ho ten|ten gi)\b|^ai\b"),
         _FOLDED,
     ),
-    ("percent", re.compile(r"\b(ty le|phan tram)\b|%"), _FOLDED),
+    # A rate of growth is a percentage: "tốc độ tăng giá trị sản phẩm đạt bao nhiêu" is not money.
+    ("percent", re.compile(r"\b(ty le|phan tram|toc do tang)\b|%"), _FOLDED),
     # Money is read as written: folded, "giá" (price) is "gia" as in "gia đình", "tham gia"; "lương
     # thực" is food, not pay.
     (

@@ -173,3 +173,13 @@ def test_for_a_list_the_chosen_sentence_must_convince_the_scorer(client: httpx.C
     llm.script(Reply(text=json.dumps({"cau": [f"{other[0]}.{other[1]}"], "tra_loi": ""})))
     wrong = _ask(client, question)
     assert wrong["mode"] == "extractive" and "ICISE" in wrong["answer"], wrong
+
+
+def test_a_chosen_sentence_must_hold_a_figure_of_what_was_asked() -> None:
+    from app.answer.question import analyse
+    from app.answer.sentences import _bound
+    from app.retrieve import Query
+
+    question = analyse(Query(QUESTION, True, QUESTION), {})
+    assert _bound(question, ["Năm 2025, tổng thu ngân sách là 348,5 tỷ đồng, đạt 109,4% dự toán."])
+    assert not _bound(question, ["A. KINH TẾ › 3."])  # a number, but of nothing asked

@@ -22,10 +22,13 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
+import numpy as np
+
 from app.answer.base import ABSTAIN_TEXT, Draft
 from app.answer.evidence import Clause, clauses_of
 from app.answer.extractive import Candidate, ExtractiveAnswerer
 from app.answer.question import STOP_WRITTEN, Question
+from app.answer.scoring import FEATURES
 from app.ground.binding import label as label_of
 from app.ground.binding import words
 from app.ground.claims import counts_asked, phrase
@@ -33,9 +36,11 @@ from app.ground.kind import is_answer_figure
 from app.models import Passage
 from app.retrieve import Query
 from app.text import fold, has_diacritics, match_words
-from app.text.numbers import Quantity, decimal_of
+from app.text.numbers import Quantity, decimal_of, extract_quantities
 
-Op = Literal["difference", "sum", "share", "ratio", "change", "which", "each", "average"]
+Op = Literal["difference", "sum", "share", "ratio", "change", "which", "each", "average", "span"]
+# "thọ bao nhiêu tuổi", "được xây dựng trong bao nhiêu năm": the years between two years one sentence gives.
+_SPAN = re.compile(r"\b(?:bao nhieu|may)\s+(nam|tuoi)\b")
 # "Bình quân mỗi chi bộ có bao nhiêu đảng viên?": a count over a count, both in one passage.
 _AVERAGE = re.compile(r"\b(?:binh quan|trung binh)\s+(?:moi|mot|1)\s+(\w+(?:\s+\w+)?)")
 # "X của phường A và của phường B?", "Ai là Bí thư phường A, còn phường B?": one answer per place.
@@ -74,6 +79,7 @@ _ASKING = re.compile(
 _WHICH_PHRASE = re.compile(r"\b(?:(?:noi|ben|cai|don vi|phuong|xa|truong|hop dong|khoan)\s+)?(?:nao|ai)\b")
 _EDGE_WORDS = re.compile(r"^(?:\s|,|cua|la|va|hay|thi|so voi|voi|trong|o|tai)+|(?:\s|,|cua|la|va|hay|thi)+$")
 _DECIMALS_PERCENT = 1
+_NAMES_MISSING = FEATURES.index("names_missing")
 # Words a report labels planned figures with; a question that names neither gets the achieved one.
 _PLAN_WORDS = frozenset({"kế", "hoạch", "dự", "toán", "ke", "hoach", "du", "toan"})
 
@@ -141,6 +147,9 @@ def parse(question: Question, written_place: Callable[[str], str]) -> Comparison
     if len(folded) != len(text):
         return None  # positions below are read on the folded text
     found = _op(folded)
+    if found is None and (span := _SPAN.search(folded)):
+        noun = "tuổi" if span[1] == "tuoi" else "năm"
+        return Comparison("span", (Side(noun, text, frozenset()),), False)
     if found is None and (per := _AVERAGE.search(folded)) and question.asked:
         unit = [w for w in per[1].split() if w not in ("co", "la", "duoc", "thi", "cua")][:2]
         if unit and set(unit) != set(question.asked):
@@ -461,6 +470,8 @@ class ComparisonAnswerer:
         apart in what was found and the question should be answered as any other."""
         if comparison.op == "each":
             return self._each(comparison, search)
+        if comparison.op == "span":
+            return self._span(comparison.sides[0], search)
         percent = comparison.op in ("difference", "which") and any(
             re.search(r"\b(?:ty le|ti le|phan tram)\b", fold(s.question)) for s in comparison.sides
         )
@@ -491,6 +502,34 @@ class ComparisonAnswerer:
         if len({(f.candidate.passage.chunk.chunk_id, f.figure.start) for f in found}) < len(found):
             return None  # both sides landed on one figure: nothing tells them apart
         return self._write(comparison, found)
+
+    def _span(self, side: Side, search: Search) -> tuple[Draft, list[Passage]] | None:
+        """Years between the two years of the sentence that answers "when" for the question: a life
+        "(1734 – 1802)", "xây dựng từ năm 1983 đến năm 1990", "hoạt động từ năm 1962 … đến 15/10/2025".
+        None (answered as any other question) when the best such sentence does not hold two years."""
+        query, passages = search(side.question)
+        # Asked as "when": its answer is years ("tuổi" counts nothing a sentence would state).
+        question = replace(self.extractive.analyse(query), kind="when", asked=())
+        spanning = [
+            c
+            for c in self.extractive.candidates(question, passages)
+            if c.reason is None and _two_years(c.sentence) is not None
+        ]
+        if not spanning:
+            return None
+        scorer = self.extractive.scorer
+        row, confidence = scorer.choose(np.array([c.features for c in spanning]))
+        candidate = spanning[row]
+        # The scorer reads "bao nhiêu tuổi" against a sentence of years as a poor match; the names the
+        # question asks about ("Lương Khắc Tuân"), all in the sentence's own words, say it is the one.
+        named = bool(question.names) and candidate.features[_NAMES_MISSING] == 0.0
+        if confidence < scorer.threshold and not named:
+            return None
+        first, last = _two_years(candidate.sentence) or (0, 0)
+        quote = self.extractive.quote(candidate, "when")
+        return Draft(
+            f"{quote}\nKhoảng cách: {last} - {first} = {last - first} {side.label}.", False
+        ), passages
 
     def _each(self, comparison: Comparison, search: Search) -> tuple[Draft, list[Passage]]:
         """One quoted answer per place, each from its own document; none if any place has none."""
@@ -650,3 +689,15 @@ def _compute(comparison: Comparison, figures: list[Quantity]) -> str | None:
         return None
     change = (a.value - b.value) / b.value * 100
     return f"Thay đổi: ({a.written} - {b.written}) / {b.written} = {_vn(change, _DECIMALS_PERCENT)}%."
+
+
+def _two_years(sentence: str) -> tuple[int, int] | None:
+    """The two years a sentence spans, earlier first: a range of years, or exactly two distinct years."""
+    found: list[int] = []
+    for q in extract_quantities(sentence):
+        if q.kind == "range" and q.value and q.high and 1000 <= q.value < q.high <= 2100:
+            return int(q.value), int(q.high)
+        if q.kind == "year" and q.value:
+            found.append(int(q.value))  # a date's year is not an operand the passage states alone
+    distinct = sorted(set(found))
+    return (distinct[0], distinct[1]) if len(distinct) == 2 else None

@@ -229,8 +229,8 @@ def _read(text: str, f: str, i: int, in_context: bool) -> tuple[Quantity | None,
         if not (end == fr.end() and f[end : end + 1].isalnum()):
             num_ = float(Decimal(fr[1].replace(".", "")))
             return Quantity(text[i:end], i, end, "fraction", num_, denominator=float(den), unit=unit), end
-    if fa == 1 and len(num[0]) == 4 and a is not None and 1900 <= a <= 2100 and _YEAR_CUE.search(f, 0, i):
-        # "năm 2025 phường Quy Nhơn": after "năm" it is the year, whatever word follows
+    if fa == 1 and len(num[0]) == 4 and a is not None and 1000 <= a <= 2100 and _YEAR_CUE.search(f, 0, i):
+        # "năm 2025 phường Quy Nhơn", "năm 1871": after "năm" it is a year, of any era, whatever follows
         return Quantity(text[i : num.end()], i, num.end(), "year", float(a)), num.end()
     end, unit = _tail(text, f, after_a)
     if end == after_a and f[end : end + 1].isalnum():  # "217B", "5G": a name, not a figure
@@ -312,7 +312,8 @@ def figure_in_text(q: Quantity, text: str) -> bool:
         return any(p.kind == "date" and p.date and p.date.endswith(q.date[1:]) for p in found)
     if q.kind in ("number", "year") and q.unit is None and q.text == _numeral(q.text):
         return any(
-            _numeral(p.text) == q.text and (p.kind in ("number", "percent", "year") or p.text == q.text)
+            (_numeral(p.text) == q.text and (p.kind in ("number", "percent", "year") or p.text == q.text))
+            or (p.kind == "range" and q.text in _NUMERAL.findall(p.text))  # an end of "1734 – 1802"
             for p in found
         )
     return False

@@ -103,6 +103,13 @@ def test_one_answer_for_each_place_asked_about(client: httpx.Client) -> None:
     assert len({c["doc_id"] for c in body["citations"]}) == 2
 
 
+def test_years_between_the_two_years_a_sentence_gives(client: httpx.Client) -> None:
+    body = _ask(client, "Nguyễn Văn Khiêm thọ bao nhiêu tuổi?")
+    assert "1887 - 1820 = 67 tuổi" in body["answer"], body
+    body = _ask(client, "Cầu đá Bến Giang được xây dựng trong bao nhiêu năm?")
+    assert "1874 - 1871 = 3 năm" in body["answer"], body
+
+
 @pytest.mark.parametrize(
     ("question", "op", "sides"),
     [

@@ -12,7 +12,14 @@ import re
 
 from app.ground.arithmetic import Computation, computations, derived
 from app.models import Figure, Passage
-from app.text.numbers import Quantity, approximate, extract_quantities, figure_in_text, rounding_of
+from app.text.numbers import (
+    Quantity,
+    approximate,
+    extract_quantities,
+    figure_in_text,
+    quantities_match,
+    rounding_of,
+)
 
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -40,10 +47,17 @@ def _supported(q: Quantity, passage: Passage, min_ocr: float = 0.0) -> bool:
 
 
 def as_stated(q: Quantity, text: str, passage: Passage) -> Quantity:
-    """The passage's own figure for a figure of an answer: itself, or for one the answer says it
-    rounded ("khoảng 348 tỷ đồng"), the passage figure it rounds. What the claim checks then read."""
+    """The passage's own figure for a figure of an answer: for one the answer says it rounded
+    ("khoảng 348 tỷ đồng"), the passage figure it rounds; for one whose unit it leaves out ("348,5
+    tỷ"), the passage's figure of that value with its unit ("348,5 tỷ đồng"); else itself. What the
+    claim checks then read."""
+    held = f"{passage.chunk.header}\n{passage.chunk.text}"
     if approximate(text, q) and not _supported(q, passage):
-        return rounding_of(q, f"{passage.chunk.header}\n{passage.chunk.text}") or q
+        return rounding_of(q, held) or q
+    if q.unit is None and q.kind == "number":
+        same = [p for p in extract_quantities(held) if p.unit and quantities_match(q, p)]
+        if len({p.unit for p in same}) == 1:
+            return same[0]
     return q
 
 

@@ -64,12 +64,12 @@ _ITEM = re.compile(r"^\s*(?:[a-zđA-ZĐ0-9]{1,2}[.)]|[-–•+*])\s+")
 
 def bound_elsewhere(q: Quantity, passage: str, terms: set[str], kind: Kind, written: bool) -> bool:
     """Whether another figure of the kind asked is labelled with at least two more of the question's
-    words than figure `q` is, where the passage states it: `q` is then the passage's figure of
-    something else ("8,26%" of "tổng giá trị sản phẩm" for "tỷ lệ thu gom rác thải"). A figure of a
+    words than figure `q` is, or with all of its and more, where the passage states it: `q` is then
+    the passage's figure of something else ("8,26%" of "tổng giá trị sản phẩm" for "tỷ lệ thu gom rác thải"). A figure of a
     list item ("b) Giỏi: từ 3,20 đến 3,59") is weighed against its own item only: the words that say
     what the list is of stand in its lead-in, not next to each item's figures."""
     sentences = [passage[s:e] for s, e in split_sentences(passage, len(passage) + 1)]
-    figures = [[(p, len(w & terms)) for p, w in labelled(text, written)] for text in sentences]
+    figures = [[(p, frozenset(w & terms)) for p, w in labelled(text, written)] for text in sentences]
 
     def same(p: Quantity) -> bool:
         return quantities_match(p, q) or p.text == q.text
@@ -77,8 +77,10 @@ def bound_elsewhere(q: Quantity, passage: str, terms: set[str], kind: Kind, writ
     holding = [i for i, fs in enumerate(figures) if any(same(p) for p, _ in fs)]
     if not holding:
         return False
-    mine = max(score for i in holding for p, score in figures[i] if same(p))
+    mine = max((hit for i in holding for p, hit in figures[i] if same(p)), key=len)
     items = all(_ITEM.match(sentences[i]) for i in holding)
     weighed = holding if items else range(len(sentences))
-    others = [score for i in weighed for p, score in figures[i] if not same(p) and is_answer_figure(p, kind)]
-    return max(others, default=0) >= mine + 2
+    others = [hit for i in weighed for p, hit in figures[i] if not same(p) and is_answer_figure(p, kind)]
+    # Another figure carries two more of the question's words, or every one this one carries and
+    # more ("TỔNG THU … dự toán: 107,2%" against "TỔNG CHI … dự toán: 103,7%" for "tổng thu").
+    return any(len(hit) >= len(mine) + 2 or hit > mine for hit in others)

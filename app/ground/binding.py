@@ -65,9 +65,9 @@ _ITEM = re.compile(r"^\s*(?:[a-zđA-ZĐ0-9]{1,2}[.)]|[-–•+*])\s+")
 def bound_elsewhere(q: Quantity, passage: str, terms: set[str], kind: Kind, written: bool) -> bool:
     """Whether another figure of the kind asked is labelled with at least two more of the question's
     words than figure `q` is, or with all of its and more, where the passage states it: `q` is then
-    the passage's figure of something else ("8,26%" of "tổng giá trị sản phẩm" for "tỷ lệ thu gom rác thải"). A figure of a
-    list item ("b) Giỏi: từ 3,20 đến 3,59") is weighed against its own item only: the words that say
-    what the list is of stand in its lead-in, not next to each item's figures."""
+    the passage's figure of something else ("8,26%" of "tổng giá trị sản phẩm" for "tỷ lệ thu gom
+    rác thải"). A figure of a list item ("b) Giỏi: từ 3,20 đến 3,59") is weighed against its own item
+    only: the words that say what the list is of stand in its lead-in, not next to each item's."""
     sentences = [passage[s:e] for s, e in split_sentences(passage, len(passage) + 1)]
     figures = [[(p, frozenset(w & terms)) for p, w in labelled(text, written)] for text in sentences]
 

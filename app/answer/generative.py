@@ -138,12 +138,20 @@ class LLMAnswerer:
             problems.append("câu trả lời không ghi [n] của đoạn tài liệu nào")
         return problems
 
+    def _of_question(self, question: Question, passage: Passage) -> str:
+        """The passage's sentences about the place and period the question asks ("" if none)."""
+        if self.checks.about_elsewhere(question, passage):
+            return ""
+        doc = self.checks.generation.documents[passage.chunk.doc_id]
+        return " ".join(
+            s.text for s in self.checks.sentences(passage) if self.checks.period_ok(question, s, doc)
+        )
+
     def _document_text(self, passage: Passage) -> str:
         doc = self.checks.generation.documents[passage.chunk.doc_id]
         return f"{doc.title or ''}\n{doc.text}"
 
-    @staticmethod
-    def _figure_problems(question: Question, stated: list, numbered: dict[int, Passage]) -> list[str]:
+    def _figure_problems(self, question: Question, stated: list, numbered: dict[int, Passage]) -> list[str]:
         """For a figure, percentage, amount or date question: the answer states one, and each figure it
         states of that kind is, in its passage, the figure of what was asked."""
         kind = question.kind
@@ -162,8 +170,20 @@ class LLMAnswerer:
         # while another figure there carries the question's words. (One that is bound to the question
         # is the answer; the others are the context a quoted sentence brings along.)
         terms, written = set(question.terms), question.query.written
+        # The sentences of the other passages it was given, of the place and period asked, compete:
+        # a neighbouring passage's figure of the same thing.
+        here = {m: self._of_question(question, p) for m, p in numbered.items()}
         if answering and all(
-            bound_elsewhere(q, numbered[n].chunk.text, terms, kind, written) for q, n in answering
+            bound_elsewhere(
+                q,
+                numbered[n].chunk.text,
+                terms,
+                kind,
+                written,
+                tuple(t for m, t in here.items() if m != n and t),
+                counting=bool(question.asked),
+            )
+            for q, n in answering
         ):
             problems += [f"“{q.text}” trong đoạn [{n}] là số liệu của chỉ tiêu khác" for q, n in answering]
         return problems

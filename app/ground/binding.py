@@ -62,7 +62,15 @@ def labelled(sentence: str, written: bool, with_row: bool = True) -> Iterator[tu
 _ITEM = re.compile(r"^\s*(?:[a-zđA-ZĐ0-9]{1,2}[.)]|[-–•+*])\s+")
 
 
-def bound_elsewhere(q: Quantity, passage: str, terms: set[str], kind: Kind, written: bool) -> bool:
+def bound_elsewhere(
+    q: Quantity,
+    passage: str,
+    terms: set[str],
+    kind: Kind,
+    written: bool,
+    rivals: tuple[str, ...] = (),
+    counting: bool = False,
+) -> bool:
     """Whether another figure of the kind asked is labelled with at least two more of the question's
     words than figure `q` is, or with all of its and more, where the passage states it: `q` is then
     the passage's figure of something else ("8,26%" of "tổng giá trị sản phẩm" for "tỷ lệ thu gom
@@ -80,7 +88,15 @@ def bound_elsewhere(q: Quantity, passage: str, terms: set[str], kind: Kind, writ
     mine = max((hit for i in holding for p, hit in figures[i] if same(p)), key=len)
     items = all(_ITEM.match(sentences[i]) for i in holding)
     weighed = holding if items else range(len(sentences))
-    others = [hit for i in weighed for p, hit in figures[i] if not same(p) and is_answer_figure(p, kind)]
+
+    def rival(p: Quantity) -> bool:  # of the kind asked; for "bao nhiêu X", a count (not a rate)
+        return is_answer_figure(p, kind) and not (counting and p.kind == "percent")
+
+    others = [hit for i in weighed for p, hit in figures[i] if not same(p) and rival(p)]
+    if not items:  # the other passages the answer could have cited (of the place asked) compete too
+        for text in rivals:
+            for s, e in split_sentences(text, len(text) + 1):
+                others += [frozenset(w & terms) for p, w in labelled(text[s:e], written) if rival(p)]
     # Another figure carries two more of the question's words, or every one this one carries and
     # more ("TỔNG THU … dự toán: 107,2%" against "TỔNG CHI … dự toán: 103,7%" for "tổng thu").
     return any(len(hit) >= len(mine) + 2 or hit > mine for hit in others)

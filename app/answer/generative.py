@@ -23,7 +23,7 @@ from app.ground.binding import bound_elsewhere
 from app.ground.claims import figure_answers
 from app.ground.kind import is_answer_figure
 from app.ground.names import unsupported_names
-from app.models import LLMUsage, Passage
+from app.models import Figure, LLMUsage, Passage
 from app.retrieve import Query
 from app.text import fold
 
@@ -93,7 +93,7 @@ class LLMAnswerer:
         problems = [
             f"“{f.text}” không có trong đoạn [{f.citation}]" if f.citation else f"“{f.text}” thiếu [n]"
             for f in ground(text, numbered, self.min_ocr)
-            if not f.verified
+            if not f.verified and not self._restated_year(f, question, numbered)
         ]
         # A figure the answer says it rounded is checked as the passage states it.
         stated = [
@@ -138,6 +138,17 @@ class LLMAnswerer:
             problems.append("câu trả lời không ghi [n] của đoạn tài liệu nào")
         return problems
 
+    def _restated_year(self, figure: Figure, question: Question, numbered: dict[int, Passage]) -> bool:
+        """A year the question itself names ("… vào năm 2023?"), restated by the answer, when the cited
+        passage's document is of that year (its date or title): the user's words, not a claim."""
+        if figure.value is None or int(figure.value) not in question.years or figure.citation not in numbered:
+            return False
+        if not re.fullmatch(r"\d{4}", figure.text):
+            return False
+        doc = self.checks.generation.documents[numbered[figure.citation].chunk.doc_id]
+        year = int(figure.value)
+        return bool(doc.date and doc.date.startswith(str(year))) or year in self.checks.title_time(doc).years
+
     def _of_question(self, question: Question, passage: Passage) -> str:
         """The passage's sentences about the place and period the question asks ("" if none)."""
         if self.checks.about_elsewhere(question, passage):
@@ -161,11 +172,15 @@ class LLMAnswerer:
         if not answering and kind in ("percent", "money"):  # counts and times may be said in words
             what = "tỷ lệ phần trăm" if kind == "percent" else "số tiền"
             return [f"câu trả lời không nêu {what} mà câu hỏi hỏi"]
+        # One figure of the kind asked that its passage states as the figure asked is the answer; the
+        # others are context a sentence brings along ("… cho bão số 12"). None such: every one is named.
         problems = [
             f"“{q.text}” trong đoạn [{n}] không phải số liệu của điều được hỏi"
             for q, n in answering
             if not figure_answers(q, numbered[n].chunk.text, kind, question.asked)
         ]
+        if len(problems) < len(answering):
+            problems = []
         # Every figure of the kind asked is labelled, in its passage, as the figure of something else
         # while another figure there carries the question's words. (One that is bound to the question
         # is the answer; the others are the context a quoted sentence brings along.)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from app.ground.arithmetic import Computation, computations, derived
+from app.ground.arithmetic import Computation, computations, derived, wrong_total
 from app.models import Figure, Passage
 from app.text.numbers import (
     Quantity,
@@ -132,7 +132,11 @@ def ground(text: str, passages: dict[int, Passage], min_ocr: float = 0.0) -> lis
         stated.append((q, n, ok))
     verified = [q for q, _, ok in stated if ok]
     for q, n, ok in stated:
-        computed = not ok and derived(q, rest, verified)
+        # A total must add up the figures listed before it, whatever else its passage holds.
+        if wrong_total(q, rest, [v for v in verified if v.end <= q.start]):
+            placed.append((q.start, Figure(q.text, q.value, q.unit, n, verified=False)))
+            continue
+        computed = not ok and derived(q, rest, [v for v in verified if v is not q])
         figure = Figure(q.text, q.value, q.unit, n, verified=ok or computed, computed=computed)
         placed.append((q.start, figure))
     return [f for _, f in sorted(placed, key=lambda pf: pf[0])]

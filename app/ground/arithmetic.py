@@ -218,7 +218,14 @@ def derived(q: Quantity, text: str, verified: list[Quantity]) -> bool:
     decimals = _decimals(numeral[0])
     # The stated figure's scale: its value over its numeral ("38,3 tỷ" -> 1e9).
     scale = Decimal(str(q.value)) / stated if stated else Decimal(1)
-    values = [Decimal(str(v.value)) for v in verified if v.value is not None and v.kind == "number"]
+    # Amounts are computed from figures of their own unit (a count of "sản phẩm" is not summed from
+    # "3 sao"); a percentage or a ratio from any two amounts.
+    amount = q.kind == "number" and q.unit not in (None, "lần")
+    values = [
+        Decimal(str(v.value))
+        for v in verified
+        if v.value is not None and v.kind == "number" and (not amount or v.unit == q.unit)
+    ]
     percents = [Decimal(str(v.value)) for v in verified if v.value is not None and v.kind == "percent"]
     candidates: list[Decimal] = []
     if q.kind == "percent":
@@ -235,3 +242,23 @@ def derived(q: Quantity, text: str, verified: list[Quantity]) -> bool:
         if len(values) > 2:
             candidates.append(sum(values, Decimal(0)) / scale)
     return any(recomputes(abs(c), stated, decimals, approximate) for c in candidates)
+
+
+_TOTAL_CUE = re.compile(r"(?:tong cong|cong lai|tat ca|tong so|tong)\s*(?:la|co|gom|duoc)?\s*$")
+
+
+def wrong_total(q: Quantity, text: str, earlier: list[Quantity]) -> bool:
+    """Whether a figure the answer gives as a total ("Tổng cộng 11 sản phẩm") after two or more figures
+    of the same unit is not their sum. It may stand in a passage as another figure; as the total of
+    what the answer listed, it must add up."""
+    if q.value is None or not _TOTAL_CUE.search(fold(text[max(0, q.start - 20) : q.start])):
+        return False
+    parts = [
+        e
+        for e in earlier
+        if e.value is not None and e.kind == q.kind and (e.unit or None) == (q.unit or None)
+    ]
+    if len(parts) < 2:
+        return False
+    total = sum(Decimal(str(e.value)) for e in parts)
+    return abs(total - Decimal(str(q.value))) > Decimal("1e-9") * max(abs(total), Decimal(1))

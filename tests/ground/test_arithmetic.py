@@ -84,3 +84,14 @@ def test_a_computation_said_in_words_is_recomputed_from_the_answers_own_figures(
     text = f"Năm 2025 đạt 348,5 tỷ đồng [1], năm 2024 là 310,2 tỷ đồng [2], {tail}"
     stated = [q for q, _ in figures_with_citations(text) if q.kind != "year"]
     assert derived(stated[-1], text, stated[:-1]) is accepted
+
+
+def test_a_total_must_add_up_what_the_answer_listed() -> None:
+    text = (
+        "Phát triển thêm 8 sản phẩm OCOP 3 sao và 2 sản phẩm OCOP 4 sao [1]. Tổng cộng {} sản phẩm OCOP [1]."
+    )
+    source = "Phát triển thêm 8 sản phẩm OCOP 3 sao, 2 sản phẩm OCOP 4 sao trở lên; 11 sản phẩm đạt chuẩn."
+    passages = {1: _passage(source)}
+    # "11" stands in the passage, as another figure: as the total of 8 and 2 it is wrong.
+    assert [f.text for f in ground(text.format(11), passages) if not f.verified] == ["11 sản phẩm"]
+    assert all(f.verified for f in ground(text.format(10), passages) if f.text != "10 sản phẩm")

@@ -77,7 +77,7 @@ CHECKS = (
 _CHECK_OF: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("figure-not-in-passage", re.compile(r"” không có trong đoạn \[\d+\]$")),
     ("no-citation", re.compile(r"” thiếu \[n\]$|không ghi \[n\] của đoạn tài liệu nào")),
-    ("period", re.compile(r"không thuộc năm hoặc nhiệm kỳ được hỏi$")),
+    ("period", re.compile(r"không thuộc năm hoặc nhiệm kỳ được hỏi$|là số liệu của năm \d+$")),
     ("not-the-asked-figure", re.compile(r"không phải số liệu của điều được hỏi$|^câu trả lời không nêu ")),
     ("elsewhere", re.compile(r"nói về địa phương khác với địa phương được hỏi$")),
     ("part", re.compile(r"^đoạn \[\d+\] không thuộc .* mà câu hỏi nêu$")),

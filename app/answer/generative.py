@@ -19,7 +19,7 @@ from app.answer.checks import Checks
 from app.answer.llm import LLMClient
 from app.answer.question import Question
 from app.ground import as_stated, attribute, cited_ids, drop_unknown_markers, figures_with_citations, ground
-from app.ground.binding import bound_elsewhere
+from app.ground.binding import bound_elsewhere, labelled_years
 from app.ground.claims import figure_answers
 from app.ground.kind import is_answer_figure
 from app.ground.names import unsupported_names
@@ -181,6 +181,19 @@ class LLMAnswerer:
         ]
         if len(problems) < len(answering):
             problems = []
+        # Every figure of the kind asked is one its passage labels with another year only ("Thực hiện
+        # 2024: 286,4" for "năm 2025"); one of the year asked answers, the others are context ("tăng
+        # 8,4% so với năm 2023").
+        if question.years and answering:
+            asked = set(question.years)
+            others = [
+                (q, n, years)
+                for q, n in answering
+                if (years := labelled_years(q, numbered[n].chunk.text, question.query.written))
+                and not years & asked
+            ]
+            if len(others) == len(answering):
+                problems += [f"“{q.text}” trong đoạn [{n}] là số liệu của năm {min(y)}" for q, n, y in others]
         # Every figure of the kind asked is labelled, in its passage, as the figure of something else
         # while another figure there carries the question's words. (One that is bound to the question
         # is the answer; the others are the context a quoted sentence brings along.)

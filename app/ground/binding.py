@@ -100,3 +100,14 @@ def bound_elsewhere(
     # Another figure carries two more of the question's words, or every one this one carries and
     # more ("TỔNG THU … dự toán: 107,2%" against "TỔNG CHI … dự toán: 103,7%" for "tổng thu").
     return any(len(hit) >= len(mine) + 2 or hit > mine for hit in others)
+
+
+def labelled_years(q: Quantity, passage: str, written: bool) -> set[int] | None:
+    """The years in figure `q`'s label where the passage states it ("Thực hiện 2024: 286,4" -> 2024),
+    over every place it is stated; None when the passage does not state it."""
+    found: set[int] | None = None
+    for s, e in split_sentences(passage, len(passage) + 1):
+        for p, w in labelled(passage[s:e], written):
+            if quantities_match(p, q) or p.text == q.text:
+                found = (found or set()) | {int(x) for x in w if re.fullmatch(r"(?:1[0-9]|20)\d\d", x)}
+    return found

@@ -61,3 +61,11 @@ def test_a_name_the_question_says_passes_when_the_cited_document_names_it() -> N
     assert unsupported_names(answer, cited, question, (doc,)) == []
     assert unsupported_names(answer, cited, question, (text,)) == ["Phường Quy Nhơn Nam"]
     assert unsupported_names(answer, cited) == ["Phường Quy Nhơn Nam"]  # nobody said it
+
+
+def test_a_table_cell_is_of_the_year_its_header_names() -> None:
+    from app.ground.binding import labelled_years
+
+    assert labelled_years(_q("286,4 tỷ đồng"), ROW, True) == {2024}
+    assert labelled_years(_q("318,6 tỷ đồng"), ROW, True) == {2025}
+    assert labelled_years(_q("999 tỷ đồng"), ROW, True) is None  # not in the passage

@@ -145,7 +145,8 @@ class Pipeline:
         self, question: str, top_k: int = 5, filters: Filters | None = None
     ) -> AsyncIterator[Event]:
         t0 = time.perf_counter()
-        query, passages = await to_thread.run_sync(self.retrieve, question, top_k, filters)
+        query = await to_thread.run_sync(self.retriever.parse, question)
+        # A comparison retrieves each of its sides itself: the whole question's passages are not needed.
         compared = await to_thread.run_sync(self.compare, query, top_k, filters)
         if compared is not None:
             draft, passages = compared
@@ -156,6 +157,7 @@ class Pipeline:
             yield DeltaEvent(answer.text)
             yield FinalEvent(answer, (time.perf_counter() - t0) * 1000, draft.reason)
             return
+        passages = await to_thread.run_sync(self.retriever.search_query, query, top_k, filters)
         yield CitationsEvent(passages)
         numbered = dict(enumerate(passages, start=1))
         streamed: list[str] = []

@@ -31,19 +31,18 @@ class Prompts:
 
     def render_user(self, question: str, passages: list[Passage]) -> str:
         blocks = "\n\n".join(
-            self.passage.format(
-                n=i,
-                title=_attr(p.title or ""),
-                date=p.date or "không rõ",
-                where=_where(p),
-                text=_data(p.chunk.text),
-            )
+            self.passage.format(**_heading(i, p), text=_data(p.chunk.text))
             for i, p in enumerate(passages, start=1)
         )
         return self.user.format(passages=blocks, question=_data(question))
 
     def render_repair(self, problems: list[str]) -> str:
         return self.repair.format(problems="; ".join(problems))
+
+
+def _heading(n: int, p: Passage) -> dict[str, object]:
+    """What both prompt sets say of passage n before its text: its number, title, date and place."""
+    return {"n": n, "title": _attr(p.title or ""), "date": p.date or "không rõ", "where": _where(p)}
 
 
 @dataclass(frozen=True)
@@ -63,10 +62,7 @@ class SentencePrompts:
         """`sentences[i]` are passage i+1's sentences; each is shown with its id "(n.k)"."""
         blocks = "\n\n".join(
             self.passage.format(
-                n=i,
-                title=_attr(p.title or ""),
-                date=p.date or "không rõ",
-                where=_where(p),
+                **_heading(i, p),
                 sentences="\n".join(f"({i}.{k}) {_data(t)}" for k, t in enumerate(said, start=1)),
             )
             for i, (p, said) in enumerate(zip(passages, sentences, strict=True), start=1)

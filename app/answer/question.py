@@ -119,7 +119,7 @@ def _is_stop(word: str, written: bool) -> bool:
 # Units of measure end what is counted: "bao nhiêu ha đất" asks for hectares, of land. A unit asked
 # by its name ("bao nhiêu hecta", "cao bao nhiêu mét") is looked for as documents write it ("24.600
 # ha", "2.436 m").
-_MEASURES = frozenset("ha km2 km m2 m3 m tan kg dong usd ty trieu nghin ngan".split())
+MEASURES = frozenset("ha km2 km m2 m3 m tan kg dong usd ty trieu nghin ngan".split())
 _UNIT_NAMES = {
     ("hecta",): "ha",
     ("hec", "ta"): "ha",
@@ -160,7 +160,7 @@ def _asked(ws: list[str], written: bool) -> list[str]:
                     phrase.append(unit)
                     break
                 phrase.append(rest[j])
-                if rest[j] in _MEASURES:
+                if rest[j] in MEASURES:
                     break
             if phrase:
                 return phrase

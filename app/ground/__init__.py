@@ -17,6 +17,7 @@ from app.text.numbers import (
     approximate,
     extract_quantities,
     figure_in_text,
+    passage_quantities,
     quantities_match,
     rounding_of,
 )
@@ -55,7 +56,7 @@ def as_stated(q: Quantity, text: str, passage: Passage) -> Quantity:
     if approximate(text, q) and not _supported(q, passage):
         return rounding_of(q, held) or q
     if q.unit is None and q.kind == "number":
-        same = [p for p in extract_quantities(held) if p.unit and quantities_match(q, p)]
+        same = [p for p in passage_quantities(held) if p.unit and quantities_match(q, p)]
         if len({p.unit for p in same}) == 1:
             return same[0]
     return q

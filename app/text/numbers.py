@@ -297,7 +297,7 @@ def _numeral(s: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _passage_quantities(text: str) -> tuple[Quantity, ...]:
+def passage_quantities(text: str) -> tuple[Quantity, ...]:
     """Passages are checked again and again (every answer citing them): parse each once."""
     return tuple(extract_quantities(text))
 
@@ -305,7 +305,7 @@ def _passage_quantities(text: str) -> tuple[Quantity, ...]:
 def figure_in_text(q: Quantity, text: str) -> bool:
     """Whether a passage supports a figure from an answer. Beyond `quantities_match`, an answer quoting
     the bare numeral ("348,5" for "348,5 tỷ đồng") or a day-month of a dated passage is still quoting it."""
-    found = _passage_quantities(text)
+    found = passage_quantities(text)
     if any(quantities_match(q, p) for p in found):
         return True
     if q.kind == "date" and q.date and q.date.startswith("--"):
@@ -339,7 +339,7 @@ def rounding_of(q: Quantity, text: str) -> Quantity | None:
         return None
     decimals = len(numeral.split(",")[1]) if "," in numeral else 0
     step = 10.0**-decimals * (q.value / float(d))  # one unit of the last digit, at the figure's scale
-    for p in _passage_quantities(text):
+    for p in passage_quantities(text):
         if _FAMILY[p.kind] != _FAMILY[q.kind] or p.value is None or not _units_compatible(p.unit, q.unit):
             continue
         if abs(p.value - q.value) <= step * (1 + 1e-9) and abs(p.value - q.value) <= 0.05 * abs(p.value):

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from conftest import make_settings
 
-from app.answer.comparison import parse
+from app.answer.comparison_question import parse
 from app.answer.question import analyse
 from app.embed import Embedder
 from app.ingest import find_sources, load_document

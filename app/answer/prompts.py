@@ -58,14 +58,26 @@ class SentencePrompts:
         names = ("sentences_system.vi.md", "sentences_user.vi.md", "sentences_passage.vi.md")
         return cls(*(_read(folder, n) for n in names))
 
-    def render_user(self, question: str, passages: list[Passage], sentences: list[list[str]]) -> str:
-        """`sentences[i]` are passage i+1's sentences; each is shown with its id "(n.k)"."""
+    def render_user(
+        self,
+        question: str,
+        passages: list[Passage],
+        sentences: list[list[str]],
+        shown: set[tuple[int, int]] | None = None,
+    ) -> str:
+        """`sentences[i]` are passage i+1's sentences; each is shown with its id "(n.k)". With `shown`,
+        only those ids are (their passage's ids kept), and a passage with none is left out."""
         blocks = "\n\n".join(
             self.passage.format(
                 **_heading(i, p),
-                sentences="\n".join(f"({i}.{k}) {_data(t)}" for k, t in enumerate(said, start=1)),
+                sentences="\n".join(
+                    f"({i}.{k}) {_data(t)}"
+                    for k, t in enumerate(said, start=1)
+                    if shown is None or (i, k) in shown
+                ),
             )
             for i, (p, said) in enumerate(zip(passages, sentences, strict=True), start=1)
+            if shown is None or any(n == i for n, _ in shown)
         )
         return self.user.format(passages=blocks, question=_data(question))
 

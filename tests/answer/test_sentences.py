@@ -96,6 +96,17 @@ def _sentence_ids(client: httpx.Client, needle: str, question: str = QUESTION) -
     raise AssertionError(f"{needle!r} not retrieved")
 
 
+def _sentence(client: httpx.Client, n: int, k: int, question: str = QUESTION) -> str:
+    from app.chunk import split_sentences
+
+    for p in client.post("/search", json={"question": question}).json()["passages"]:
+        if p["rank"] == n:
+            text = p["text"]
+            s, e = split_sentences(text, len(text) + 1)[k - 1]
+            return text[s:e].strip()
+    raise AssertionError(f"no passage {n}")
+
+
 def _ask(client: httpx.Client, question: str = QUESTION) -> dict:
     r = client.post("/ask", json={"question": question})
     assert r.status_code == 200, r.text
@@ -125,6 +136,30 @@ def test_another_wards_sentence_is_refused_and_the_extractive_answer_given(
     body = _ask(client, question)
     assert body["mode"] == "extractive" and BUDGET not in body["answer"], body
     assert body["fallback_reason"]
+    # It was not even offered: the model sees only sentences that could answer for the ward asked
+    # (here none, so it is not asked at all).
+    assert all(f"({n}.{k})" not in r["messages"][1]["content"] for r in llm.requests)
+
+
+def test_a_pick_that_was_not_offered_is_dropped_and_the_offered_one_quoted(
+    client: httpx.Client, llm: FakeLLM
+) -> None:
+    n, k = _sentence_ids(client, BUDGET)
+    llm.script(Reply(text=json.dumps({"cau": ["9.9", f"{n}.{k}"], "tra_loi": ""}, ensure_ascii=False)))
+    body = _ask(client)
+    assert body["mode"] == "llm" and body["answer"] == f"Theo tài liệu: “{_sentence(client, n, k)}” [{n}]"
+
+
+def test_a_name_the_question_says_must_be_in_the_chosen_document(client: httpx.Client, llm: FakeLLM) -> None:
+    """ "Đông Thạch" is in no seed document: Quy Nhơn's budget sentence is not its answer."""
+    question = "Tổng thu ngân sách của làng Đông Thạch năm 2025 là bao nhiêu?"
+    try:
+        n, k = _sentence_ids(client, BUDGET, question)
+    except AssertionError:
+        pytest.skip("the budget sentence is not retrieved for this question")
+    llm.script(Reply(text=json.dumps({"cau": [f"{n}.{k}"], "tra_loi": BUDGET}, ensure_ascii=False)))
+    body = _ask(client, question)
+    assert body["mode"] != "llm" and "names" in body["fallback_reason"], body
 
 
 @pytest.mark.parametrize("text", ["[1]", "[6,5 [1]]", '{"cau": ["9.9"], "tra_loi": "348,5 tỷ đồng"}'])

@@ -360,3 +360,22 @@ def test_markers_used_to_number_a_list_are_sent_back(client: httpx.Client, llm: 
     assert "đánh số" in llm.requests[-1]["messages"][-1]["content"]
     llm.script(Reply(text=f"Tổng thu ngân sách là 348,5 tỷ đồng [{n}]."))
     assert ask(client)[0]["mode"] == "llm"
+
+
+def test_a_labelled_figure_of_another_target_is_caught(client: httpx.Client, llm: FakeLLM) -> None:
+    """ "Phấn đấu 100% chi bộ hoàn thành tốt nhiệm vụ" holds a percentage labelled with a word of the
+    question ("phấn đấu"), but no clause around it convinces the extractive scorer that it answers
+    "bao nhiêu phần trăm tổ dân phố": the repair request names it, and the extractive answer (the
+    target's own 75%) is given."""
+    question = (
+        "Đến năm 2025, phường Quang Trung phấn đấu duy trì bao nhiêu phần trăm tổ dân phố được công "
+        "nhận 'Tổ dân phố văn hóa'?"
+    )
+    passages = client.post("/search", json={"question": question}).json()["passages"]
+    other = next(p["rank"] for p in passages if "100% chi bộ hoàn thành tốt nhiệm vụ" in p["text"])
+    wrong = f"Phường phấn đấu 100% [{other}]."
+    llm.script(Reply(text=wrong), Reply(text=wrong))
+    body, _ = ask(client, question)
+    assert body["mode"] == "extractive" and "75%" in body["answer"], body
+    repair = llm.requests[-1]["messages"][-1]["content"]
+    assert "“100%”" in repair and "không phải số liệu của điều được hỏi" in repair, repair

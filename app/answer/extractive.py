@@ -84,7 +84,7 @@ class ExtractiveAnswerer:
             )
         best = usable[row]
         neighbour = _neighbour(usable, self.scorer.candidate.logits(features), row)
-        if neighbour is not None and question.kind not in _FIGURE_KINDS and not self._items_after(best):
+        if neighbour is not None and question.kind not in _FIGURE_KINDS and not self.items_after(best):
             quote = self.quote_pair(best, neighbour)
         else:
             quote = self.quote(best, question.kind)
@@ -274,7 +274,7 @@ class ExtractiveAnswerer:
     ) -> float:
         return 1.0 if term in clause else 0.75 if term in sentence else 0.5 if term in context else 0.0
 
-    def _items_after(self, best: Candidate) -> list[str]:
+    def items_after(self, best: Candidate) -> list[str]:
         """The list a lead-in ("... trong các trường hợp sau:") announces, as far as the cited passage
         holds it: quoting the lead-in alone would answer nothing."""
         if best.span is None or not best.sentence.rstrip().endswith(":"):
@@ -288,17 +288,23 @@ class ExtractiveAnswerer:
             i += 1
         return items
 
+    def with_items(self, best: Candidate) -> str | None:
+        """A lead-in followed by the items it announces (as many as a quote holds); None if it is none."""
+        items = self.items_after(best)
+        if not items:
+            return None
+        quote = best.sentence.rstrip()
+        for item in items:
+            if len(quote) + len(item) > 3 * _QUOTE_MAX:
+                return quote + " …"
+            quote += f" {item}"
+        return quote
+
     def quote(self, best: Candidate, kind: str) -> str:
         """Quote the sentence (a lead-in with its items); for a figure, only its clause (with the
         list's lead-in, if any)."""
-        if items := self._items_after(best):
-            quote = best.sentence.rstrip()
-            for item in items:
-                if len(quote) + len(item) > 3 * _QUOTE_MAX:
-                    quote += " …"
-                    break
-                quote += f" {item}"
-            return self._cite(best, quote)
+        if listed := self.with_items(best):
+            return self._cite(best, listed)
         quote = best.sentence
         row = best.where is not None and best.where.kind == "row" and len(quote) <= 2 * _QUOTE_MAX
         # A table row is quoted whole: its label and column headers are what say what the figure is.

@@ -214,7 +214,14 @@ class SentenceAnswerer(LLMAnswerer):
             for q in extract_quantities(short)
         ):
             short = ""  # its figure is one of the sentences', but not the one asked: quote alone
-        text = self.write(query.text, short, chosen, said)
+        # A lead-in ("… nộp các giấy tờ sau:") is quoted with the items it announces, as the
+        # extractive answer quotes it: alone it answers nothing.
+        quoted = [list(sentences) for sentences in said]
+        for c in usable:
+            key = (c.rank + 1, c.index + 1)
+            if key in chosen and (listed := self.extractive.with_items(c)):
+                quoted[key[0] - 1][key[1] - 1] = listed
+        text = self.write(query.text, short, chosen, quoted)
         unverified = [f.text for f in ground(text, numbered, self.min_ocr) if not f.verified]
         if unverified:
             raise Unverified(f"figures not in the passages cited: {', '.join(unverified)}")

@@ -10,10 +10,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from conftest import make_settings
 from fake_llm import FakeLLM, Reply
 
 from app.answer.sentences import SentenceAnswerer, parse_reply
 from app.config import Settings
+from app.embed import Embedder
 from app.serve.server import running_app
 
 QUESTION = "Tổng thu ngân sách phường Quy Nhơn năm 2025 là bao nhiêu?"
@@ -218,3 +220,52 @@ def test_a_chosen_sentence_must_hold_a_figure_of_what_was_asked() -> None:
     question = analyse(Query(QUESTION, True, QUESTION), {})
     assert _bound(question, ["Năm 2025, tổng thu ngân sách là 348,5 tỷ đồng, đạt 109,4% dự toán."])
     assert not _bound(question, ["A. KINH TẾ › 3."])  # a number, but of nothing asked
+
+
+PROCEDURE = """# HƯỚNG DẪN THỦ TỤC ĐĂNG KÝ HỘ KINH DOANH
+
+Ủy ban nhân dân xã Tân Lộc hướng dẫn thủ tục đăng ký hộ kinh doanh như sau.
+
+## 1. Hồ sơ
+
+Người đăng ký hộ kinh doanh nộp các giấy tờ sau:
+
+- Giấy đề nghị đăng ký hộ kinh doanh theo mẫu.
+- Bản sao căn cước của chủ hộ kinh doanh.
+- Bản sao hợp đồng thuê địa điểm kinh doanh, nếu thuê.
+
+## 2. Thời hạn
+
+Trong 3 ngày làm việc kể từ ngày nhận đủ hồ sơ, Phòng Kinh tế cấp giấy chứng nhận đăng ký hộ kinh doanh.
+"""
+
+
+def test_a_chosen_lead_in_is_quoted_with_its_items(
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, llm: FakeLLM
+) -> None:
+    """The model names the lead-in ("… nộp các giấy tờ sau:"); alone it answers nothing, so the
+    answer quotes it with the items it announces, as the extractive answer would."""
+    from app.index import ingest_documents
+    from app.ingest import load_document
+
+    root = tmp_path_factory.mktemp("procedure")
+    (root / "docs").mkdir()
+    source = root / "docs" / "ho-kinh-doanh.md"
+    source.write_text(PROCEDURE, encoding="utf-8")
+    settings = make_settings(
+        root,
+        LLM_BASE_URL=llm.base_url,
+        LLM_MODEL="fake",
+        LLM_PROTOCOL="sentences",
+        LLM_DEADLINE_S=5.0,
+        LLM_BREAKER_FAILURES=1000,
+    )
+    ingest_documents(settings, embedder, [load_document(source)])
+    question = "Đăng ký hộ kinh doanh cần nộp những giấy tờ gì?"
+    with running_app(settings) as base, httpx.Client(base_url=base, timeout=30) as c:
+        n, k = _sentence_ids(c, "nộp các giấy tờ sau:", question)
+        llm.script(Reply(text=json.dumps({"cau": [f"{n}.{k}"], "tra_loi": ""}, ensure_ascii=False)))
+        body = _ask(c, question)
+    assert body["mode"] == "llm", body
+    assert "nộp các giấy tờ sau:" in body["answer"]
+    assert "Bản sao căn cước của chủ hộ kinh doanh." in body["answer"], body["answer"]

@@ -37,24 +37,24 @@ serve: index
 	$(PY) -m app serve --host $(HOST) --port $(PORT)
 
 lint: setup-dev
-	$(VENV)/bin/ruff check app tests bench
-	$(VENV)/bin/ruff format --check app tests bench
+	$(VENV)/bin/ruff check app evaluation tests bench
+	$(VENV)/bin/ruff format --check app evaluation tests bench
 
 # Lint, build the seed index, run the eval gate over HTTP, then the fast tests (not slow, st, browser).
 FAST := not slow and not st and not browser
 test: setup-dev seeds lint
 	$(PY) -m app ingest
-	$(PY) -m app eval
+	$(PY) -m evaluation run
 	$(PY) -m pytest -q -m "$(FAST)" --durations=10
 
 # The same, then every test: what CI (.ci/run) runs.
 test-all: setup-dev seeds lint
 	$(PY) -m app ingest
-	$(PY) -m app eval
+	$(PY) -m evaluation run
 	$(PY) -m pytest -q --durations=15
 
 eval: index
-	$(PY) -m app eval
+	$(PY) -m evaluation run
 
 bench: index
 	$(PY) bench/ingest.py

@@ -157,23 +157,11 @@ def _cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
-    from app.evaluation import main as run_eval
-
-    return run_eval(settings, args.url, args.sample, args.set)
-
-
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from app.serve.server import serve
 
     serve(settings, args.host, args.port)
     return 0
-
-
-def _cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
-    from app.calibrate import run
-
-    return run(settings, args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -217,21 +205,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--top-k", type=int, default=5)
     p.set_defaults(func=_cmd_ask)
-    p = sub.add_parser("eval", help="run evals/questions.jsonl through the HTTP API and gate on thresholds")
-    p.add_argument("--url", help="a running service to evaluate (default: start one on 127.0.0.1)")
-    p.add_argument("--sample", type=int, help="only N questions spread over the set (for slow LLMs)")
-    p.add_argument(
-        "--set",
-        default="all",
-        choices=("seeds", "genres", "all"),
-        help="seeds: evals/questions.jsonl over INDEX_DIR; genres: evals/genres over a temporary index",
-    )
-    p.set_defaults(func=_cmd_eval)
-    p = sub.add_parser("calibrate", help="fit the answer scorer and its operating point on the eval sets")
-    from app.calibrate import add_arguments
-
-    add_arguments(p)
-    p.set_defaults(func=_cmd_calibrate)
     p = sub.add_parser("serve", help="run the HTTP service (uvicorn, TCP_NODELAY for prompt streaming)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

@@ -26,10 +26,10 @@ from pathlib import Path
 import httpx
 
 from app.config import Settings
-from app.evaluation import load_questions
 from app.index.store import current_name
 from app.serve.limits import unthrottled
 from app.serve.server import running_app
+from evaluation.sets import load_questions
 
 TOP_K = 5
 TIMEOUT_S = 60.0

@@ -2,7 +2,7 @@
 wrong ones they reject.
 
 Every answerable question of the eval sets with gold figures (evals/questions.jsonl over the seed
-documents; evals/genres/questions.jsonl over evals/genres/docs, ingested as `app.evaluation` does),
+documents; evals/genres/questions.jsonl over evals/genres/docs, ingested as `python -m evaluation run` does),
 and every one with gold names (for the name styles), is answered in several styles by a scripted
 OpenAI-compatible endpoint on 127.0.0.1 (tests/fake_llm.py). Each answer goes through the real
 `LLMAnswerer.stream` of a real `Pipeline` (its client, its tidying, its checks) over the passages the
@@ -63,10 +63,11 @@ from app.answer.llm import LLMError  # noqa: E402
 from app.answer.sentences import SentenceAnswerer  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.embed import Embedder, make_embedder  # noqa: E402
-from app.evaluation import QUESTION_FILES, genre_index, load_questions, sample, single_passage  # noqa: E402
 from app.models import LLMUsage, Passage  # noqa: E402
 from app.pipeline import Pipeline  # noqa: E402
 from app.retrieve import Query  # noqa: E402
+from evaluation.genres import genre_index  # noqa: E402
+from evaluation.sets import QUESTION_FILES, load_questions, sample, single_passage  # noqa: E402
 
 TOP_K = 5  # as the eval asks
 CHECKS = (
@@ -453,7 +454,7 @@ async def main_async(args: argparse.Namespace) -> int:
             t1 = time.perf_counter()
             if name == "seeds":
                 settings, questions = seed_settings(base, root / "seeds", embedder)
-            else:  # evals/genres/docs ingested as `python -m app.evaluation` does (its own embedder)
+            else:  # evals/genres/docs ingested as `python -m evaluation run` does (its own embedder)
                 settings, questions = genre_index(base, root / "genres")
                 questions = single_passage(questions)  # the styles restate one passage's figure
             index_s += time.perf_counter() - t1

@@ -21,9 +21,9 @@ from pathlib import Path
 import httpx
 
 from app.config import Settings
-from app.evaluation import load_questions
 from app.serve.limits import unthrottled
 from app.serve.server import running_app
+from evaluation.sets import load_questions
 
 ROOT = Path(__file__).resolve().parent.parent
 

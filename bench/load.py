@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fake_llm import FakeLLM, Reply  # noqa: E402
 
-from app.evaluation import load_questions  # noqa: E402
+from evaluation.sets import load_questions  # noqa: E402
 
 LLM_TEXT = "Theo tài liệu được cung cấp [1]."  # cited, no figure: the whole LLM path runs and passes
 

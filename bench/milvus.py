@@ -31,8 +31,8 @@ import httpx
 from scale import KEY, Server, latencies, percentile, say
 
 from app.config import Settings
-from app.evaluation import QUESTION_FILES, load_questions
 from app.index.migrate import to_milvus
+from evaluation.sets import QUESTION_FILES, load_questions
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
 

@@ -1,6 +1,6 @@
 """A scanned multi-page Vietnamese report: image-only PDF pages at 300 dpi, one commune a page.
 
-Each page is rendered by `evals/genres/render.py` (`render_scan`: DejaVu Serif on a greyscale A4 page,
+Each page is rendered by `evaluation/genre_docs/scan.py` (`render_scan`: DejaVu Serif on a greyscale A4 page,
 slight skew and blur, a scanner's paper tone) and placed as an image with no text layer
 (`pdf_scan_page`), the way `cong-van-1208-ung-pho-bao-ban-chup.pdf` is built. Every page reports a
 different commune with its own figures; the last page is always xã Hòa Bình, whose budget
@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "evals" / "genres"))
-
-from render import Line, new_pdf, pdf_scan_page, render_scan  # noqa: E402
+from evaluation.genre_docs.model import Line
+from evaluation.genre_docs.pdf import new_pdf, pdf_scan_page
+from evaluation.genre_docs.scan import render_scan
 
 LAST_PAGE_PLACE = "Hòa Bình"
 LAST_PAGE_FIGURE = "52,7 tỷ đồng"

@@ -4,8 +4,8 @@ Each candidate sentence is described by a few genre-neutral features (how much o
 covers, weighted by how rare each word is; whether it holds the kind of thing asked; how close its
 passage came in retrieval). A logistic model turns them into a probability; the answerer quotes the
 best candidate when that probability reaches the operating point, and abstains below it. The
-weights and the operating point are data (`calibration.json`), refitted by `python -m app calibrate`
-on the development sets, so a new genre changes numbers, not code.
+weights and the operating point are data (`calibration.json`), refitted by `python -m evaluation
+calibrate` on the development sets, so a new genre changes numbers, not code.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class Scorer:
         if tuple(data["features"]) != FEATURES or tuple(data["gate_features"]) != GATE_FEATURES:
             raise ValueError(
                 f"{path}: fitted on features {data['features']} / {data['gate_features']}, the code has "
-                f"{FEATURES} / {GATE_FEATURES}: refit with `python -m app calibrate --write`"
+                f"{FEATURES} / {GATE_FEATURES}: refit with `python -m evaluation calibrate --write`"
             )
         return cls(
             Logistic(tuple(data["weights"]), float(data["bias"])),

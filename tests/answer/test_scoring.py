@@ -12,7 +12,8 @@ import pytest
 from app.answer.base import Draft
 from app.answer.fallback import use_extractive
 from app.answer.scoring import CALIBRATION, FEATURES, GATE_FEATURES, Scorer, fit, gate_features
-from app.calibrate import Asked, _fit, at, choose, outcomes
+from evaluation.calibrate import _fit, choose
+from evaluation.curve import Asked, at, outcomes
 
 
 def test_fit_recovers_the_direction_of_a_noisy_rule() -> None:

@@ -1,0 +1,98 @@
+"""The genre set: evals/genres/docs in, a temporary index of them and the set's report out.
+
+Regulations, contracts, reports with tables, a spreadsheet, scanned letters, encyclopedia articles and
+a news page are not in the service's index, so the set builds its own with the same settings and
+embedder, measures what ingest kept of each file, serves the index as the seed index is served and
+asks every question over HTTP. The scorer's fitting reuses the index (`genre_index`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from app.config import Settings
+from evaluation.curve import scored_curve
+from evaluation.metrics import Report
+from evaluation.runner import serve_and_ask
+from evaluation.sets import GENRES, load_set, load_sources, sample
+from evaluation.survival import ingest_summary, ingest_survival
+
+
+def _genre_documents() -> tuple[list, dict[str, str], float]:
+    """The set's documents as ingest reads them, the files it refused (with why), and the seconds."""
+    from app.ingest import DocumentError, find_sources, load_document
+
+    sources = load_sources()
+    t0 = time.perf_counter()
+    documents, errors = [], {}
+    for path in find_sources([GENRES / "docs"]):
+        try:
+            documents.append(load_document(path))
+        except Exception as exc:  # measured, not fatal: its questions then fail, and the report says why
+            errors[path.name] = str(exc) if isinstance(exc, DocumentError) else f"{type(exc).__name__}: {exc}"
+    missing = sorted(set(sources) - {d.source for d in documents} - set(errors))
+    for name in missing:
+        errors[name] = "not picked up by find_sources (unsupported extension?)"
+    return documents, errors, time.perf_counter() - t0
+
+
+def _genre_questions(documents: list, n: int | None = None) -> list[dict]:
+    """The genre questions with gold file names turned into the doc ids ingest gave them."""
+    ids = {Path(d.source or d.doc_id).stem: d.doc_id for d in documents}
+    return [
+        {**q, "gold_doc_ids": [ids.get(d, d) for d in q["gold_doc_ids"]]}
+        for q in sample(load_set("genres"), n)
+    ]
+
+
+def genre_index(settings: Settings, index_dir: Path) -> tuple[Settings, list[dict]]:
+    """The genre set's documents ingested into `index_dir` (unchanged ones are kept, so a kept
+    directory is reused), the settings that point at it, and its questions."""
+    from app.embed import make_embedder
+    from app.index import IndexLoadError, ingest_documents, load_generation
+
+    documents, _, _ = _genre_documents()
+    s = settings.model_copy(update={"INDEX_DIR": index_dir, "RELOAD_INTERVAL_S": 0})
+    embedder = make_embedder(s)
+    try:  # a kept directory may hold documents the set no longer has
+        stale = set(load_generation(index_dir, embedder.name).documents) - {d.doc_id for d in documents}
+    except IndexLoadError:
+        stale = set()
+    ingest_documents(s, embedder, documents, remove=stale)
+    return s, _genre_questions(documents)
+
+
+def run_genres(settings: Settings, n: int | None = None) -> Report:
+    """The genre set: ingest evals/genres/docs into a temporary index (same settings and embedder),
+    serve it as the seed index is served, ask every question over HTTP."""
+    from app.embed import make_embedder
+    from app.index.backends import drop, write
+
+    report = Report(name="genres")
+    sources = load_sources()
+    documents, errors, read_s = _genre_documents()
+    questions = _genre_questions(documents, n)
+    with tempfile.TemporaryDirectory(prefix="genre-index-") as tmp:
+        s = settings.model_copy(update={"INDEX_DIR": Path(tmp), "RELOAD_INTERVAL_S": 0})
+        if s.VECTOR_STORE == "milvus":  # collections of its own, made for this run and dropped after
+            s = s.model_copy(update={"MILVUS_COLLECTION": f"{s.MILVUS_COLLECTION}_genre_eval"})
+        embedder = make_embedder(s)
+        ingested = write(s, embedder, documents, rebuild=s.VECTOR_STORE == "milvus")
+        files = ingest_survival(documents, sources)
+        report.ingest = {
+            "documents": ingested.documents,
+            "chunks": ingested.chunks,
+            "read_seconds": round(read_s, 1),
+            "index_seconds": round(ingested.seconds, 1),
+            "errors": errors,
+            **ingest_summary(files),
+            "files": files,
+        }
+        try:
+            serve_and_ask(s, None, questions, report)
+            report.curve = scored_curve(s, questions)
+        finally:
+            drop(s, embedder)
+    return report

@@ -38,12 +38,12 @@ def _genre_documents() -> tuple[list, dict[str, str], float]:
     return documents, errors, time.perf_counter() - t0
 
 
-def _genre_questions(documents: list, n: int | None = None) -> list[dict]:
+def _genre_questions(documents: list, n: int | None = None, sealed_only: bool = False) -> list[dict]:
     """The genre questions with gold file names turned into the doc ids ingest gave them."""
     ids = {Path(d.source or d.doc_id).stem: d.doc_id for d in documents}
     return [
         {**q, "gold_doc_ids": [ids.get(d, d) for d in q["gold_doc_ids"]]}
-        for q in sample(load_set("genres"), n)
+        for q in sample(load_set("genres", sealed_only), n)
     ]
 
 
@@ -64,7 +64,7 @@ def genre_index(settings: Settings, index_dir: Path) -> tuple[Settings, list[dic
     return s, _genre_questions(documents)
 
 
-def run_genres(settings: Settings, n: int | None = None) -> Report:
+def run_genres(settings: Settings, n: int | None = None, sealed_only: bool = False) -> Report:
     """The genre set: ingest evals/genres/docs into a temporary index (same settings and embedder),
     serve it as the seed index is served, ask every question over HTTP."""
     from app.embed import make_embedder
@@ -73,7 +73,7 @@ def run_genres(settings: Settings, n: int | None = None) -> Report:
     report = Report(name="genres")
     sources = load_sources()
     documents, errors, read_s = _genre_documents()
-    questions = _genre_questions(documents, n)
+    questions = _genre_questions(documents, n, sealed_only)
     with tempfile.TemporaryDirectory(prefix="genre-index-") as tmp:
         s = settings.model_copy(update={"INDEX_DIR": Path(tmp), "RELOAD_INTERVAL_S": 0})
         if s.VECTOR_STORE == "milvus":  # collections of its own, made for this run and dropped after

@@ -67,6 +67,8 @@ def _shown(o: Outcome) -> dict:
             "sealed": True,
             "correct": o.correct,
             "abstained": o.abstained,
+            "rank": o.rank,  # figures only: where the gold passage ranked, and which answerer spoke
+            "mode": o.mode,
         }
     return o.__dict__
 

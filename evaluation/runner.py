@@ -51,10 +51,12 @@ def serve_and_ask(settings: Settings, base_url: str | None, questions: list[dict
             _ask_all(settings, base, questions, report)
 
 
-def run_seeds(settings: Settings, base_url: str | None = None, n: int | None = None) -> Report:
+def run_seeds(
+    settings: Settings, base_url: str | None = None, n: int | None = None, sealed_only: bool = False
+) -> Report:
     """The seed set, over the index in `settings.INDEX_DIR` (or the service at `base_url`)."""
     report = Report(name="seeds")
-    questions = sample(load_set("seeds"), n)
+    questions = sample(load_set("seeds", sealed_only), n)
     serve_and_ask(settings, base_url, questions, report)
     if base_url is None:  # the curve needs the index in process
         report.curve = scored_curve(settings, single_passage(questions))

@@ -340,3 +340,13 @@ def test_every_genre_document_has_its_source_record() -> None:
     assert any(r.get("ocr_pages") == [1] for n, r in sources.items() if n.endswith(".png"))
     mixed = [r for r in sources.values() if r["genre"] == "mixed_pdf"]
     assert mixed and mixed[0]["ocr_pages"] == [2]
+
+
+def test_the_sealed_part_alone_is_all_sealed_and_nothing_else() -> None:
+    """`run --sealed-only` asks the held-out part only: every question marked sealed, none of the open
+    file's ids among them (only ids are compared; the held-out text is not read here)."""
+    for name in ("seeds", "genres"):
+        sealed = load_set(name, sealed_only=True)
+        assert sealed and all(q["sealed"] for q in sealed)
+        assert not {q["id"] for q in sealed} & {q["id"] for q in load_questions(QUESTION_FILES[name])}
+        assert len(load_set(name)) == len(load_questions(QUESTION_FILES[name])) + len(sealed)

@@ -1,6 +1,6 @@
 """`python -m app ingest --ray`: reading, cleaning, chunking and embedding fanned out over a Ray
 cluster (or a Ray started on this machine). The index is still written by the one writer, in this
-process (`app.index.bulk.ingest_bulk` -> `app.index.backends.write`), given the vectors ready-made.
+process (`app.index.bulk.ingest_bulk` -> `IndexBackend.write`), given the vectors ready-made.
 
 Order, so that a run killed at any point costs only what it had not saved:
 1. Ray tasks read, clean and chunk the files (one task per file, side by side);

@@ -48,16 +48,15 @@ def to_milvus(settings: Settings, progress: bool = False) -> MigrateReport:
     from app.index.shared import SharedIndex, Version, document_row, version_of
 
     t0 = time.perf_counter()
-    source = settings.model_copy(update={"VECTOR_STORE": "faiss"})
-    gen = load_generation(source.INDEX_DIR, settings=source)
+    gen = load_generation(settings.INDEX_DIR, settings=settings)
     if gen.pending:
         raise IndexLoadError(
             f"{len(gen.pending)} chunks of the embedded index have no vector yet: serve it until the "
             "background embedding is done (or run `python -m app ingest`), then migrate"
         )
     shared = SharedIndex(settings, gen.embedder, gen.dim)
-    store = document_store(source.INDEX_DIR)
-    catalog = IndexFiles.of(source.INDEX_DIR, source).catalog
+    store = document_store(settings.INDEX_DIR)
+    catalog = IndexFiles.of(settings.INDEX_DIR, settings).catalog
     report = MigrateReport()
     doc_ids = sorted(gen.documents)
     bar = tqdm(total=len(doc_ids), unit="doc", desc="to milvus", disable=not progress)
@@ -100,7 +99,6 @@ def to_faiss(settings: Settings, embedder: Embedder, progress: bool = False) -> 
     from app.index.shared import SharedIndex
 
     t0 = time.perf_counter()
-    target = settings.model_copy(update={"VECTOR_STORE": "faiss"})
     shared = SharedIndex(settings, embedder.name, embedder.dim)
     view = shared.view()
     report = MigrateReport()
@@ -115,7 +113,7 @@ def to_faiss(settings: Settings, embedder: Embedder, progress: bool = False) -> 
         ready = {text_key(chunk_from_row(payload).embed_text): vector for payload, vector in rows}
         original = shared.original(doc_id)
         written = ingest_documents(
-            target,
+            settings,
             embedder,
             [doc],
             vectors=ready,

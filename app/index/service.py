@@ -57,7 +57,8 @@ log = logging.getLogger("app.index")
 
 class Service(Protocol):
     """The index's owner in a serving process, embedded (`IndexService`) or shared
-    (`app.index.shared_service.SharedIndexService`): what the server and its routes use."""
+    (`app.index.shared_service.SharedIndexService`), made by `IndexBackend.service`: what the server
+    and its routes use."""
 
     generation: IndexView | None  # what requests answer from now
     error: str | None  # why the index is not (fully) available, for /readyz
@@ -82,16 +83,6 @@ class Service(Protocol):
         ...
 
     async def run(self) -> None: ...
-
-
-def make_index_service(
-    settings: Settings, embedder: Embedder, on_generation: Callable[[IndexView], None]
-) -> Service:
-    if settings.VECTOR_STORE == "milvus":
-        from app.index.shared_service import SharedIndexService
-
-        return SharedIndexService(settings, embedder, on_generation)
-    return IndexService(settings, embedder, on_generation)
 
 
 RETRY_S = 5.0  # after a failed background embedding

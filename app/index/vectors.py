@@ -711,24 +711,15 @@ def _ivf_lists(index: faiss.IndexIVF, codes: bool = True) -> Iterator[tuple[np.n
 def make_vector_store(
     settings: Settings, dim: int, keys: np.ndarray | None = None, vectors: np.ndarray | None = None
 ) -> VectorStore:
-    """A store of the configured backend (`VECTOR_STORE`): empty, or with `vectors` under `keys`
-    all in its base (approximate past VECTOR_ANN_MIN_VECTORS), never a delta searched exactly."""
-    if settings.VECTOR_STORE == "faiss":
-        if keys is None or vectors is None or not len(keys):
-            return FaissStore.empty(dim, settings)
-        return FaissStore.build(keys, vectors, settings)
-    raise ValueError(
-        f"VECTOR_STORE={settings.VECTOR_STORE!r}: the embedded index's vectors are FAISS; with Milvus "
-        "they live in the shared index (app.index.shared)"
-    )
+    """The embedded index's vectors (FAISS; the shared index keeps its own in Milvus): empty, or with
+    `vectors` under `keys` all in its base (approximate past VECTOR_ANN_MIN_VECTORS), never a delta
+    searched exactly."""
+    if keys is None or vectors is None or not len(keys):
+        return FaissStore.empty(dim, settings)
+    return FaissStore.build(keys, vectors, settings)
 
 
 def load_vector_store(settings: Settings, path: Path) -> VectorStore:
-    """A store of the configured backend from a base saved by `save_base` (OSError, RuntimeError from
+    """The embedded index's vectors from a base saved by `save_base` (OSError, RuntimeError from
     FAISS, or ValueError when it cannot be read)."""
-    if settings.VECTOR_STORE == "faiss":
-        return FaissStore.load_base(path, settings)
-    raise ValueError(
-        f"VECTOR_STORE={settings.VECTOR_STORE!r}: the embedded index's vectors are FAISS; with Milvus "
-        "they live in the shared index (app.index.shared)"
-    )
+    return FaissStore.load_base(path, settings)

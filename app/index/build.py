@@ -29,15 +29,14 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from app.chunk import chunk_document
 from app.config import Settings
 from app.embed import Embedder, EmbedProgress, embed_texts, make_checkpoint
-from app.embed.checkpoint import text_key
 from app.index.catalog import Catalog, chunk_from_row
 from app.index.crashpoints import checkpoint
 from app.index.documents import DocumentStore
 from app.index.lexical import LexicalRecord
 from app.index.places import place_names
+from app.index.prepare import chunks_of, embedded, passage_key
 from app.index.store import (
     FORMAT_VERSION,
     EmbedderMismatch,
@@ -129,7 +128,7 @@ def _legacy_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray
         with (folder / "chunks.jsonl").open(encoding="utf-8") as f:
             for row, line in enumerate(f):
                 if row not in pending:
-                    out[text_key(chunk_from_row(line).embed_text)] = index.reconstruct(row)
+                    out[passage_key(chunk_from_row(line))] = index.reconstruct(row)
         log.info("reusing %d vectors of the index's previous format", len(out))
         return out
     except Exception as exc:  # damaged: the rebuild embeds instead
@@ -257,8 +256,8 @@ def _apply(
     g = catalog.generation
     chunked: dict[str, tuple[list[Chunk], list[str]]] = {}
     for doc in changed.values():
-        chunks = chunk_document(doc, settings.CHUNK_MAX_CHARS, settings.CHUNK_OVERLAP_SENTENCES)
-        chunked[doc.doc_id] = (chunks, [text_key(c.embed_text) for c in chunks])
+        chunks = chunks_of(settings, doc)
+        chunked[doc.doc_id] = (chunks, [passage_key(c) for c in chunks])
     wanted = {h for _, hashes in chunked.values() for h in hashes}
     known: dict[str, np.ndarray] = dict(ready or {})
     known.update(catalog.vectors_by_hash(wanted - known.keys()))
@@ -268,20 +267,31 @@ def _apply(
     todo = {h: t for h, t in todo.items() if h not in known}
     if not defer:
         todo.update({h: t for h, t in catalog.pending_texts(g).items() if h not in known})
-    saved = None
-    if todo and not defer:
-        saved = make_checkpoint(settings, embedder)
-        fresh = embed_texts(
-            embedder,
-            todo,
-            settings.EMBED_BATCH_SIZE,
-            checkpoint=saved,
-            progress=report.progress,
-            bar=progress,
-        )
-        known.update(fresh)
-        report.embedded += report.progress.done
-        report.resumed += report.progress.resumed
+    with embedded(settings, embedder, {} if defer else todo, progress=report.progress, bar=progress) as fresh:
+        if fresh:
+            known.update(fresh)
+            report.embedded += report.progress.done
+            report.resumed += report.progress.resumed
+        new = _publish(settings, embedder, files, changed, removed, chunked, known, ready, todo)
+    report.generation = generation_name(new)
+    _collect(settings, catalog, new)
+    return new
+
+
+def _publish(
+    settings: Settings,
+    embedder: Embedder,
+    files: IndexFiles,
+    changed: Mapping[str, Document],
+    removed: Iterable[str],
+    chunked: Mapping[str, tuple[list[Chunk], list[str]]],
+    known: Mapping[str, np.ndarray],
+    ready: Mapping[str, np.ndarray] | None,
+    todo: Mapping[str, str],
+) -> int:
+    """Steps 3 and 4 of a write (see the module doc) for prepared documents. Returns G."""
+    catalog = files.catalog
+    g = catalog.generation
     new = g + 1
     records: list[LexicalRecord] = []
     gone = [*changed, *removed]
@@ -322,11 +332,6 @@ def _apply(
     checkpoint("lexical-written", settings.INDEX_DIR)
     write_pointer(settings.INDEX_DIR, new)
     checkpoint("current-written", settings.INDEX_DIR)
-    if saved is not None:  # published: a rerun finds them in the catalog
-        saved.discard(todo)
-        saved.close()
-    report.generation = generation_name(new)
-    _collect(settings, catalog, new)
     return new
 
 

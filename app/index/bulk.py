@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from app.chunk import chunk_document
 from app.config import Settings
 from app.embed import EmbedCheckpoint, Embedder, EmbedProgress, embed_texts, make_checkpoint
 from app.embed.base import in_flight
-from app.embed.checkpoint import text_key
 from app.index.backend import IndexBackend, make_index_backend
 from app.index.build import IngestReport
+from app.index.prepare import passages_of
 from app.models import Document
 
 ROUNDS_PER_GROUP = 8  # a group is this many rounds of the batches in flight at once (at least MIN)
@@ -140,13 +139,7 @@ def plan_groups(
     """Documents in order, cut after `size` passages to embed; what the index holds unchanged, or
     holds a vector for, is left to the writer (it embeds none of it)."""
     if passages is None:
-        passages = {
-            d.doc_id: [
-                (text_key(c.embed_text), c.embed_text)
-                for c in chunk_document(d, settings.CHUNK_MAX_CHARS, settings.CHUNK_OVERLAP_SENTENCES)
-            ]
-            for d in documents
-        }
+        passages = {d.doc_id: passages_of(settings, d) for d in documents}
     keys = {k for pairs in passages.values() for k, _ in pairs}
     unchanged, stored = backend.stored(documents, keys)
     groups: list[Group] = [Group()]

@@ -18,9 +18,9 @@ from tqdm import tqdm
 
 from app.config import Settings
 from app.embed import Embedder
-from app.embed.checkpoint import text_key
 from app.index.build import document_store, ingest_documents
 from app.index.catalog import chunk_from_row
+from app.index.prepare import passage_key
 from app.index.store import IndexFiles, IndexLoadError, load_generation
 from app.models import Chunk
 
@@ -72,8 +72,8 @@ def to_milvus(settings: Settings, progress: bool = False) -> MigrateReport:
                 continue
             rows = sorted(catalog.alive_chunks_of([doc_id], gen.number), key=lambda r: r[3].position)
             chunks: list[Chunk] = [r[3] for r in rows]
-            by_hash = catalog.vectors_by_hash(text_key(c.embed_text) for c in chunks)
-            matrix = [by_hash[text_key(c.embed_text)] for c in chunks]
+            by_hash = catalog.vectors_by_hash(passage_key(c) for c in chunks)
+            matrix = [by_hash[passage_key(c)] for c in chunks]
             vectors = np.stack(matrix) if matrix else np.empty((0, gen.dim), dtype=np.float32)
             versions.append(Version(doc, chunks, vectors, store.original(doc_id)))
         shared.write_versions(versions)
@@ -110,7 +110,7 @@ def to_faiss(settings: Settings, embedder: Embedder, progress: bool = False) -> 
         if doc is None:
             continue
         rows = shared.chunks.vectors_of(doc_id, head["version"])
-        ready = {text_key(chunk_from_row(payload).embed_text): vector for payload, vector in rows}
+        ready = {passage_key(chunk_from_row(payload)): vector for payload, vector in rows}
         original = shared.original(doc_id)
         written = ingest_documents(
             settings,

@@ -41,10 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.chunk import chunk_document
 from app.config import Settings
-from app.embed import Embedder, EmbedProgress, embed_texts, make_checkpoint
-from app.embed.checkpoint import text_key
+from app.embed import Embedder, EmbedProgress
 from app.index.build import IngestReport
 from app.index.catalog import chunk_from_row
 from app.index.documents import document_from_row
@@ -59,6 +57,7 @@ from app.index.milvus import (
     query_tokens,
 )
 from app.index.places import place_names
+from app.index.prepare import chunks_of, embedded, passage_key
 from app.index.vocabulary import CountedVocabulary, Vocabulary
 from app.models import Chunk, Document
 
@@ -403,29 +402,20 @@ class SharedIndex:
                 report.unchanged.append(doc.doc_id)
                 report.chunk_counts[doc.doc_id] = int(head["meta"].get("chunks", 0))
                 continue
-            chunks = chunk_document(doc, self.settings.CHUNK_MAX_CHARS, self.settings.CHUNK_OVERLAP_SENTENCES)
-            todo.append((doc, chunks, head))
+            todo.append((doc, chunks_of(self.settings, doc), head))
         ready = dict(vectors or {})
-        texts = {text_key(c.embed_text): c.embed_text for _, chunks, _ in todo for c in chunks}
+        texts = {passage_key(c): c.embed_text for _, chunks, _ in todo for c in chunks}
         missing = {h: t for h, t in texts.items() if h not in ready}
-        saved = make_checkpoint(self.settings, embedder) if missing and resumable else None
-        try:
+        with embedded(
+            self.settings, embedder, missing, resumable=resumable, progress=report.progress, bar=progress
+        ) as fresh:
             if missing:
-                ready.update(
-                    embed_texts(
-                        embedder,
-                        missing,
-                        self.settings.EMBED_BATCH_SIZE,
-                        checkpoint=saved,
-                        progress=report.progress,
-                        bar=progress,
-                    )
-                )
+                ready.update(fresh)
                 report.embedded, report.resumed = report.progress.done, report.progress.resumed
             for doc, chunks, head in todo:
                 matrix = np.empty((len(chunks), self.chunks.dim), dtype=np.float32)
                 for i, c in enumerate(chunks):
-                    matrix[i] = ready[text_key(c.embed_text)]
+                    matrix[i] = ready[passage_key(c)]
                 n = self.write_version(doc, chunks, matrix, originals.get(doc.doc_id))
                 if head is not None:
                     self._drop_version(doc.doc_id, head["version"])
@@ -436,11 +426,6 @@ class SharedIndex:
             if report.added or report.updated or report.removed:
                 self._touch()
                 self.flush()
-            if saved is not None:  # written: a rerun finds these documents current
-                saved.discard(missing)
-        finally:
-            if saved is not None:
-                saved.close()
         report.documents = self.document_count()
         report.chunks = len(self.chunks)
         report.seconds = time.perf_counter() - t0

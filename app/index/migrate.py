@@ -80,7 +80,7 @@ def to_milvus(settings: Settings, progress: bool = False) -> MigrateReport:
         new = shared.heads_of(batch)
         for doc_id, head in old.items():
             if doc_id in new and new[doc_id]["version"] != head["version"]:
-                shared._drop_version(doc_id, head["version"])
+                shared.drop_version(doc_id, head["version"])
         report.documents += len(versions)
         report.chunks += sum(len(v.chunks) for v in versions)
         report.originals += sum(v.original is not None for v in versions)
@@ -89,7 +89,7 @@ def to_milvus(settings: Settings, progress: bool = False) -> MigrateReport:
             shared.flush()
     bar.close()
     shared.flush()
-    shared._touch()
+    shared.touch()
     report.seconds = time.perf_counter() - t0
     return report
 

@@ -46,18 +46,19 @@ from app.embed import Embedder, EmbedProgress
 from app.index.build import IngestReport
 from app.index.catalog import chunk_from_row
 from app.index.documents import document_from_row
-from app.index.lexical import LexicalFilter, _forms
+from app.index.lexical import LexicalFilter
 from app.index.milvus import (
-    _SAFE_ID,
+    SAFE_ID,
     MilvusChunks,
     MilvusRecord,
     MilvusUnavailable,
-    _code,
-    _strings,
     query_tokens,
+    string_list,
+    term_code,
 )
 from app.index.places import place_names
 from app.index.prepare import chunks_of, embedded, passage_key
+from app.index.terms import forms
 from app.index.vocabulary import CountedVocabulary, Vocabulary
 from app.models import Chunk, Document
 
@@ -95,7 +96,7 @@ def term_counts(chunks: Iterable[Chunk]) -> Counter[str]:
     """Chunks holding each term: exact tokens as "e\\0" + token, folded ones as "f\\0" + token."""
     out: Counter[str] = Counter()
     for c in chunks:
-        exact, folded = _forms(f"{c.header}\n{c.text}")
+        exact, folded = forms(f"{c.header}\n{c.text}")
         out.update({_EXACT + t for t in exact})
         out.update({_FOLDED + t for t in folded})
     return out
@@ -136,8 +137,8 @@ class SharedIndex:
             write_timeout_s=settings.MILVUS_WRITE_TIMEOUT_S,
         )
         self.client = self.chunks.client
-        self._call = self.chunks._call
-        self._errors = self.chunks._errors
+        self._call = self.chunks.call
+        self._errors = self.chunks.errors
         self.timeout_s, self.write_timeout_s = self.chunks.timeout_s, self.chunks.write_timeout_s
         try:
             self._ensure()
@@ -226,13 +227,13 @@ class SharedIndex:
 
     def heads_of(self, doc_ids: Collection[str]) -> dict[str, dict]:
         """doc_id -> head row (version, content_hash, meta) of the documents that exist now."""
-        ids = [d for d in dict.fromkeys(doc_ids) if _SAFE_ID.fullmatch(d)]
+        ids = [d for d in dict.fromkeys(doc_ids) if SAFE_ID.fullmatch(d)]
         if not ids:
             return {}
         rows = self._call(
             self.client.query,
             self.heads,
-            filter=f"doc_id in {_strings(ids)}",
+            filter=f"doc_id in {string_list(ids)}",
             output_fields=["doc_id", "version", "content_hash", "meta"],
             consistency_level="Strong",
         )
@@ -267,14 +268,14 @@ class SharedIndex:
         """Chunks holding each term ("e\\0" + exact token, "f\\0" + folded token), from the running
         counts writes keep. Why kept, not asked: Milvus has no document-frequency call, and
         counting with TEXT_MATCH took 20-30 s a term at 100k chunks in Milvus Lite."""
-        by_code = {_code(t): t for t in dict.fromkeys(terms)}
+        by_code = {term_code(t): t for t in dict.fromkeys(terms)}
         out: dict[str, int] = {}
         codes = list(by_code)
         for start in range(0, len(codes), 1000):
             rows = self._call(
                 self.client.query,
                 self.terms,
-                filter=f"code in {_strings(codes[start : start + 1000])}",
+                filter=f"code in {string_list(codes[start : start + 1000])}",
                 output_fields=["code", "df"],
             )
             out.update({by_code[r["code"]]: int(r["df"]) for r in rows})
@@ -290,7 +291,7 @@ class SharedIndex:
             part = dict(items[start : start + 1000])
             now = self.frequencies(part)
             rows = [
-                {"code": _code(t), "df": max(0, now.get(t, 0) + n), "_v": _DUMMY} for t, n in part.items()
+                {"code": term_code(t), "df": max(0, now.get(t, 0) + n), "_v": _DUMMY} for t, n in part.items()
             ]
             self._call(self.client.upsert, self.terms, rows)
 
@@ -305,7 +306,7 @@ class SharedIndex:
         )
         return str(rows[0]["value"]) if rows else ""
 
-    def _touch(self) -> None:
+    def touch(self) -> None:
         row = {"name": "stamp", "value": uuid.uuid4().hex, "_v": _DUMMY}
         self._call(self.client.upsert, self.meta, [row])
 
@@ -315,7 +316,7 @@ class SharedIndex:
         rows = self._call(
             self.client.query,
             self.parts,
-            filter=f'doc_id in {_strings([doc_id])} and version == "{version}" and kind == "doc"',
+            filter=f'doc_id in {string_list([doc_id])} and version == "{version}" and kind == "doc"',
             output_fields=["i", "data"],
             limit=max(pieces, 1),
             consistency_level="Strong",
@@ -331,7 +332,7 @@ class SharedIndex:
         kept = (head or {}).get("meta", {}).get("original")
         if not kept or head is None:
             return None
-        where = f'doc_id in {_strings([doc_id])} and version == "{head["version"]}" and kind == "file"'
+        where = f'doc_id in {string_list([doc_id])} and version == "{head["version"]}" and kind == "file"'
         rows = self._call(
             self.client.query,
             self.parts,
@@ -392,7 +393,7 @@ class SharedIndex:
         if embedding is not None:
             report.progress = embedding
         for doc in documents:
-            if not _SAFE_ID.fullmatch(doc.doc_id):
+            if not SAFE_ID.fullmatch(doc.doc_id):
                 raise ValueError(f"doc_id {doc.doc_id!r}: letters, digits, '.', '_' and '-' only")
         heads = self.heads_of([d.doc_id for d in documents])
         todo: list[tuple[Document, list[Chunk], dict | None]] = []
@@ -418,13 +419,13 @@ class SharedIndex:
                     matrix[i] = ready[passage_key(c)]
                 n = self.write_version(doc, chunks, matrix, originals.get(doc.doc_id))
                 if head is not None:
-                    self._drop_version(doc.doc_id, head["version"])
+                    self.drop_version(doc.doc_id, head["version"])
                 (report.updated if head is not None else report.added).append(doc.doc_id)
                 report.chunk_counts[doc.doc_id] = n
                 report.removed_lines.update(r.reason for r in doc.removed)
             report.removed = self.delete(remove) if remove else []
             if report.added or report.updated or report.removed:
-                self._touch()
+                self.touch()
                 self.flush()
         report.documents = self.document_count()
         report.chunks = len(self.chunks)
@@ -519,10 +520,10 @@ class SharedIndex:
         self._count_terms(counts)
         return {v.doc.doc_id: len(v.chunks) for v in versions}
 
-    def _drop_version(self, doc_id: str, version: str) -> None:
+    def drop_version(self, doc_id: str, version: str) -> None:
         """The rows of one version of one document: never the current one (a writer may have just
         made it current), never the one another writer is writing."""
-        where = f'doc_id in {_strings([doc_id])} and version == "{version}"'
+        where = f'doc_id in {string_list([doc_id])} and version == "{version}"'
         payloads = [p for p, _ in self.chunks.vectors_of(doc_id, version, embedded_only=False)]
         self._call(self.chunks.client.delete, self.chunks.name, filter=where)
         self._call(self.client.delete, self.parts, filter=where)
@@ -533,8 +534,8 @@ class SharedIndex:
         """Drop documents: the head first (they vanish at once), then their current version's rows."""
         heads = self.heads_of(list(doc_ids))
         for doc_id, head in heads.items():
-            self._call(self.client.delete, self.heads, filter=f"doc_id in {_strings([doc_id])}")
-            self._drop_version(doc_id, head["version"])
+            self._call(self.client.delete, self.heads, filter=f"doc_id in {string_list([doc_id])}")
+            self.drop_version(doc_id, head["version"])
         return list(heads)
 
     def sweep(self, older_than_s: float = SWEEP_AFTER_S) -> int:
@@ -555,7 +556,7 @@ class SharedIndex:
             for doc_id, version in versions:
                 head = heads.get(doc_id)
                 if head is None or head["version"] != version:
-                    where = f'doc_id in {_strings([doc_id])} and version == "{version}"'
+                    where = f'doc_id in {string_list([doc_id])} and version == "{version}"'
                     self._call(client.delete, collection, filter=where)
                     removed += sum(1 for r in rows if (r["doc_id"], r["version"]) == (doc_id, version))
         return removed
@@ -748,7 +749,7 @@ class SharedView:
             rows = self.shared._call(
                 self.shared.client.query,
                 self.shared.heads,
-                filter=f"ARRAY_CONTAINS_ANY(places, {_strings(sorted(left))})",
+                filter=f"ARRAY_CONTAINS_ANY(places, {string_list(sorted(left))})",
                 output_fields=["meta"],
                 limit=64,
             )

@@ -30,8 +30,8 @@ from tqdm import tqdm
 from app.config import Settings
 from app.embed import Embedder, embed_passages, make_embedder
 from app.index import bulk
-from app.index.build import IngestReport
 from app.index.bulk import Group, Run, ingest_bulk
+from app.index.report import IngestReport
 from app.models import Document
 
 log = logging.getLogger("app.ingest")

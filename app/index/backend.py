@@ -15,7 +15,7 @@ import numpy as np
 
 from app.config import Settings
 from app.embed import Embedder
-from app.index.build import IngestReport
+from app.index.report import IngestReport
 from app.index.view import IndexView
 from app.models import Document
 

@@ -22,8 +22,8 @@ from app.config import Settings
 from app.embed import EmbedCheckpoint, Embedder, EmbedProgress, embed_texts, make_checkpoint
 from app.embed.base import in_flight
 from app.index.backend import IndexBackend, make_index_backend
-from app.index.build import IngestReport
 from app.index.prepare import passages_of
+from app.index.report import IngestReport
 from app.models import Document
 
 ROUNDS_PER_GROUP = 8  # a group is this many rounds of the batches in flight at once (at least MIN)

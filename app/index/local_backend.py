@@ -11,9 +11,12 @@ import numpy as np
 
 from app.config import Settings
 from app.embed import Embedder
-from app.index.build import IngestReport, compact_vectors, ingest_documents, open_index, reindex
+from app.index.build import ingest_documents
+from app.index.repair import open_index, reindex
+from app.index.report import IngestReport
 from app.index.service import IndexService, Service
 from app.index.store import EmbedderMismatch, IndexFiles
+from app.index.vector_base import compact_vectors
 from app.index.view import IndexView
 from app.models import Document
 

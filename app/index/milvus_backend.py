@@ -11,7 +11,7 @@ import numpy as np
 from app.config import Settings
 from app.embed import Embedder
 from app.index.backend import BackendUnsupported
-from app.index.build import IngestReport
+from app.index.report import IngestReport
 from app.index.service import Service
 from app.index.shared import SharedIndex, document_row, version_of
 from app.index.shared_service import SharedIndexService

@@ -30,17 +30,10 @@ from anyio import to_thread
 
 from app.config import Settings
 from app.embed import Embedder, EmbedProgress
-from app.index.build import (
-    IngestReport,
-    base_due,
-    can_rebuild,
-    check_index,
-    embed_pending,
-    ingest_documents,
-    open_index,
-    write_vector_base,
-)
+from app.index.build import embed_pending, ingest_documents
 from app.index.documents import DocumentStore, DocumentStoreError
+from app.index.repair import can_rebuild, check_index, open_index
+from app.index.report import IngestReport
 from app.index.store import (
     EmbedderMismatch,
     Generation,
@@ -49,6 +42,7 @@ from app.index.store import (
     current_name,
     load_generation,
 )
+from app.index.vector_base import base_due, write_vector_base
 from app.index.view import IndexView
 from app.models import Document
 

@@ -24,9 +24,10 @@ from anyio import to_thread
 
 from app.config import Settings
 from app.embed import Embedder, EmbedProgress
-from app.index.build import IngestReport
 from app.index.milvus import CollectionMismatch, MilvusUnavailable
-from app.index.shared import SharedIndex, SharedView
+from app.index.report import IngestReport
+from app.index.shared import SharedIndex
+from app.index.shared_view import SharedView
 from app.index.view import IndexView
 from app.models import Document
 

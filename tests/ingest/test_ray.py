@@ -21,7 +21,7 @@ from app.config import Settings
 from app.embed import Embedder, make_checkpoint
 from app.embed.checkpoint import text_key
 from app.index.backend import make_index_backend
-from app.index.build import IngestReport
+from app.index.report import IngestReport
 from app.index.store import load_generation
 from app.ingest import load_document
 from tests.embedding_server import ScriptedEmbeddings, scripted_vector

@@ -31,7 +31,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import threading
 import time
 import uuid
 from collections import Counter
@@ -50,22 +49,18 @@ from app.index.milvus import (
     MilvusRecord,
     MilvusUnavailable,
     string_list,
-    term_code,
 )
 from app.index.places import place_names
 from app.index.prepare import chunks_of, embedded, passage_key
 from app.index.report import IngestReport
+from app.index.shared_terms import DUMMY_VECTOR, TermCounts, term_counts
 from app.index.shared_view import SharedView
-from app.index.terms import forms
 from app.models import Chunk, Document
 
 log = logging.getLogger("app.index.shared")
 
 PART_CHARS = 16_000  # a VARCHAR holds 65,535 bytes; Vietnamese takes up to 3 bytes a character
 SWEEP_AFTER_S = 3600.0  # rows of a version that never became current, older than this, are removed
-DOC_FREQ_TTL_S = 300.0  # how long a term's count is reused (an idf moves little in minutes)
-_DUMMY = [0.0, 0.0]  # every Milvus collection needs a vector field; these never search by it
-_EXACT, _FOLDED = "e\0", "f\0"  # term-count keys: which tokens a count is of
 
 
 def _now_ms() -> int:
@@ -85,16 +80,6 @@ def chunk_key(doc_id: str, version: str, position: int) -> int:
     """A chunk's int64 key from what it is, so replicas need no shared counter (2^-63 collisions)."""
     digest = hashlib.blake2b(f"{doc_id}@{version}#{position}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") & 0x7FFF_FFFF_FFFF_FFFF
-
-
-def term_counts(chunks: Iterable[Chunk]) -> Counter[str]:
-    """Chunks holding each term: exact tokens as "e\\0" + token, folded ones as "f\\0" + token."""
-    out: Counter[str] = Counter()
-    for c in chunks:
-        exact, folded = forms(f"{c.header}\n{c.text}")
-        out.update({_EXACT + t for t in exact})
-        out.update({_FOLDED + t for t in folded})
-    return out
 
 
 def _pieces(text: str, size: int = PART_CHARS) -> list[str]:
@@ -119,8 +104,6 @@ class SharedIndex:
         self.embedder = embedder
         self.dim = dim
         self.prefix = settings.MILVUS_COLLECTION
-        self._df: dict[str, tuple[float, int]] = {}
-        self._df_lock = threading.Lock()
         # One connection, one way to call it: the chunk collection's client, timeouts and errors.
         self.chunks = MilvusChunks(
             settings.MILVUS_URI,
@@ -135,6 +118,7 @@ class SharedIndex:
         self._call = self.chunks.call
         self._errors = self.chunks.errors
         self.timeout_s, self.write_timeout_s = self.chunks.timeout_s, self.chunks.write_timeout_s
+        self.df = TermCounts(self.chunks, self.terms)
         try:
             self._ensure()
         except self._errors as exc:
@@ -234,68 +218,6 @@ class SharedIndex:
         )
         return {r["doc_id"]: r for r in rows}
 
-    def doc_freq(self, folded_term: str) -> int:
-        return self.counts([_FOLDED + folded_term]).get(_FOLDED + folded_term, 0)
-
-    def token_counts(self, tokens: Collection[str], folded: bool) -> dict[str, int]:
-        """Chunks holding each of these exact (or folded) tokens."""
-        kind = _FOLDED if folded else _EXACT
-        df = self.counts([kind + t for t in tokens])
-        return {t: df.get(kind + t, 0) for t in tokens}
-
-    def counts(self, terms: Collection[str]) -> dict[str, int]:
-        """`frequencies`, remembered for DOC_FREQ_TTL_S across views (a view lasts only until the
-        next write anywhere, and a word's count moves little in minutes): the idf and the lexical
-        pruning read them on every question."""
-        now = time.monotonic()
-        out: dict[str, int] = {}
-        with self._df_lock:
-            for t in terms:
-                hit = self._df.get(t)
-                if hit is not None and hit[0] > now:
-                    out[t] = hit[1]
-        todo = [t for t in dict.fromkeys(terms) if t not in out]
-        if todo:
-            got = self.frequencies(todo)
-            with self._df_lock:
-                if len(self._df) > 100_000:
-                    self._df.clear()
-                for t in todo:
-                    out[t] = got.get(t, 0)
-                    self._df[t] = (now + DOC_FREQ_TTL_S, out[t])
-        return out
-
-    def frequencies(self, terms: Collection[str]) -> dict[str, int]:
-        """Chunks holding each term ("e\\0" + exact token, "f\\0" + folded token), from the running
-        counts writes keep. Why kept, not asked: Milvus has no document-frequency call, and
-        counting with TEXT_MATCH took 20-30 s a term at 100k chunks in Milvus Lite."""
-        by_code = {term_code(t): t for t in dict.fromkeys(terms)}
-        out: dict[str, int] = {}
-        codes = list(by_code)
-        for start in range(0, len(codes), 1000):
-            rows = self._call(
-                self.client.query,
-                self.terms,
-                filter=f"code in {string_list(codes[start : start + 1000])}",
-                output_fields=["code", "df"],
-            )
-            out.update({by_code[r["code"]]: int(r["df"]) for r in rows})
-        return out
-
-    def _count_terms(self, delta: Counter[str]) -> None:
-        """Add `delta` to the running counts. Read, add, write: two writers at once may lose one's
-        addition, and a writer killed between its head and here leaves its terms uncounted. The
-        counts only weigh words (idf) and tell which words are too common to search by, for which
-        a document's worth of error does not matter."""
-        items = [(t, n) for t, n in delta.items() if n]
-        for start in range(0, len(items), 1000):
-            part = dict(items[start : start + 1000])
-            now = self.frequencies(part)
-            rows = [
-                {"code": term_code(t), "df": max(0, now.get(t, 0) + n), "_v": _DUMMY} for t, n in part.items()
-            ]
-            self._call(self.client.upsert, self.terms, rows)
-
     def stamp(self) -> str:
         """What changes with every write, by any replica: a view older than it is replaced."""
         rows = self._call(
@@ -308,7 +230,7 @@ class SharedIndex:
         return str(rows[0]["value"]) if rows else ""
 
     def touch(self) -> None:
-        row = {"name": "stamp", "value": uuid.uuid4().hex, "_v": _DUMMY}
+        row = {"name": "stamp", "value": uuid.uuid4().hex, "_v": DUMMY_VECTOR}
         self._call(self.client.upsert, self.meta, [row])
 
     def document(self, doc_id: str, version: str, pieces: int) -> Document | None:
@@ -470,7 +392,7 @@ class SharedIndex:
                     "i": i,
                     "data": data,
                     "written_at": written_at,
-                    "_v": _DUMMY,
+                    "_v": DUMMY_VECTOR,
                 }
                 for kind, i, data in pieces
             ]
@@ -507,7 +429,7 @@ class SharedIndex:
                     "meta": meta,
                     "places": list(places)[:4096],
                     "written_at": written_at,
-                    "_v": _DUMMY,
+                    "_v": DUMMY_VECTOR,
                 }
             )
         for start in range(0, len(parts), 64):
@@ -518,7 +440,7 @@ class SharedIndex:
         counts: Counter[str] = Counter()
         for v in versions:
             counts.update(term_counts(v.chunks))
-        self._count_terms(counts)
+        self.df.add(counts)
         return {v.doc.doc_id: len(v.chunks) for v in versions}
 
     def drop_version(self, doc_id: str, version: str) -> None:
@@ -529,7 +451,7 @@ class SharedIndex:
         self._call(self.chunks.client.delete, self.chunks.name, filter=where)
         self._call(self.client.delete, self.parts, filter=where)
         if payloads:
-            self._count_terms(Counter({t: -n for t, n in term_counts(map(chunk_from_row, payloads)).items()}))
+            self.df.add(Counter({t: -n for t, n in term_counts(map(chunk_from_row, payloads)).items()}))
 
     def delete(self, doc_ids: Iterable[str]) -> list[str]:
         """Drop documents: the head first (they vanish at once), then their current version's rows."""

@@ -188,13 +188,13 @@ class SharedView:
         scores BM25 posting by posting in Python, and a word in most of 100k chunks costs ~50 ms."""
         if not tokens:
             return tokens
-        counts = self.shared.token_counts(tokens, folded)
+        counts = self.shared.df.of_tokens(tokens, folded)
         limit = self.shared.settings.LEXICAL_COMMON_SHARE * n
         kept = [t for t in tokens if counts[t] <= limit]
         return kept or sorted(tokens, key=lambda t: counts[t])[:3]
 
     def doc_freq(self, folded_term: str) -> int:
-        return self.shared.doc_freq(folded_term)
+        return self.shared.df.doc_freq(folded_term)
 
     def places(self, folded: Collection[str]) -> dict[str, str]:
         """Rounds of one query for every name still unknown: each finds at least one more, and a

@@ -45,7 +45,8 @@ BATCH = 64  # documents written together: a few large requests to Milvus instead
 
 def to_milvus(settings: Settings, progress: bool = False) -> MigrateReport:
     """The embedded index under INDEX_DIR into the shared one at MILVUS_URI."""
-    from app.index.shared import SharedIndex, Version, document_row, version_of
+    from app.index.shared import SharedIndex
+    from app.index.shared_rows import Version, document_row, version_of
 
     t0 = time.perf_counter()
     gen = load_generation(settings.INDEX_DIR, settings=settings)

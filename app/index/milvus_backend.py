@@ -13,7 +13,8 @@ from app.embed import Embedder
 from app.index.backend import BackendUnsupported
 from app.index.report import IngestReport
 from app.index.service import Service
-from app.index.shared import SharedIndex, document_row, version_of
+from app.index.shared import SharedIndex
+from app.index.shared_rows import document_row, version_of
 from app.index.shared_service import SharedIndexService
 from app.index.view import IndexView
 from app.models import Document

@@ -27,15 +27,12 @@ than a writing time nobody takes (`SWEEP_AFTER_S`).
 from __future__ import annotations
 
 import base64
-import dataclasses
-import hashlib
 import json
 import logging
 import time
 import uuid
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,54 +43,19 @@ from app.index.documents import document_from_row
 from app.index.milvus import (
     SAFE_ID,
     MilvusChunks,
-    MilvusRecord,
     MilvusUnavailable,
     string_list,
 )
-from app.index.places import place_names
 from app.index.prepare import chunks_of, embedded, passage_key
 from app.index.report import IngestReport
+from app.index.shared_rows import Version, document_row, now_ms, version_of, version_rows
 from app.index.shared_terms import DUMMY_VECTOR, TermCounts, term_counts
 from app.index.shared_view import SharedView
 from app.models import Chunk, Document
 
 log = logging.getLogger("app.index.shared")
 
-PART_CHARS = 16_000  # a VARCHAR holds 65,535 bytes; Vietnamese takes up to 3 bytes a character
 SWEEP_AFTER_S = 3600.0  # rows of a version that never became current, older than this, are removed
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def document_row(doc: Document) -> str:
-    return json.dumps(dataclasses.asdict(doc), ensure_ascii=False, sort_keys=True)
-
-
-def version_of(row: str) -> str:
-    """The same content gives the same version on every replica."""
-    return hashlib.blake2b(row.encode("utf-8"), digest_size=12).hexdigest()
-
-
-def chunk_key(doc_id: str, version: str, position: int) -> int:
-    """A chunk's int64 key from what it is, so replicas need no shared counter (2^-63 collisions)."""
-    digest = hashlib.blake2b(f"{doc_id}@{version}#{position}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") & 0x7FFF_FFFF_FFFF_FFFF
-
-
-def _pieces(text: str, size: int = PART_CHARS) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
-
-
-@dataclass
-class Version:
-    """One document version to write, chunked and embedded."""
-
-    doc: Document
-    chunks: list[Chunk]
-    vectors: np.ndarray
-    original: bytes | None = None
 
 
 class SharedIndex:
@@ -368,75 +330,12 @@ class SharedIndex:
         many small ones): every version's parts and chunks, then all their heads. The chunks and
         their vectors are given (`write` chunks and embeds; `migrate` brings them from the embedded
         index). Returns doc_id -> chunks written."""
-        written_at = _now_ms()
-        parts: list[dict] = []
-        records: list[MilvusRecord] = []
-        heads: list[dict] = []
-        for v in versions:
-            doc = v.doc
-            row = document_row(doc)
-            version = version_of(row)
-            texts = _pieces(row)
-            pieces = [("doc", i, t) for i, t in enumerate(texts)]
-            kept = None
-            if v.original is not None:
-                encoded = _pieces(base64.b64encode(v.original).decode("ascii"), 48_000)
-                pieces += [("file", i, t) for i, t in enumerate(encoded)]
-                kept = {"parts": len(encoded)}
-            parts += [
-                {
-                    "pid": f"{doc.doc_id}@{version}:{kind}{i}",
-                    "doc_id": doc.doc_id,
-                    "version": version,
-                    "kind": kind,
-                    "i": i,
-                    "data": data,
-                    "written_at": written_at,
-                    "_v": DUMMY_VECTOR,
-                }
-                for kind, i, data in pieces
-            ]
-            records += [
-                MilvusRecord(
-                    chunk_key(doc.doc_id, version, i),
-                    doc.doc_id,
-                    version,
-                    doc.date,
-                    f"{c.header}\n{c.text}",
-                    v.vectors[i],
-                    payload=json.dumps(dataclasses.asdict(c), ensure_ascii=False),
-                    written_at=written_at,
-                )
-                for i, c in enumerate(v.chunks)
-            ]
-            places = place_names(doc)
-            meta = {
-                "title": doc.title,
-                "date": doc.date,
-                "localities": list(doc.localities),
-                "source": doc.source,
-                "format": doc.format,
-                "chunks": len(v.chunks),
-                "parts": len(texts),
-                "original": kept,
-                "places": places,
-            }
-            heads.append(
-                {
-                    "doc_id": doc.doc_id,
-                    "version": version,
-                    "content_hash": doc.content_hash,
-                    "meta": meta,
-                    "places": list(places)[:4096],
-                    "written_at": written_at,
-                    "_v": DUMMY_VECTOR,
-                }
-            )
-        for start in range(0, len(parts), 64):
-            self._call(self.client.upsert, self.parts, parts[start : start + 64])
-        self.chunks.write(records)
-        for start in range(0, len(heads), 256):
-            self._call(self.client.upsert, self.heads, heads[start : start + 256])  # the commit point
+        rows = version_rows(versions, now_ms())
+        for start in range(0, len(rows.parts), 64):
+            self._call(self.client.upsert, self.parts, rows.parts[start : start + 64])
+        self.chunks.write(rows.records)
+        for start in range(0, len(rows.heads), 256):
+            self._call(self.client.upsert, self.heads, rows.heads[start : start + 256])  # the commit point
         counts: Counter[str] = Counter()
         for v in versions:
             counts.update(term_counts(v.chunks))
@@ -464,7 +363,7 @@ class SharedIndex:
     def sweep(self, older_than_s: float = SWEEP_AFTER_S) -> int:
         """Remove rows of versions that are not current and were written more than `older_than_s`
         ago (writers killed mid-write, or beaten by another). Returns the rows removed."""
-        cutoff = _now_ms() - int(older_than_s * 1000)
+        cutoff = now_ms() - int(older_than_s * 1000)
         removed = 0
         for collection, client in ((self.parts, self.client), (self.chunks.name, self.chunks.client)):
             rows = self._call(

@@ -15,7 +15,8 @@ from milvus_server import MilvusServer
 from app.chunk import chunk_document
 from app.config import Settings
 from app.embed import Embedder, embed_passages
-from app.index.shared import SharedIndex, document_row, version_of
+from app.index.shared import SharedIndex
+from app.index.shared_rows import document_row, version_of
 from app.index.shared_terms import term_counts
 from app.models import Document
 

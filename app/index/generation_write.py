@@ -11,6 +11,7 @@ import numpy as np
 
 from app.config import Settings
 from app.embed import Embedder
+from app.index import catalog_write
 from app.index.catalog import Catalog
 from app.index.crashpoints import checkpoint
 from app.index.lexical import LexicalRecord
@@ -88,25 +89,27 @@ def _publish(
         old_texts: list[str] = []
         documents = chunk_count = 0
         for doc_id in gone:
-            found = Catalog.kill_document(db, doc_id, new)
+            found = catalog_write.kill_document(db, doc_id, new)
             if found is not None:
                 old, n = found
                 old_texts.append(old.text)
-                Catalog.count_places(db, place_names(old), -1)
+                catalog_write.count_places(db, place_names(old), -1)
                 documents, chunk_count = documents - 1, chunk_count - n
         for doc in changed.values():
             chunks, hashes = chunked[doc.doc_id]
             vecs = [known.get(h) for h in hashes]
-            keys = Catalog.add_document(db, doc, chunks, hashes, vecs, new)
+            keys = catalog_write.add_document(db, doc, chunks, hashes, vecs, new)
             records.extend(
                 LexicalRecord(key, doc.doc_id, doc.date, f"{c.header}\n{c.text}")
                 for key, c in zip(keys, chunks, strict=True)
             )
-            Catalog.count_places(db, place_names(doc), +1)
+            catalog_write.count_places(db, place_names(doc), +1)
             documents, chunk_count = documents + 1, chunk_count + len(chunks)
         # One update for the write: a word that passes through 0 during a replace keeps its place.
         SqliteVocabulary(db).update(add=[d.text for d in changed.values()], remove=old_texts)
-        Catalog.fill_vectors(db, {h: v for h, v in known.items() if h in (ready or {}) or h in todo}, new)
+        catalog_write.fill_vectors(
+            db, {h: v for h, v in known.items() if h in (ready or {}) or h in todo}, new
+        )
         Catalog.count(db, new, documents, chunk_count)
         db.executemany("DELETE FROM journal WHERE doc_id = ?", [(i,) for i in gone])
         Catalog.set_meta(
@@ -148,7 +151,7 @@ def _collect(settings: Settings, catalog: Catalog, g: int) -> None:
         before = min(before, base_gen)
     if before > 0:
         with catalog.transaction() as db:
-            Catalog.collect(db, before)
+            catalog_write.collect(db, before)
 
 
 def lexical_record(row: tuple[int, str, str | None, Chunk]) -> LexicalRecord:

@@ -17,8 +17,6 @@ hits than asked, so a short answer to a filtered search is redone exactly over t
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import re
 import threading
@@ -28,15 +26,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.index.lexical import LexicalFilter
-from app.index.terms import day_number, folded_tokens, forms
+from app.index.milvus_text import (
+    SAFE_ID,
+    TEXT_MAX,
+    coded,
+    filter_expression,
+    fit_text,
+    query_tokens,
+    string_list,
+    term_code,
+)
+from app.index.terms import day_number, forms
 
 log = logging.getLogger("app.index.milvus")
 
 FOLDED_WEIGHT_WHEN_WRITTEN = 0.25  # as in the embedded lexical index: exact + 0.25 x folded
 EXACT_SEARCH_MAX_ROWS = 20_000  # a filtered search that came back short is redone exactly up to this
 _DOC_ID_MAX = 512
-_TEXT_MAX = 65_535
-SAFE_ID = re.compile(r"[\w.-]{1,512}")  # every doc id the app makes (`app.ingest.doc_id_for`)
 _STORED = ("key", "doc_id", "version", "day", "exact", "folded", "payload", "written_at")
 # Keepalive pings only while a call is in flight, at most once a minute. pymilvus pings every 10 s even
 # when idle; a gRPC server with default limits (Milvus Lite's) answers that with GOAWAY "too many
@@ -65,32 +71,6 @@ class MilvusRecord:
     vector: np.ndarray | None  # None: not embedded yet, found by the lexical search only
     payload: str = ""  # what the reader gets back by key (a shared index stores the chunk's JSON)
     written_at: int = 0  # unix ms, for sweeping rows of versions that never became current
-
-
-def query_tokens(query: str, written: bool) -> tuple[list[str], list[str]]:
-    """(exact, folded) tokens of a question, distinct, in order; no exact ones if typed folded."""
-    exact, folded = forms(query) if written else ([], folded_tokens(query))
-    return list(dict.fromkeys(exact)), list(dict.fromkeys(folded))
-
-
-def term_code(token: str) -> str:
-    """A token as 14 lowercase letters and digits: whatever Milvus's analyzer does, it stays one term."""
-    digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
-    return "t" + base64.b32encode(digest).decode("ascii").rstrip("=").lower()
-
-
-def _coded(tokens: Sequence[str]) -> str:
-    return " ".join(term_code(t) for t in tokens)
-
-
-def string_list(values: Sequence[str]) -> str:
-    """A list literal of strings already checked against `SAFE_ID`."""
-    return "[" + ", ".join(f'"{v}"' for v in values) + "]"
-
-
-def _fit(text: str, limit: int = _TEXT_MAX) -> str:
-    """Milvus VARCHAR lengths are bytes; codes are ASCII, 15 bytes each with the space."""
-    return text if len(text) <= limit else text[: text.rfind(" ", 0, limit)]
 
 
 class MilvusChunks:
@@ -158,13 +138,13 @@ class MilvusChunks:
         schema.add_field("version", DataType.VARCHAR, max_length=128)
         schema.add_field("day", DataType.INT64)  # yyyymmdd, 0 for none
         schema.add_field("embedded", DataType.BOOL)
-        schema.add_field("payload", DataType.VARCHAR, max_length=_TEXT_MAX)
+        schema.add_field("payload", DataType.VARCHAR, max_length=TEXT_MAX)
         schema.add_field("written_at", DataType.INT64)
         for name in ("exact", "folded"):
             schema.add_field(
                 name,
                 DataType.VARCHAR,
-                max_length=_TEXT_MAX,
+                max_length=TEXT_MAX,
                 enable_analyzer=True,
                 analyzer_params={"type": "standard"},
             )
@@ -247,8 +227,8 @@ class MilvusChunks:
             "embedded": r.vector is not None,
             "payload": r.payload,
             "written_at": r.written_at,
-            "exact": _fit(_coded(exact)),
-            "folded": _fit(_coded(folded)),
+            "exact": fit_text(coded(exact)),
+            "folded": fit_text(coded(folded)),
             "dense": np.asarray(vector, dtype=np.float32).tolist(),
         }
 
@@ -312,7 +292,7 @@ class MilvusChunks:
         """(key, inner product) of the k nearest embedded rows the filter allows, best first."""
         if k <= 0:
             return []
-        expr = self._filter(filters, embedded_only=True)
+        expr = filter_expression(filters, embedded_only=True)
         if expr is None:
             return []
         q = np.asarray(vector, dtype=np.float32)
@@ -373,11 +353,11 @@ class MilvusChunks:
         if k <= 0 or not folded:
             return []
         written = written and bool(exact)
-        expr = self._filter(filters)
+        expr = filter_expression(filters)
         if expr is None:
             return []
         bm25 = {"metric_type": "BM25"}
-        folded_text = _coded(dict.fromkeys(folded))
+        folded_text = coded(dict.fromkeys(folded))
         if not written:
             hits = self.call(
                 self.client.search,
@@ -392,7 +372,7 @@ class MilvusChunks:
         else:
             requests = [
                 AnnSearchRequest(
-                    data=[_coded(dict.fromkeys(exact))],
+                    data=[coded(dict.fromkeys(exact))],
                     anns_field="exact_bm25",
                     param=bm25,
                     limit=k,
@@ -408,23 +388,6 @@ class MilvusChunks:
             )[0]
             scored = [(int(h["key"]), float(h["distance"])) for h in hits]  # the ranker's sum: positive
         return [(key, score) for key, score in scored if score > 0]
-
-    def _filter(self, filters: LexicalFilter | None, embedded_only: bool = False) -> str | None:
-        """A Milvus expression; None when the filter allows nothing. Milvus Lite has no bound
-        parameters, so values are spliced in, and only values that cannot break out of a literal:
-        integers, and doc ids of the form every stored doc id has (any other matches nothing)."""
-        parts = ["embedded == true"] if embedded_only else []
-        if filters is not None:
-            if filters.doc_ids is not None:
-                ids = [d for d in filters.doc_ids if SAFE_ID.fullmatch(d)]
-                if not ids:
-                    return None
-                parts.append(f"doc_id in {string_list(ids)}")
-            if filters.date_from or filters.date_to:  # a row without a date (day 0) is excluded
-                parts.append(f"day >= {day_number(filters.date_from) if filters.date_from else 1}")
-                if filters.date_to:
-                    parts.append(f"day <= {day_number(filters.date_to)}")
-        return " and ".join(parts)
 
     def call(self, method, *args, **kwargs):  # pymilvus is untyped
         """A call bounded by MILVUS_TIMEOUT_S (MILVUS_WRITE_TIMEOUT_S for writes: bulk upserts of a

@@ -40,12 +40,8 @@ from app.config import Settings
 from app.embed import Embedder, EmbedProgress
 from app.index.catalog import chunk_from_row
 from app.index.documents import document_from_row
-from app.index.milvus import (
-    SAFE_ID,
-    MilvusChunks,
-    MilvusUnavailable,
-    string_list,
-)
+from app.index.milvus import MilvusChunks, MilvusUnavailable
+from app.index.milvus_text import SAFE_ID, string_list
 from app.index.prepare import chunks_of, embedded, passage_key
 from app.index.report import IngestReport
 from app.index.shared_rows import Version, document_row, now_ms, version_of, version_rows

@@ -10,7 +10,8 @@ import time
 from collections import Counter
 from collections.abc import Collection, Iterable
 
-from app.index.milvus import MilvusChunks, string_list, term_code
+from app.index.milvus import MilvusChunks
+from app.index.milvus_text import string_list, term_code
 from app.index.terms import forms
 from app.models import Chunk
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from app.index.catalog import chunk_from_row
 from app.index.lexical import LexicalFilter
-from app.index.milvus import query_tokens, string_list
+from app.index.milvus_text import query_tokens, string_list
 from app.index.vocabulary import CountedVocabulary, Vocabulary
 from app.models import Chunk, Document
 

@@ -71,6 +71,11 @@ class IndexBackend(Protocol):
         """The index's owner in a serving process, which hands each new view to `on_generation`."""
         ...
 
+    def drop(self) -> None:
+        """Remove what this index stores, for a throwaway run (an evaluation, a test): Milvus's
+        collections; an embedded index's derived files (its owner removes INDEX_DIR itself)."""
+        ...
+
     def close(self) -> None:
         """Let go of connections (an embedded index holds none between calls)."""
         ...

@@ -11,11 +11,11 @@ import numpy as np
 
 from app.config import Settings
 from app.embed import Embedder
-from app.index.build import ingest_documents
+from app.index.build import ingest_documents, wipe
 from app.index.repair import open_index, reindex
 from app.index.report import IngestReport
 from app.index.service import IndexService, Service
-from app.index.store import EmbedderMismatch, IndexFiles
+from app.index.store import EmbedderMismatch, IndexFiles, writer_lock
 from app.index.vector_base import compact_vectors
 from app.index.view import IndexView
 from app.models import Document
@@ -84,6 +84,10 @@ class LocalBackend:
 
     def service(self, on_generation: Callable[[IndexView], None]) -> Service:
         return IndexService(self.settings, self.embedder, on_generation)
+
+    def drop(self) -> None:
+        with writer_lock(self.settings.INDEX_DIR):
+            wipe(self.settings.INDEX_DIR)
 
     def close(self) -> None:
         """Every write opens and closes its own files."""

@@ -47,8 +47,7 @@ class MilvusBackend:
         rebuild: bool = False,
     ) -> IngestReport:
         if rebuild:
-            self.index.drop()
-            self._index = None  # connecting again makes the collections anew
+            self.drop()
         return self.index.write(
             documents,
             self.embedder,
@@ -84,6 +83,10 @@ class MilvusBackend:
 
     def service(self, on_generation: Callable[[IndexView], None]) -> Service:
         return SharedIndexService(self.settings, self.embedder, on_generation)
+
+    def drop(self) -> None:
+        self.index.drop()
+        self._index = None  # connecting again makes the collections anew
 
     def close(self) -> None:
         if self._index is not None:

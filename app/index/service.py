@@ -24,6 +24,7 @@ import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Protocol
 
 from anyio import to_thread
@@ -66,6 +67,12 @@ class Service(Protocol):
 
     def original(self, doc_id: str) -> bytes | None:
         """The file a document was read from, as uploaded (None: it came as text)."""
+        ...
+
+    def upload_queue(self) -> Path | None:
+        """Where uploads wait to be read: UPLOAD_QUEUE, else beside an index on this disk; None when
+        no disk of this process outlives it (a shared-index replica), so no upload may be
+        acknowledged before it is stored."""
         ...
 
     def refusing(self) -> str | None:
@@ -139,6 +146,9 @@ class IndexService:
 
     def original(self, doc_id: str) -> bytes | None:
         return DocumentStore(self.settings.INDEX_DIR / "documents").original(doc_id)
+
+    def upload_queue(self) -> Path | None:
+        return self.settings.UPLOAD_QUEUE or self.settings.INDEX_DIR / "uploads.sqlite"
 
     # -- write --------------------------------------------------------------------------------
 

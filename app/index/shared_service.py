@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from anyio import to_thread
 
@@ -121,6 +122,10 @@ class SharedIndexService:
         if self.shared is None:
             raise MilvusUnavailable(self.error or "the shared index is not connected yet")
         return self.shared.original(doc_id)
+
+    def upload_queue(self) -> Path | None:
+        """None unless UPLOAD_QUEUE names one: a replica keeps nothing on its disk by default."""
+        return self.settings.UPLOAD_QUEUE
 
     # -- follow -------------------------------------------------------------------------------
 

@@ -24,8 +24,7 @@ def ray_target(value: str | None, paths: list[str]) -> tuple[str | None, list[st
 
 def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from app.embed import make_embedder
-    from app.index import compact_vectors
-    from app.index.backends import write
+    from app.index.backend import make_index_backend
     from app.index.bulk import ingest_bulk
     from app.ingest import SUPPORTED, find_sources, load_document
 
@@ -66,33 +65,39 @@ def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
         originals = {d.doc_id: p.read_bytes() for d, p in zip(documents, sources, strict=True)}
         embedder = make_embedder(settings)
         if args.rebuild:
-            report = write(settings, embedder, documents, rebuild=True, progress=True, originals=originals)
+            backend = make_index_backend(settings, embedder)
+            try:
+                report = backend.write(documents, rebuild=True, progress=True, originals=originals)
+            finally:
+                backend.close()
         else:  # in groups, each embedded while the one before it is written
             report = ingest_bulk(settings, embedder, documents, originals=originals, progress=True)
     print(f"{len(sources)} files: {report.summary()}")
     for message in failed:
         print(f"not read: {message}", file=sys.stderr)
-    if settings.VECTOR_STORE == "faiss" and compact_vectors(settings, embedder):
-        print("vectors merged into a new base for a fast start")
+    backend = make_index_backend(settings, embedder)
+    try:
+        if backend.compact():
+            print("vectors merged into a new base for a fast start")
+    finally:
+        backend.close()
     return 1 if failed else 0
 
 
 def _cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
     from app.embed import make_embedder
-    from app.index import compact_vectors, reindex
+    from app.index.backend import BackendUnsupported, make_index_backend
 
-    if settings.VECTOR_STORE == "milvus":
-        print(
-            "reindex rebuilds the embedded index; for the shared one: `migrate --to faiss` into an empty "
-            "INDEX_DIR, `reindex` there (VECTOR_STORE=faiss), then `migrate --to milvus` with a new "
-            "MILVUS_COLLECTION and point the replicas at it",
-            file=sys.stderr,
-        )
+    backend = make_index_backend(settings, make_embedder(settings))
+    try:
+        report = backend.reindex(progress=True)
+        print(f"reindexed from the stored documents: {report.summary()}")
+        backend.compact()
+    except BackendUnsupported as exc:
+        print(exc, file=sys.stderr)
         return 2
-    embedder = make_embedder(settings)
-    report = reindex(settings, embedder, progress=True)
-    print(f"reindexed from the stored documents: {report.summary()}")
-    compact_vectors(settings, embedder)
+    finally:
+        backend.close()
     return 0
 
 
@@ -117,9 +122,13 @@ def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def _cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
     from app.embed import make_embedder
-    from app.index.backends import write
+    from app.index.backend import make_index_backend
 
-    report = write(settings, make_embedder(settings), [], remove=args.doc_ids)
+    backend = make_index_backend(settings, make_embedder(settings))
+    try:
+        report = backend.delete(args.doc_ids)
+    finally:
+        backend.close()
     missing = sorted(set(args.doc_ids) - set(report.removed))
     if missing:
         print(f"not stored: {', '.join(missing)}", file=sys.stderr)
@@ -129,11 +138,11 @@ def _cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
 
 def _cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     from app.embed import make_embedder
-    from app.index.backends import open_view
+    from app.index.backend import make_index_backend
     from app.retrieve import Retriever
 
     embedder = make_embedder(settings)
-    retriever = Retriever(open_view(settings, embedder), embedder)
+    retriever = Retriever(make_index_backend(settings, embedder).open(), embedder)
     for i, p in enumerate(retriever.search(args.question, args.top_k), start=1):
         snippet = " ".join(p.chunk.text.split())[:240]
         print(f"[{i}] {p.chunk.chunk_id}  score={p.score:.3f}  date={p.date or '-'}\n    {snippet}")

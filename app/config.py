@@ -253,14 +253,6 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def upload_queue(self) -> Path | None:
-        """None: no disk of this process outlives it (a shared-index replica), so no upload may
-        be acknowledged before it is stored."""
-        if self.UPLOAD_QUEUE is not None:
-            return self.UPLOAD_QUEUE
-        return None if self.VECTOR_STORE == "milvus" else self.INDEX_DIR / "uploads.sqlite"
-
-    @property
     def embed_checkpoint(self) -> Path:
         return self.EMBED_CHECKPOINT or self.INDEX_DIR / "embed-checkpoint.sqlite"
 

@@ -1,6 +1,6 @@
 """`python -m app ingest --ray`: reading, cleaning, chunking and embedding fanned out over a Ray
 cluster (or a Ray started on this machine). The index is still written by the one writer, in this
-process (`app.index.bulk.ingest_bulk` -> `app.index.backends.write`), given the vectors ready-made.
+process (`app.index.bulk.ingest_bulk` -> `IndexBackend.write`), given the vectors ready-made.
 
 Order, so that a run killed at any point costs only what it had not saved:
 1. Ray tasks read, clean and chunk the files (one task per file, side by side);
@@ -29,10 +29,9 @@ from tqdm import tqdm
 
 from app.config import Settings
 from app.embed import Embedder, embed_passages, make_embedder
-from app.embed.checkpoint import text_key
 from app.index import bulk
-from app.index.build import IngestReport
 from app.index.bulk import Group, Run, ingest_bulk
+from app.index.report import IngestReport
 from app.models import Document
 
 log = logging.getLogger("app.ingest")
@@ -44,7 +43,7 @@ _MAX_READ_TASKS = 1000
 
 def _read(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """One file (on a Ray worker) -> its document and its passages, or why it cannot be read."""
-    from app.chunk import chunk_document
+    from app.index.prepare import passages_of
     from app.ingest import DocumentError, load_document, ocr
 
     ocr.configure(settings)
@@ -55,9 +54,7 @@ def _read(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
         return {"i": row["i"], "read": pickle.dumps((None, str(exc), []))}
     except OSError as exc:  # e.g. a cluster node that does not see the driver's files
         return {"i": row["i"], "read": pickle.dumps((None, f"{path}: {exc.strerror or exc}", []))}
-    chunks = chunk_document(doc, settings.CHUNK_MAX_CHARS, settings.CHUNK_OVERLAP_SENTENCES)
-    passages = [(text_key(c.embed_text), c.embed_text) for c in chunks]
-    return {"i": row["i"], "read": pickle.dumps((doc, None, passages))}
+    return {"i": row["i"], "read": pickle.dumps((doc, None, passages_of(settings, doc)))}
 
 
 class _Embed:

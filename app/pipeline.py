@@ -30,7 +30,7 @@ from app.answer.scoring import Scorer
 from app.config import Settings
 from app.embed import Embedder, make_embedder
 from app.ground import cited_ids, ground
-from app.index.backends import open_view
+from app.index.backend import make_index_backend
 from app.index.view import IndexView
 from app.models import Answer, Citation, LLMUsage, Passage
 from app.retrieve import Filters, Query, Retriever
@@ -106,7 +106,7 @@ class Pipeline:
         """For the CLI, tools and tests: the index opened (repaired first if it must be). A server
         leaves that to its `IndexService` and builds the pipeline from the generation it serves."""
         embedder = embedder or make_embedder(settings)
-        return cls(settings, embedder, open_view(settings, embedder), scorer)
+        return cls(settings, embedder, make_index_backend(settings, embedder).open(), scorer)
 
     def _bind(self, generation: IndexView) -> None:
         """Point the retriever, checks and answerers at one generation."""

@@ -40,8 +40,8 @@ from app.chunk import split_sentences
 from app.config import Settings
 from app.embed import make_embedder
 from app.index import compact_vectors, ingest_documents, load_generation
-from app.index.build import write_vector_base
 from app.index.catalog import chunk_from_row, to_blob
+from app.index.vector_base import write_vector_base
 from app.index.vectors import make_vector_store
 from app.ingest import document_from_text
 from evaluation.sets import QUESTION_FILES, load_questions

@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from app.chunk import chunk_document
 from app.config import Settings
 from app.embed import EmbedCheckpoint, Embedder, EmbedProgress, embed_texts, make_checkpoint
 from app.embed.base import in_flight
-from app.embed.checkpoint import text_key
-from app.index.backends import already_there, write
-from app.index.build import IngestReport
+from app.index.backend import IndexBackend, make_index_backend
+from app.index.prepare import passages_of
+from app.index.report import IngestReport
 from app.models import Document
 
 ROUNDS_PER_GROUP = 8  # a group is this many rounds of the batches in flight at once (at least MIN)
@@ -69,7 +68,8 @@ def ingest_bulk(
     t0 = time.perf_counter()
     originals = originals or {}
     size = group_size or max(MIN_GROUP, settings.EMBED_BATCH_SIZE * in_flight(embedder) * ROUNDS_PER_GROUP)
-    groups = plan_groups(settings, embedder, documents, size, passages)
+    backend = make_index_backend(settings, embedder)
+    groups = plan_groups(settings, backend, documents, size, passages)
     shared = _shared_keys(groups)
     kept: dict[str, np.ndarray] = {}  # vectors of passages a later group's documents use too
     needed = sum(len(g.texts) for g in groups)
@@ -82,9 +82,7 @@ def ingest_bulk(
         for group, vectors in zip(groups, embed(groups, run), strict=True):
             kept.update({k: v for k, v in vectors.items() if k in shared})
             ready = {**vectors, **{k: kept[k] for k in group.uses if k in kept}}
-            report = write(
-                settings,
-                embedder,
+            report = backend.write(
                 group.documents,
                 originals={d.doc_id: originals[d.doc_id] for d in group.documents if d.doc_id in originals},
                 vectors=ready,
@@ -95,6 +93,7 @@ def ingest_bulk(
         run.progress.finish()
         run.bar.close()
         run.checkpoint.close()
+        backend.close()
     total.embedded += run.progress.done
     total.resumed += run.progress.resumed
     total.seconds = time.perf_counter() - t0
@@ -132,7 +131,7 @@ def embed_ahead(
 
 def plan_groups(
     settings: Settings,
-    embedder: Embedder,
+    backend: IndexBackend,
     documents: Sequence[Document],
     size: int,
     passages: Mapping[str, Sequence[tuple[str, str]]] | None = None,
@@ -140,15 +139,9 @@ def plan_groups(
     """Documents in order, cut after `size` passages to embed; what the index holds unchanged, or
     holds a vector for, is left to the writer (it embeds none of it)."""
     if passages is None:
-        passages = {
-            d.doc_id: [
-                (text_key(c.embed_text), c.embed_text)
-                for c in chunk_document(d, settings.CHUNK_MAX_CHARS, settings.CHUNK_OVERLAP_SENTENCES)
-            ]
-            for d in documents
-        }
+        passages = {d.doc_id: passages_of(settings, d) for d in documents}
     keys = {k for pairs in passages.values() for k, _ in pairs}
-    unchanged, stored = already_there(settings, embedder, documents, keys)
+    unchanged, stored = backend.stored(documents, keys)
     groups: list[Group] = [Group()]
     seen: set[str] = set()
     for doc in documents:

@@ -22,8 +22,6 @@ postings of the question's terms.
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +30,7 @@ from typing import Protocol
 import tantivy
 
 from app.config import Settings
-from app.text import match_words
-from app.text.normalize import word_forms
+from app.index.terms import day_number, folded_tokens, forms
 
 FOLDED_WEIGHT_WHEN_WRITTEN = 0.25
 WRITER_HEAP_BYTES = 150_000_000  # tantivy flushes a segment when the heap fills: bigger = fewer merges
@@ -105,32 +102,6 @@ class LexicalIndex(Protocol):
         ...
 
 
-def tokens(text: str, folded: bool) -> list[str]:
-    """Syllables plus adjacent pairs, so "Quy Nhơn Nam" is closer to itself than to "Quy Nhơn"."""
-    return _with_pairs(match_words(text, folded))
-
-
-def _with_pairs(ws: list[str]) -> list[str]:
-    return ws + [f"{a}_{b}" for a, b in itertools.pairwise(ws)]
-
-
-def _forms(text: str) -> tuple[list[str], list[str]]:
-    """`(tokens(text, False), tokens(text, True))` from one pass over the text: half the cost of two
-    calls, and tokenising is most of a write."""
-    exact, plain = word_forms(text)
-    return _with_pairs(exact), _with_pairs(plain)
-
-
-def _folded_tokens(text: str) -> list[str]:
-    return tokens(text, folded=True)
-
-
-def _day(iso: str) -> int:
-    """ISO date -> 20250131, so date bounds are one integer range query on a fast field."""
-    d = dt.date.fromisoformat(iso)
-    return d.year * 10_000 + d.month * 100 + d.day
-
-
 def _schema() -> tantivy.Schema:
     b = tantivy.SchemaBuilder()
     b.add_text_field(EXACT, tokenizer_name=_TOKENIZER, index_option="freq")
@@ -170,9 +141,9 @@ class TantivySnapshot:
         if k <= 0 or self._size == 0:  # tantivy panics on a limit of 0
             return []
         if written:
-            exact, folded = _forms(query)
+            exact, folded = forms(query)
         else:
-            exact, folded = [], _folded_tokens(query)
+            exact, folded = [], folded_tokens(query)
         if not folded:  # only punctuation or symbols: nothing to match
             return []
         if self._prune_min and self._size >= self._prune_min:
@@ -228,8 +199,8 @@ class TantivySnapshot:
                 return None
             out.append(Query.term_set_query(self._schema, DOC_ID, list(filters.doc_ids)))
         if filters.date_from or filters.date_to:  # a record without a date has no value: excluded
-            lo = _day(filters.date_from) if filters.date_from else None
-            hi = _day(filters.date_to) if filters.date_to else None
+            lo = day_number(filters.date_from) if filters.date_from else None
+            hi = day_number(filters.date_to) if filters.date_to else None
             out.append(Query.range_query(self._schema, DATE, tantivy.FieldType.Integer, lo, hi))
         return out
 
@@ -270,7 +241,9 @@ class TantivyLexicalIndex:
         self._index.config_reader(reload_policy="Manual")
 
     def write(self, add: Sequence[LexicalRecord], remove_doc_ids: Collection[str], marker: int) -> None:
-        dates = [_day(r.date) if r.date else None for r in add]  # a bad date fails before anything is written
+        dates = [
+            day_number(r.date) if r.date else None for r in add
+        ]  # a bad date fails before anything is written
         self._commit(lambda w: self._fill(w, add, dates, remove_doc_ids, marker))
 
     def _fill(
@@ -319,7 +292,7 @@ class TantivyLexicalIndex:
 
 
 def _document(record: LexicalRecord, day: int | None) -> tantivy.Document:
-    exact, folded = _forms(record.text)
+    exact, folded = forms(record.text)
     doc = tantivy.Document()
     doc.add_text(EXACT, " ".join(exact))
     doc.add_text(FOLDED, " ".join(folded))

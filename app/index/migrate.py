@@ -18,9 +18,9 @@ from tqdm import tqdm
 
 from app.config import Settings
 from app.embed import Embedder
-from app.embed.checkpoint import text_key
 from app.index.build import document_store, ingest_documents
 from app.index.catalog import chunk_from_row
+from app.index.prepare import passage_key
 from app.index.store import IndexFiles, IndexLoadError, load_generation
 from app.models import Chunk
 
@@ -45,19 +45,19 @@ BATCH = 64  # documents written together: a few large requests to Milvus instead
 
 def to_milvus(settings: Settings, progress: bool = False) -> MigrateReport:
     """The embedded index under INDEX_DIR into the shared one at MILVUS_URI."""
-    from app.index.shared import SharedIndex, Version, document_row, version_of
+    from app.index.shared import SharedIndex
+    from app.index.shared_rows import Version, document_row, version_of
 
     t0 = time.perf_counter()
-    source = settings.model_copy(update={"VECTOR_STORE": "faiss"})
-    gen = load_generation(source.INDEX_DIR, settings=source)
+    gen = load_generation(settings.INDEX_DIR, settings=settings)
     if gen.pending:
         raise IndexLoadError(
             f"{len(gen.pending)} chunks of the embedded index have no vector yet: serve it until the "
             "background embedding is done (or run `python -m app ingest`), then migrate"
         )
     shared = SharedIndex(settings, gen.embedder, gen.dim)
-    store = document_store(source.INDEX_DIR)
-    catalog = IndexFiles.of(source.INDEX_DIR, source).catalog
+    store = document_store(settings.INDEX_DIR)
+    catalog = IndexFiles.of(settings.INDEX_DIR, settings).catalog
     report = MigrateReport()
     doc_ids = sorted(gen.documents)
     bar = tqdm(total=len(doc_ids), unit="doc", desc="to milvus", disable=not progress)
@@ -73,15 +73,15 @@ def to_milvus(settings: Settings, progress: bool = False) -> MigrateReport:
                 continue
             rows = sorted(catalog.alive_chunks_of([doc_id], gen.number), key=lambda r: r[3].position)
             chunks: list[Chunk] = [r[3] for r in rows]
-            by_hash = catalog.vectors_by_hash(text_key(c.embed_text) for c in chunks)
-            matrix = [by_hash[text_key(c.embed_text)] for c in chunks]
+            by_hash = catalog.vectors_by_hash(passage_key(c) for c in chunks)
+            matrix = [by_hash[passage_key(c)] for c in chunks]
             vectors = np.stack(matrix) if matrix else np.empty((0, gen.dim), dtype=np.float32)
             versions.append(Version(doc, chunks, vectors, store.original(doc_id)))
         shared.write_versions(versions)
         new = shared.heads_of(batch)
         for doc_id, head in old.items():
             if doc_id in new and new[doc_id]["version"] != head["version"]:
-                shared._drop_version(doc_id, head["version"])
+                shared.drop_version(doc_id, head["version"])
         report.documents += len(versions)
         report.chunks += sum(len(v.chunks) for v in versions)
         report.originals += sum(v.original is not None for v in versions)
@@ -90,7 +90,7 @@ def to_milvus(settings: Settings, progress: bool = False) -> MigrateReport:
             shared.flush()
     bar.close()
     shared.flush()
-    shared._touch()
+    shared.touch()
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -100,7 +100,6 @@ def to_faiss(settings: Settings, embedder: Embedder, progress: bool = False) -> 
     from app.index.shared import SharedIndex
 
     t0 = time.perf_counter()
-    target = settings.model_copy(update={"VECTOR_STORE": "faiss"})
     shared = SharedIndex(settings, embedder.name, embedder.dim)
     view = shared.view()
     report = MigrateReport()
@@ -112,10 +111,10 @@ def to_faiss(settings: Settings, embedder: Embedder, progress: bool = False) -> 
         if doc is None:
             continue
         rows = shared.chunks.vectors_of(doc_id, head["version"])
-        ready = {text_key(chunk_from_row(payload).embed_text): vector for payload, vector in rows}
+        ready = {passage_key(chunk_from_row(payload)): vector for payload, vector in rows}
         original = shared.original(doc_id)
         written = ingest_documents(
-            target,
+            settings,
             embedder,
             [doc],
             vectors=ready,

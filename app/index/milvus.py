@@ -17,8 +17,6 @@ hits than asked, so a short answer to a filtered search is redone exactly over t
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import re
 import threading
@@ -27,15 +25,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.index.lexical import LexicalFilter, _day, _folded_tokens, _forms
+from app.index.lexical import LexicalFilter
+from app.index.milvus_text import (
+    SAFE_ID,
+    TEXT_MAX,
+    coded,
+    filter_expression,
+    fit_text,
+    query_tokens,
+    string_list,
+    term_code,
+)
+from app.index.terms import day_number, forms
 
 log = logging.getLogger("app.index.milvus")
 
 FOLDED_WEIGHT_WHEN_WRITTEN = 0.25  # as in the embedded lexical index: exact + 0.25 x folded
 EXACT_SEARCH_MAX_ROWS = 20_000  # a filtered search that came back short is redone exactly up to this
 _DOC_ID_MAX = 512
-_TEXT_MAX = 65_535
-_SAFE_ID = re.compile(r"[\w.-]{1,512}")  # every doc id the app makes (`app.ingest.doc_id_for`)
 _STORED = ("key", "doc_id", "version", "day", "exact", "folded", "payload", "written_at")
 # Keepalive pings only while a call is in flight, at most once a minute. pymilvus pings every 10 s even
 # when idle; a gRPC server with default limits (Milvus Lite's) answers that with GOAWAY "too many
@@ -66,32 +73,6 @@ class MilvusRecord:
     written_at: int = 0  # unix ms, for sweeping rows of versions that never became current
 
 
-def query_tokens(query: str, written: bool) -> tuple[list[str], list[str]]:
-    """(exact, folded) tokens of a question, distinct, in order; no exact ones if typed folded."""
-    exact, folded = _forms(query) if written else ([], _folded_tokens(query))
-    return list(dict.fromkeys(exact)), list(dict.fromkeys(folded))
-
-
-def _code(token: str) -> str:
-    """A token as 14 lowercase letters and digits: whatever Milvus's analyzer does, it stays one term."""
-    digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
-    return "t" + base64.b32encode(digest).decode("ascii").rstrip("=").lower()
-
-
-def _coded(tokens: Sequence[str]) -> str:
-    return " ".join(_code(t) for t in tokens)
-
-
-def _strings(values: Sequence[str]) -> str:
-    """A list literal of strings already checked against `_SAFE_ID`."""
-    return "[" + ", ".join(f'"{v}"' for v in values) + "]"
-
-
-def _fit(text: str, limit: int = _TEXT_MAX) -> str:
-    """Milvus VARCHAR lengths are bytes; codes are ASCII, 15 bytes each with the space."""
-    return text if len(text) <= limit else text[: text.rfind(" ", 0, limit)]
-
-
 class MilvusChunks:
     """One collection of chunk rows. Threads may share it (pymilvus clients are thread-safe)."""
 
@@ -110,7 +91,7 @@ class MilvusChunks:
         from pymilvus.exceptions import MilvusException
 
         # A deadline pymilvus does not wrap comes up as grpc's own error: the same 503, never a 500.
-        self._errors: tuple[type[BaseException], ...] = (
+        self.errors: tuple[type[BaseException], ...] = (
             MilvusException,
             grpc.RpcError,
             ConnectionError,
@@ -125,7 +106,7 @@ class MilvusChunks:
         try:
             self.client = MilvusClient(uri=uri, token=token, timeout=timeout_s, grpc_options=GRPC_OPTIONS)
             self._ensure()
-        except self._errors as exc:
+        except self.errors as exc:
             raise MilvusUnavailable(f"Milvus at {uri} did not answer ({exc})") from exc
 
     # -- the collection ---------------------------------------------------------------------------
@@ -157,13 +138,13 @@ class MilvusChunks:
         schema.add_field("version", DataType.VARCHAR, max_length=128)
         schema.add_field("day", DataType.INT64)  # yyyymmdd, 0 for none
         schema.add_field("embedded", DataType.BOOL)
-        schema.add_field("payload", DataType.VARCHAR, max_length=_TEXT_MAX)
+        schema.add_field("payload", DataType.VARCHAR, max_length=TEXT_MAX)
         schema.add_field("written_at", DataType.INT64)
         for name in ("exact", "folded"):
             schema.add_field(
                 name,
                 DataType.VARCHAR,
-                max_length=_TEXT_MAX,
+                max_length=TEXT_MAX,
                 enable_analyzer=True,
                 analyzer_params={"type": "standard"},
             )
@@ -198,7 +179,7 @@ class MilvusChunks:
 
     def drop(self) -> None:
         """For `reindex` and tests: the collection and everything in it."""
-        self._call(self.client.drop_collection, self.name)
+        self.call(self.client.drop_collection, self.name)
 
     # -- writes -----------------------------------------------------------------------------------
 
@@ -207,13 +188,13 @@ class MilvusChunks:
         rows exist before the old ones go, so a document never has no rows between the two."""
         rows = [self._row(r) for r in add]
         for i in range(0, len(rows), 256):
-            self._call(self.client.upsert, self.name, rows[i : i + 256])
+            self.call(self.client.upsert, self.name, rows[i : i + 256])
         if remove_doc_ids:
-            ids = [d for d in remove_doc_ids if _SAFE_ID.fullmatch(d)]
+            ids = [d for d in remove_doc_ids if SAFE_ID.fullmatch(d)]
             keep = [r.key for r in add if r.doc_id in remove_doc_ids]
             if ids:
-                expr = f"doc_id in {_strings(ids)}" + (f" and key not in {keep}" if keep else "")
-                self._call(self.client.delete, self.name, filter=expr)
+                expr = f"doc_id in {string_list(ids)}" + (f" and key not in {keep}" if keep else "")
+                self.call(self.client.delete, self.name, filter=expr)
 
     def warm(self) -> None:
         """One search of each kind, with the write timeout: Milvus Lite builds a sparse index in
@@ -221,7 +202,7 @@ class MilvusChunks:
         bm25 = {"metric_type": "BM25"}
         for field in ("exact_bm25", "folded_bm25"):
             self.client.search(
-                self.name, data=[_code("")], anns_field=field, limit=1, search_params=bm25,
+                self.name, data=[term_code("")], anns_field=field, limit=1, search_params=bm25,
                 timeout=self.write_timeout_s,
             )  # fmt: skip
         self.client.search(
@@ -233,21 +214,21 @@ class MilvusChunks:
         """Seal what was written into indexed segments. Why: Milvus Lite searches unsealed rows one
         by one in Python (its memtable holds up to 128 MB before it seals by itself); at 100k rows
         that made a dense search 450 ms instead of 130."""
-        self._call(self.client.flush, self.name)
+        self.call(self.client.flush, self.name)
 
     def _row(self, r: MilvusRecord) -> dict:
-        exact, folded = _forms(r.text)
+        exact, folded = forms(r.text)
         vector = r.vector if r.vector is not None else np.zeros(self.dim, dtype=np.float32)
         return {
             "key": int(r.key),
             "doc_id": r.doc_id,
             "version": r.version,
-            "day": _day(r.date) if r.date else 0,
+            "day": day_number(r.date) if r.date else 0,
             "embedded": r.vector is not None,
             "payload": r.payload,
             "written_at": r.written_at,
-            "exact": _fit(_coded(exact)),
-            "folded": _fit(_coded(folded)),
+            "exact": fit_text(coded(exact)),
+            "folded": fit_text(coded(folded)),
             "dense": np.asarray(vector, dtype=np.float32).tolist(),
         }
 
@@ -255,7 +236,7 @@ class MilvusChunks:
         """Vectors for rows written before they were embedded (uploads embed in the background)."""
         if not len(keys):
             return
-        got = self._call(
+        got = self.call(
             self.client.query,
             self.name,
             filter=f"key in {[int(k) for k in keys]}",
@@ -269,7 +250,7 @@ class MilvusChunks:
             row["dense"] = np.asarray(by_key[int(row["key"])], dtype=np.float32).tolist()
             rows.append(row)
         if rows:
-            self._call(self.client.upsert, self.name, rows)
+            self.call(self.client.upsert, self.name, rows)
 
     # -- reads ------------------------------------------------------------------------------------
 
@@ -277,7 +258,7 @@ class MilvusChunks:
         """key -> (doc_id, version, payload) of the rows that exist."""
         if not keys:
             return {}
-        got = self._call(
+        got = self.call(
             self.client.query,
             self.name,
             filter=f"key in {[int(k) for k in keys]}",
@@ -289,20 +270,20 @@ class MilvusChunks:
         self, doc_id: str, version: str, embedded_only: bool = True
     ) -> list[tuple[str, np.ndarray]]:
         """(payload, vector) of one document version's rows: for copying them elsewhere."""
-        if not _SAFE_ID.fullmatch(doc_id) or not re.fullmatch(r"\w+", version):
+        if not SAFE_ID.fullmatch(doc_id) or not re.fullmatch(r"\w+", version):
             return []
         embedded = " and embedded == true" if embedded_only else ""
-        got = self._call(
+        got = self.call(
             self.client.query,
             self.name,
-            filter=f'doc_id in {_strings([doc_id])} and version == "{version}"{embedded}',
+            filter=f'doc_id in {string_list([doc_id])} and version == "{version}"{embedded}',
             output_fields=["payload", "dense"],
             limit=16_384,
         )
         return [(r["payload"], np.asarray(r["dense"], dtype=np.float32)) for r in got]
 
     def __len__(self) -> int:
-        got = self._call(self.client.query, self.name, filter="", output_fields=["count(*)"])
+        got = self.call(self.client.query, self.name, filter="", output_fields=["count(*)"])
         return int(got[0]["count(*)"]) if got else 0
 
     def search_dense(
@@ -311,11 +292,11 @@ class MilvusChunks:
         """(key, inner product) of the k nearest embedded rows the filter allows, best first."""
         if k <= 0:
             return []
-        expr = self._filter(filters, embedded_only=True)
+        expr = filter_expression(filters, embedded_only=True)
         if expr is None:
             return []
         q = np.asarray(vector, dtype=np.float32)
-        hits = self._call(
+        hits = self.call(
             self.client.search,
             self.name,
             data=[q.tolist()],
@@ -332,11 +313,11 @@ class MilvusChunks:
     def _exactly(self, q: np.ndarray, k: int, expr: str, found: int) -> list[tuple[int, float]]:
         """A filtered approximate search may stop short of what the filter allows: score the allowed
         rows one by one when there are few enough (empty: keep what the search found)."""
-        counted = self._call(self.client.query, self.name, filter=expr, output_fields=["count(*)"])
+        counted = self.call(self.client.query, self.name, filter=expr, output_fields=["count(*)"])
         n = int(counted[0]["count(*)"]) if counted else 0
         if n <= found or n > EXACT_SEARCH_MAX_ROWS:
             return []
-        rows = self._call(
+        rows = self.call(
             self.client.query,
             self.name,
             filter=expr,
@@ -372,13 +353,13 @@ class MilvusChunks:
         if k <= 0 or not folded:
             return []
         written = written and bool(exact)
-        expr = self._filter(filters)
+        expr = filter_expression(filters)
         if expr is None:
             return []
         bm25 = {"metric_type": "BM25"}
-        folded_text = _coded(dict.fromkeys(folded))
+        folded_text = coded(dict.fromkeys(folded))
         if not written:
-            hits = self._call(
+            hits = self.call(
                 self.client.search,
                 self.name,
                 data=[folded_text],
@@ -391,7 +372,7 @@ class MilvusChunks:
         else:
             requests = [
                 AnnSearchRequest(
-                    data=[_coded(dict.fromkeys(exact))],
+                    data=[coded(dict.fromkeys(exact))],
                     anns_field="exact_bm25",
                     param=bm25,
                     limit=k,
@@ -402,34 +383,17 @@ class MilvusChunks:
                 ),
             ]
             ranker = WeightedRanker(1.0, FOLDED_WEIGHT_WHEN_WRITTEN, norm_score=False)
-            hits = self._call(
+            hits = self.call(
                 self.client.hybrid_search, self.name, requests, ranker, limit=k, output_fields=["key"]
             )[0]
             scored = [(int(h["key"]), float(h["distance"])) for h in hits]  # the ranker's sum: positive
         return [(key, score) for key, score in scored if score > 0]
 
-    def _filter(self, filters: LexicalFilter | None, embedded_only: bool = False) -> str | None:
-        """A Milvus expression; None when the filter allows nothing. Milvus Lite has no bound
-        parameters, so values are spliced in, and only values that cannot break out of a literal:
-        integers, and doc ids of the form every stored doc id has (any other matches nothing)."""
-        parts = ["embedded == true"] if embedded_only else []
-        if filters is not None:
-            if filters.doc_ids is not None:
-                ids = [d for d in filters.doc_ids if _SAFE_ID.fullmatch(d)]
-                if not ids:
-                    return None
-                parts.append(f"doc_id in {_strings(ids)}")
-            if filters.date_from or filters.date_to:  # a row without a date (day 0) is excluded
-                parts.append(f"day >= {_day(filters.date_from) if filters.date_from else 1}")
-                if filters.date_to:
-                    parts.append(f"day <= {_day(filters.date_to)}")
-        return " and ".join(parts)
-
-    def _call(self, method, *args, **kwargs):  # pymilvus is untyped
+    def call(self, method, *args, **kwargs):  # pymilvus is untyped
         """A call bounded by MILVUS_TIMEOUT_S (MILVUS_WRITE_TIMEOUT_S for writes: bulk upserts of a
         migration wait on Milvus's own flushing, and a request's budget does not apply to them)."""
         write = getattr(method, "__name__", "") in _SLOW
         try:
             return method(*args, timeout=self.write_timeout_s if write else self.timeout_s, **kwargs)
-        except self._errors as exc:
+        except self.errors as exc:
             raise MilvusUnavailable(f"Milvus did not answer ({type(exc).__name__}: {exc})") from exc

@@ -24,23 +24,17 @@ import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Protocol
 
 from anyio import to_thread
 
 from app.config import Settings
 from app.embed import Embedder, EmbedProgress
-from app.index.build import (
-    IngestReport,
-    base_due,
-    can_rebuild,
-    check_index,
-    embed_pending,
-    ingest_documents,
-    open_index,
-    write_vector_base,
-)
+from app.index.build import embed_pending, ingest_documents
 from app.index.documents import DocumentStore, DocumentStoreError
+from app.index.repair import can_rebuild, check_index, open_index
+from app.index.report import IngestReport
 from app.index.store import (
     EmbedderMismatch,
     Generation,
@@ -49,6 +43,7 @@ from app.index.store import (
     current_name,
     load_generation,
 )
+from app.index.vector_base import base_due, write_vector_base
 from app.index.view import IndexView
 from app.models import Document
 
@@ -57,7 +52,8 @@ log = logging.getLogger("app.index")
 
 class Service(Protocol):
     """The index's owner in a serving process, embedded (`IndexService`) or shared
-    (`app.index.shared_service.SharedIndexService`): what the server and its routes use."""
+    (`app.index.shared_service.SharedIndexService`), made by `IndexBackend.service`: what the server
+    and its routes use."""
 
     generation: IndexView | None  # what requests answer from now
     error: str | None  # why the index is not (fully) available, for /readyz
@@ -73,6 +69,12 @@ class Service(Protocol):
         """The file a document was read from, as uploaded (None: it came as text)."""
         ...
 
+    def upload_queue(self) -> Path | None:
+        """Where uploads wait to be read: UPLOAD_QUEUE, else beside an index on this disk; None when
+        no disk of this process outlives it (a shared-index replica), so no upload may be
+        acknowledged before it is stored."""
+        ...
+
     def refusing(self) -> str | None:
         """Why requests are refused right now (a 503 with Retry-After), None to answer them."""
         ...
@@ -82,16 +84,6 @@ class Service(Protocol):
         ...
 
     async def run(self) -> None: ...
-
-
-def make_index_service(
-    settings: Settings, embedder: Embedder, on_generation: Callable[[IndexView], None]
-) -> Service:
-    if settings.VECTOR_STORE == "milvus":
-        from app.index.shared_service import SharedIndexService
-
-        return SharedIndexService(settings, embedder, on_generation)
-    return IndexService(settings, embedder, on_generation)
 
 
 RETRY_S = 5.0  # after a failed background embedding
@@ -154,6 +146,9 @@ class IndexService:
 
     def original(self, doc_id: str) -> bytes | None:
         return DocumentStore(self.settings.INDEX_DIR / "documents").original(doc_id)
+
+    def upload_queue(self) -> Path | None:
+        return self.settings.UPLOAD_QUEUE or self.settings.INDEX_DIR / "uploads.sqlite"
 
     # -- write --------------------------------------------------------------------------------
 

@@ -27,93 +27,31 @@ than a writing time nobody takes (`SWEEP_AFTER_S`).
 from __future__ import annotations
 
 import base64
-import dataclasses
-import hashlib
 import json
 import logging
-import re
-import threading
 import time
 import uuid
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from app.chunk import chunk_document
 from app.config import Settings
-from app.embed import Embedder, EmbedProgress, embed_texts, make_checkpoint
-from app.embed.checkpoint import text_key
-from app.index.build import IngestReport
+from app.embed import Embedder, EmbedProgress
 from app.index.catalog import chunk_from_row
 from app.index.documents import document_from_row
-from app.index.lexical import LexicalFilter, _forms
-from app.index.milvus import (
-    _SAFE_ID,
-    MilvusChunks,
-    MilvusRecord,
-    MilvusUnavailable,
-    _code,
-    _strings,
-    query_tokens,
-)
-from app.index.places import place_names
-from app.index.vocabulary import CountedVocabulary, Vocabulary
+from app.index.milvus import MilvusChunks, MilvusUnavailable
+from app.index.milvus_text import SAFE_ID, string_list
+from app.index.prepare import chunks_of, embedded, passage_key
+from app.index.report import IngestReport
+from app.index.shared_rows import Version, document_row, now_ms, version_of, version_rows
+from app.index.shared_terms import DUMMY_VECTOR, TermCounts, term_counts
+from app.index.shared_view import SharedView
 from app.models import Chunk, Document
 
 log = logging.getLogger("app.index.shared")
 
-PART_CHARS = 16_000  # a VARCHAR holds 65,535 bytes; Vietnamese takes up to 3 bytes a character
 SWEEP_AFTER_S = 3600.0  # rows of a version that never became current, older than this, are removed
-DOC_FREQ_TTL_S = 300.0  # how long a term's count is reused (an idf moves little in minutes)
-RESTORE_FROM = 30  # passages a question typed without diacritics is restored from
-_SAFE_NAME = re.compile(r"[\w ]{1,256}")  # a folded place name: letters, digits and spaces
-_DUMMY = [0.0, 0.0]  # every Milvus collection needs a vector field; these never search by it
-_EXACT, _FOLDED = "e\0", "f\0"  # term-count keys: which tokens a count is of
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def document_row(doc: Document) -> str:
-    return json.dumps(dataclasses.asdict(doc), ensure_ascii=False, sort_keys=True)
-
-
-def version_of(row: str) -> str:
-    """The same content gives the same version on every replica."""
-    return hashlib.blake2b(row.encode("utf-8"), digest_size=12).hexdigest()
-
-
-def chunk_key(doc_id: str, version: str, position: int) -> int:
-    """A chunk's int64 key from what it is, so replicas need no shared counter (2^-63 collisions)."""
-    digest = hashlib.blake2b(f"{doc_id}@{version}#{position}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") & 0x7FFF_FFFF_FFFF_FFFF
-
-
-def term_counts(chunks: Iterable[Chunk]) -> Counter[str]:
-    """Chunks holding each term: exact tokens as "e\\0" + token, folded ones as "f\\0" + token."""
-    out: Counter[str] = Counter()
-    for c in chunks:
-        exact, folded = _forms(f"{c.header}\n{c.text}")
-        out.update({_EXACT + t for t in exact})
-        out.update({_FOLDED + t for t in folded})
-    return out
-
-
-def _pieces(text: str, size: int = PART_CHARS) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
-
-
-@dataclass
-class Version:
-    """One document version to write, chunked and embedded."""
-
-    doc: Document
-    chunks: list[Chunk]
-    vectors: np.ndarray
-    original: bytes | None = None
 
 
 class SharedIndex:
@@ -124,8 +62,6 @@ class SharedIndex:
         self.embedder = embedder
         self.dim = dim
         self.prefix = settings.MILVUS_COLLECTION
-        self._df: dict[str, tuple[float, int]] = {}
-        self._df_lock = threading.Lock()
         # One connection, one way to call it: the chunk collection's client, timeouts and errors.
         self.chunks = MilvusChunks(
             settings.MILVUS_URI,
@@ -137,9 +73,10 @@ class SharedIndex:
             write_timeout_s=settings.MILVUS_WRITE_TIMEOUT_S,
         )
         self.client = self.chunks.client
-        self._call = self.chunks._call
-        self._errors = self.chunks._errors
+        self._call = self.chunks.call
+        self._errors = self.chunks.errors
         self.timeout_s, self.write_timeout_s = self.chunks.timeout_s, self.chunks.write_timeout_s
+        self.df = TermCounts(self.chunks, self.terms)
         try:
             self._ensure()
         except self._errors as exc:
@@ -227,73 +164,17 @@ class SharedIndex:
 
     def heads_of(self, doc_ids: Collection[str]) -> dict[str, dict]:
         """doc_id -> head row (version, content_hash, meta) of the documents that exist now."""
-        ids = [d for d in dict.fromkeys(doc_ids) if _SAFE_ID.fullmatch(d)]
+        ids = [d for d in dict.fromkeys(doc_ids) if SAFE_ID.fullmatch(d)]
         if not ids:
             return {}
         rows = self._call(
             self.client.query,
             self.heads,
-            filter=f"doc_id in {_strings(ids)}",
+            filter=f"doc_id in {string_list(ids)}",
             output_fields=["doc_id", "version", "content_hash", "meta"],
             consistency_level="Strong",
         )
         return {r["doc_id"]: r for r in rows}
-
-    def doc_freq(self, folded_term: str) -> int:
-        return self.counts([_FOLDED + folded_term]).get(_FOLDED + folded_term, 0)
-
-    def counts(self, terms: Collection[str]) -> dict[str, int]:
-        """`frequencies`, remembered for DOC_FREQ_TTL_S across views (a view lasts only until the
-        next write anywhere, and a word's count moves little in minutes): the idf and the lexical
-        pruning read them on every question."""
-        now = time.monotonic()
-        out: dict[str, int] = {}
-        with self._df_lock:
-            for t in terms:
-                hit = self._df.get(t)
-                if hit is not None and hit[0] > now:
-                    out[t] = hit[1]
-        todo = [t for t in dict.fromkeys(terms) if t not in out]
-        if todo:
-            got = self.frequencies(todo)
-            with self._df_lock:
-                if len(self._df) > 100_000:
-                    self._df.clear()
-                for t in todo:
-                    out[t] = got.get(t, 0)
-                    self._df[t] = (now + DOC_FREQ_TTL_S, out[t])
-        return out
-
-    def frequencies(self, terms: Collection[str]) -> dict[str, int]:
-        """Chunks holding each term ("e\\0" + exact token, "f\\0" + folded token), from the running
-        counts writes keep. Why kept, not asked: Milvus has no document-frequency call, and
-        counting with TEXT_MATCH took 20-30 s a term at 100k chunks in Milvus Lite."""
-        by_code = {_code(t): t for t in dict.fromkeys(terms)}
-        out: dict[str, int] = {}
-        codes = list(by_code)
-        for start in range(0, len(codes), 1000):
-            rows = self._call(
-                self.client.query,
-                self.terms,
-                filter=f"code in {_strings(codes[start : start + 1000])}",
-                output_fields=["code", "df"],
-            )
-            out.update({by_code[r["code"]]: int(r["df"]) for r in rows})
-        return out
-
-    def _count_terms(self, delta: Counter[str]) -> None:
-        """Add `delta` to the running counts. Read, add, write: two writers at once may lose one's
-        addition, and a writer killed between its head and here leaves its terms uncounted. The
-        counts only weigh words (idf) and tell which words are too common to search by, for which
-        a document's worth of error does not matter."""
-        items = [(t, n) for t, n in delta.items() if n]
-        for start in range(0, len(items), 1000):
-            part = dict(items[start : start + 1000])
-            now = self.frequencies(part)
-            rows = [
-                {"code": _code(t), "df": max(0, now.get(t, 0) + n), "_v": _DUMMY} for t, n in part.items()
-            ]
-            self._call(self.client.upsert, self.terms, rows)
 
     def stamp(self) -> str:
         """What changes with every write, by any replica: a view older than it is replaced."""
@@ -306,8 +187,8 @@ class SharedIndex:
         )
         return str(rows[0]["value"]) if rows else ""
 
-    def _touch(self) -> None:
-        row = {"name": "stamp", "value": uuid.uuid4().hex, "_v": _DUMMY}
+    def touch(self) -> None:
+        row = {"name": "stamp", "value": uuid.uuid4().hex, "_v": DUMMY_VECTOR}
         self._call(self.client.upsert, self.meta, [row])
 
     def document(self, doc_id: str, version: str, pieces: int) -> Document | None:
@@ -316,7 +197,7 @@ class SharedIndex:
         rows = self._call(
             self.client.query,
             self.parts,
-            filter=f'doc_id in {_strings([doc_id])} and version == "{version}" and kind == "doc"',
+            filter=f'doc_id in {string_list([doc_id])} and version == "{version}" and kind == "doc"',
             output_fields=["i", "data"],
             limit=max(pieces, 1),
             consistency_level="Strong",
@@ -332,7 +213,7 @@ class SharedIndex:
         kept = (head or {}).get("meta", {}).get("original")
         if not kept or head is None:
             return None
-        where = f'doc_id in {_strings([doc_id])} and version == "{head["version"]}" and kind == "file"'
+        where = f'doc_id in {string_list([doc_id])} and version == "{head["version"]}" and kind == "file"'
         rows = self._call(
             self.client.query,
             self.parts,
@@ -393,7 +274,7 @@ class SharedIndex:
         if embedding is not None:
             report.progress = embedding
         for doc in documents:
-            if not _SAFE_ID.fullmatch(doc.doc_id):
+            if not SAFE_ID.fullmatch(doc.doc_id):
                 raise ValueError(f"doc_id {doc.doc_id!r}: letters, digits, '.', '_' and '-' only")
         heads = self.heads_of([d.doc_id for d in documents])
         todo: list[tuple[Document, list[Chunk], dict | None]] = []
@@ -403,44 +284,30 @@ class SharedIndex:
                 report.unchanged.append(doc.doc_id)
                 report.chunk_counts[doc.doc_id] = int(head["meta"].get("chunks", 0))
                 continue
-            chunks = chunk_document(doc, self.settings.CHUNK_MAX_CHARS, self.settings.CHUNK_OVERLAP_SENTENCES)
-            todo.append((doc, chunks, head))
+            todo.append((doc, chunks_of(self.settings, doc), head))
         ready = dict(vectors or {})
-        texts = {text_key(c.embed_text): c.embed_text for _, chunks, _ in todo for c in chunks}
+        texts = {passage_key(c): c.embed_text for _, chunks, _ in todo for c in chunks}
         missing = {h: t for h, t in texts.items() if h not in ready}
-        saved = make_checkpoint(self.settings, embedder) if missing and resumable else None
-        try:
+        with embedded(
+            self.settings, embedder, missing, resumable=resumable, progress=report.progress, bar=progress
+        ) as fresh:
             if missing:
-                ready.update(
-                    embed_texts(
-                        embedder,
-                        missing,
-                        self.settings.EMBED_BATCH_SIZE,
-                        checkpoint=saved,
-                        progress=report.progress,
-                        bar=progress,
-                    )
-                )
+                ready.update(fresh)
                 report.embedded, report.resumed = report.progress.done, report.progress.resumed
             for doc, chunks, head in todo:
                 matrix = np.empty((len(chunks), self.chunks.dim), dtype=np.float32)
                 for i, c in enumerate(chunks):
-                    matrix[i] = ready[text_key(c.embed_text)]
+                    matrix[i] = ready[passage_key(c)]
                 n = self.write_version(doc, chunks, matrix, originals.get(doc.doc_id))
                 if head is not None:
-                    self._drop_version(doc.doc_id, head["version"])
+                    self.drop_version(doc.doc_id, head["version"])
                 (report.updated if head is not None else report.added).append(doc.doc_id)
                 report.chunk_counts[doc.doc_id] = n
                 report.removed_lines.update(r.reason for r in doc.removed)
             report.removed = self.delete(remove) if remove else []
             if report.added or report.updated or report.removed:
-                self._touch()
+                self.touch()
                 self.flush()
-            if saved is not None:  # written: a rerun finds these documents current
-                saved.discard(missing)
-        finally:
-            if saved is not None:
-                saved.close()
         report.documents = self.document_count()
         report.chunks = len(self.chunks)
         report.seconds = time.perf_counter() - t0
@@ -459,103 +326,40 @@ class SharedIndex:
         many small ones): every version's parts and chunks, then all their heads. The chunks and
         their vectors are given (`write` chunks and embeds; `migrate` brings them from the embedded
         index). Returns doc_id -> chunks written."""
-        written_at = _now_ms()
-        parts: list[dict] = []
-        records: list[MilvusRecord] = []
-        heads: list[dict] = []
-        for v in versions:
-            doc = v.doc
-            row = document_row(doc)
-            version = version_of(row)
-            texts = _pieces(row)
-            pieces = [("doc", i, t) for i, t in enumerate(texts)]
-            kept = None
-            if v.original is not None:
-                encoded = _pieces(base64.b64encode(v.original).decode("ascii"), 48_000)
-                pieces += [("file", i, t) for i, t in enumerate(encoded)]
-                kept = {"parts": len(encoded)}
-            parts += [
-                {
-                    "pid": f"{doc.doc_id}@{version}:{kind}{i}",
-                    "doc_id": doc.doc_id,
-                    "version": version,
-                    "kind": kind,
-                    "i": i,
-                    "data": data,
-                    "written_at": written_at,
-                    "_v": _DUMMY,
-                }
-                for kind, i, data in pieces
-            ]
-            records += [
-                MilvusRecord(
-                    chunk_key(doc.doc_id, version, i),
-                    doc.doc_id,
-                    version,
-                    doc.date,
-                    f"{c.header}\n{c.text}",
-                    v.vectors[i],
-                    payload=json.dumps(dataclasses.asdict(c), ensure_ascii=False),
-                    written_at=written_at,
-                )
-                for i, c in enumerate(v.chunks)
-            ]
-            places = place_names(doc)
-            meta = {
-                "title": doc.title,
-                "date": doc.date,
-                "localities": list(doc.localities),
-                "source": doc.source,
-                "format": doc.format,
-                "chunks": len(v.chunks),
-                "parts": len(texts),
-                "original": kept,
-                "places": places,
-            }
-            heads.append(
-                {
-                    "doc_id": doc.doc_id,
-                    "version": version,
-                    "content_hash": doc.content_hash,
-                    "meta": meta,
-                    "places": list(places)[:4096],
-                    "written_at": written_at,
-                    "_v": _DUMMY,
-                }
-            )
-        for start in range(0, len(parts), 64):
-            self._call(self.client.upsert, self.parts, parts[start : start + 64])
-        self.chunks.write(records)
-        for start in range(0, len(heads), 256):
-            self._call(self.client.upsert, self.heads, heads[start : start + 256])  # the commit point
+        rows = version_rows(versions, now_ms())
+        for start in range(0, len(rows.parts), 64):
+            self._call(self.client.upsert, self.parts, rows.parts[start : start + 64])
+        self.chunks.write(rows.records)
+        for start in range(0, len(rows.heads), 256):
+            self._call(self.client.upsert, self.heads, rows.heads[start : start + 256])  # the commit point
         counts: Counter[str] = Counter()
         for v in versions:
             counts.update(term_counts(v.chunks))
-        self._count_terms(counts)
+        self.df.add(counts)
         return {v.doc.doc_id: len(v.chunks) for v in versions}
 
-    def _drop_version(self, doc_id: str, version: str) -> None:
+    def drop_version(self, doc_id: str, version: str) -> None:
         """The rows of one version of one document: never the current one (a writer may have just
         made it current), never the one another writer is writing."""
-        where = f'doc_id in {_strings([doc_id])} and version == "{version}"'
+        where = f'doc_id in {string_list([doc_id])} and version == "{version}"'
         payloads = [p for p, _ in self.chunks.vectors_of(doc_id, version, embedded_only=False)]
         self._call(self.chunks.client.delete, self.chunks.name, filter=where)
         self._call(self.client.delete, self.parts, filter=where)
         if payloads:
-            self._count_terms(Counter({t: -n for t, n in term_counts(map(chunk_from_row, payloads)).items()}))
+            self.df.add(Counter({t: -n for t, n in term_counts(map(chunk_from_row, payloads)).items()}))
 
     def delete(self, doc_ids: Iterable[str]) -> list[str]:
         """Drop documents: the head first (they vanish at once), then their current version's rows."""
         heads = self.heads_of(list(doc_ids))
         for doc_id, head in heads.items():
-            self._call(self.client.delete, self.heads, filter=f"doc_id in {_strings([doc_id])}")
-            self._drop_version(doc_id, head["version"])
+            self._call(self.client.delete, self.heads, filter=f"doc_id in {string_list([doc_id])}")
+            self.drop_version(doc_id, head["version"])
         return list(heads)
 
     def sweep(self, older_than_s: float = SWEEP_AFTER_S) -> int:
         """Remove rows of versions that are not current and were written more than `older_than_s`
         ago (writers killed mid-write, or beaten by another). Returns the rows removed."""
-        cutoff = _now_ms() - int(older_than_s * 1000)
+        cutoff = now_ms() - int(older_than_s * 1000)
         removed = 0
         for collection, client in ((self.parts, self.client), (self.chunks.name, self.chunks.client)):
             rows = self._call(
@@ -570,7 +374,7 @@ class SharedIndex:
             for doc_id, version in versions:
                 head = heads.get(doc_id)
                 if head is None or head["version"] != version:
-                    where = f'doc_id in {_strings([doc_id])} and version == "{version}"'
+                    where = f'doc_id in {string_list([doc_id])} and version == "{version}"'
                     self._call(client.delete, collection, filter=where)
                     removed += sum(1 for r in rows if (r["doc_id"], r["version"]) == (doc_id, version))
         return removed
@@ -580,207 +384,3 @@ class SharedIndex:
         self.chunks.drop()
         for name in (self.heads, self.parts, self.meta, self.terms):
             self._call(self.client.drop_collection, name)
-
-
-class _Documents(Mapping[str, Document]):
-    """The documents as the view sees them (the version of each it pinned), read on demand."""
-
-    def __init__(self, view: SharedView) -> None:
-        self._view = view
-        self._cache: OrderedDict[tuple[str, str], Document] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, doc_id: str, default: Document | None = None) -> Document | None:  # type: ignore[override]
-        head = self._view.heads([doc_id]).get(doc_id)
-        if head is None:
-            return default
-        return self.at(doc_id, head["version"], int(head["meta"].get("parts", 1))) or default
-
-    def at(self, doc_id: str, version: str, pieces: int) -> Document | None:
-        """A version never changes, so it is cached by version; None once it was replaced and its
-        parts dropped (the view is about to be replaced too)."""
-        key = (doc_id, version)
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        doc = self._view.shared.document(doc_id, version, pieces)
-        if doc is not None:
-            with self._lock:
-                self._cache[key] = doc
-                while len(self._cache) > 256:
-                    self._cache.popitem(last=False)
-        return doc
-
-    def __getitem__(self, doc_id: str) -> Document:
-        doc = self.get(doc_id)
-        if doc is None:
-            raise KeyError(doc_id)
-        return doc
-
-    def __contains__(self, doc_id: object) -> bool:
-        return isinstance(doc_id, str) and bool(self._view.heads([doc_id]))
-
-    def __len__(self) -> int:
-        return self._view.document_count
-
-    def __iter__(self) -> Iterator[str]:
-        """Every doc id: O(documents), for tools and tests."""
-        return iter(sorted(r["doc_id"] for r in self._view.shared.all_heads()))
-
-
-class SharedView:
-    """`IndexView` over the shared collections, as of one `stamp`: the version of each document it
-    reads is pinned for its life, so a request never sees two versions of a document, nor a chunk
-    without the document it came from. Every write changes the stamp; each replica polls it and
-    replaces its view (`SharedIndexService`), so a write anywhere is answered everywhere within
-    one poll."""
-
-    number = 0
-    pending: frozenset[int] = frozenset()  # uploads are embedded before they are written
-
-    def __init__(self, shared: SharedIndex, stamp: str = "") -> None:
-        self.shared = shared
-        self.stamp = stamp
-        self.embedder = shared.embedder
-        self.dim = shared.dim
-        self.documents = _Documents(self)
-        self._rows: OrderedDict[int, tuple[str, str, Chunk]] = OrderedDict()
-        self._pinned: dict[str, dict | None] = {}
-        self._counts: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def pending_of(self, doc_id: str) -> int:
-        return 0
-
-    def heads(self, doc_ids: Collection[str]) -> dict[str, dict]:
-        """The heads of these documents as this view first saw them (None-pinned if absent)."""
-        with self._lock:
-            todo = [d for d in dict.fromkeys(doc_ids) if d not in self._pinned]
-        if todo:
-            got = self.shared.heads_of(todo)
-            with self._lock:
-                if len(self._pinned) > 100_000:
-                    self._pinned.clear()
-                for d in todo:
-                    self._pinned.setdefault(d, got.get(d))
-        with self._lock:
-            return {d: h for d in doc_ids if (h := self._pinned.get(d)) is not None}
-
-    @property
-    def document_count(self) -> int:
-        if "documents" not in self._counts:
-            self._counts["documents"] = self.shared.document_count()
-        return self._counts["documents"]
-
-    @property
-    def name(self) -> str:
-        return f"milvus:{self.shared.prefix}"
-
-    @property
-    def chunk_count(self) -> int:
-        """Counted once per view (a view lasts until the next write anywhere)."""
-        if "chunks" not in self._counts:
-            self._counts["chunks"] = len(self.shared.chunks)
-        return self._counts["chunks"]
-
-    def vocabulary(self, question: str = "") -> Vocabulary:
-        """The words of the passages a question typed without diacritics matches (its folded
-        syllables, BM25): where its words are written, so where their marks are known. A shared
-        index keeps no corpus-wide word counts, which several writers could not keep exact."""
-        hits = self.search_lexical(question, False, RESTORE_FROM) if question else []
-        chunks = self.chunks([k for k, _ in hits])
-        return CountedVocabulary(c.text for c in chunks.values())
-
-    def _current(self, hits: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        """Only chunks of their document's current version (see the module's docstring)."""
-        if not hits:
-            return []
-        rows = self._fetch([k for k, _ in hits])
-        heads = self.heads({doc_id for doc_id, _, _ in rows.values()})
-        return [
-            (k, s)
-            for k, s in hits
-            if k in rows and (h := heads.get(rows[k][0])) is not None and h["version"] == rows[k][1]
-        ]
-
-    def _fetch(self, keys: list[int]) -> dict[int, tuple[str, str, Chunk]]:
-        """key -> (doc_id, version, chunk); rows never change under a key, so they are cached."""
-        out: dict[int, tuple[str, str, Chunk]] = {}
-        with self._lock:
-            for k in keys:
-                if k in self._rows:
-                    out[k] = self._rows[k]
-        missing = [k for k in keys if k not in out]
-        if missing:
-            rows = self.shared.chunks.rows(missing)
-            with self._lock:
-                for k, (doc_id, version, payload) in rows.items():
-                    out[k] = self._rows[k] = (doc_id, version, chunk_from_row(payload))
-                while len(self._rows) > 20_000:
-                    self._rows.popitem(last=False)
-        return out
-
-    def chunks(self, keys: list[int]) -> dict[int, Chunk]:
-        return {k: c for k, (_, _, c) in self._fetch(keys).items()}
-
-    def search_dense(
-        self, vector: np.ndarray, k: int, filters: LexicalFilter | None = None
-    ) -> list[tuple[int, float]]:
-        return self._current(self.shared.chunks.search_dense(vector, k, filters))[:k]
-
-    def search_lexical(
-        self, text: str, written: bool, k: int, filters: LexicalFilter | None = None
-    ) -> list[tuple[int, float]]:
-        exact, folded = query_tokens(text, written)
-        settings = self.shared.settings
-        n = self.chunk_count
-        if settings.LEXICAL_PRUNE_MIN_CHUNKS and n >= settings.LEXICAL_PRUNE_MIN_CHUNKS:
-            exact, folded = self._uncommon(exact, _EXACT, n), self._uncommon(folded, _FOLDED, n)
-        return self._current(self.shared.chunks.search_tokens(exact, folded, written, k, filters))[:k]
-
-    def _uncommon(self, tokens: list[str], kind: str, n: int) -> list[str]:
-        """The tokens in at most LEXICAL_COMMON_SHARE of the chunks (the rarest three if none is), as
-        the embedded index prunes past LEXICAL_PRUNE_MIN_CHUNKS. Here it matters more: Milvus Lite
-        scores BM25 posting by posting in Python, and a word in most of 100k chunks costs ~50 ms."""
-        if not tokens:
-            return tokens
-        df = self.shared.counts([kind + t for t in tokens])
-        counts = {t: df.get(kind + t, 0) for t in tokens}
-        limit = self.shared.settings.LEXICAL_COMMON_SHARE * n
-        kept = [t for t in tokens if counts[t] <= limit]
-        return kept or sorted(tokens, key=lambda t: counts[t])[:3]
-
-    def doc_freq(self, folded_term: str) -> int:
-        return self.shared.doc_freq(folded_term)
-
-    def places(self, folded: Collection[str]) -> dict[str, str]:
-        """Rounds of one query for every name still unknown: each finds at least one more, and a
-        question names one or two places, so two or three queries."""
-        left = {n for n in folded if n and _SAFE_NAME.fullmatch(n)}
-        out: dict[str, str] = {}
-        while left:
-            rows = self.shared._call(
-                self.shared.client.query,
-                self.shared.heads,
-                filter=f"ARRAY_CONTAINS_ANY(places, {_strings(sorted(left))})",
-                output_fields=["meta"],
-                limit=64,
-            )
-            found = {n: w for r in rows for n, w in r["meta"]["places"].items() if n in left}
-            if not found:
-                break
-            out.update(found)
-            left -= found.keys()
-        return out
-
-    def document_page(self, offset: int, limit: int) -> list[tuple[Document, int]]:
-        """Milvus has no ORDER BY: every head is read and sorted (O(documents), admin only)."""
-        rows = sorted(self.shared.all_heads(("doc_id", "version", "meta")), key=lambda r: r["doc_id"])
-        page = rows[offset : offset + limit]
-        out = []
-        for r in page:
-            doc = self.documents.at(r["doc_id"], r["version"], int(r["meta"].get("parts", 1)))
-            if doc is not None:
-                out.append((doc, int(r["meta"].get("chunks", 0))))
-        return out

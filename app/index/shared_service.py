@@ -19,14 +19,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from anyio import to_thread
 
 from app.config import Settings
 from app.embed import Embedder, EmbedProgress
-from app.index.build import IngestReport
 from app.index.milvus import CollectionMismatch, MilvusUnavailable
-from app.index.shared import SharedIndex, SharedView
+from app.index.report import IngestReport
+from app.index.shared import SharedIndex
+from app.index.shared_view import SharedView
 from app.index.view import IndexView
 from app.models import Document
 
@@ -120,6 +122,10 @@ class SharedIndexService:
         if self.shared is None:
             raise MilvusUnavailable(self.error or "the shared index is not connected yet")
         return self.shared.original(doc_id)
+
+    def upload_queue(self) -> Path | None:
+        """None unless UPLOAD_QUEUE names one: a replica keeps nothing on its disk by default."""
+        return self.settings.UPLOAD_QUEUE
 
     # -- follow -------------------------------------------------------------------------------
 

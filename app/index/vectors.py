@@ -39,12 +39,10 @@ request threads' searches spin on two. One thread per search is the measured bes
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import tempfile
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -52,9 +50,19 @@ import faiss
 import numpy as np
 
 from app.config import Settings
+from app.index.faiss_parts import (
+    TRAIN_SAMPLE,
+    KeySet,
+    VectorParams,
+    as_keys,
+    cell_count,
+    frozen,
+    in_sorted,
+    ivf_lists,
+    knn,
+    omp_threads,
+)
 
-TRAIN_SAMPLE = 100_000  # vectors the coarse quantizer of an approximate base is trained on, at most
-MIN_TRAIN_PER_CELL = 39  # k-means wants ~39 training vectors per cell: fewer cells for small bases
 BATCH = 65_536  # vectors decoded / added at once while (re)building a base: bounds the extra memory
 # Reading one vector of an approximate base where it is costs about as much as scanning 600 in a cell
 # (bench/vectors.py): a filter of fewer keys than that is scored key by key, no cell scanned.
@@ -107,95 +115,6 @@ class VectorStore(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class _Params:
-    ann_min: int
-    nprobe: int
-    delta_max: int
-    search_threads: int
-    build_threads: int
-
-    @classmethod
-    def of(cls, settings: Settings) -> _Params:
-        return cls(
-            ann_min=settings.VECTOR_ANN_MIN_VECTORS,
-            nprobe=settings.VECTOR_NPROBE,
-            delta_max=settings.VECTOR_DELTA_MAX,
-            search_threads=settings.VECTOR_SEARCH_THREADS,
-            build_threads=settings.VECTOR_BUILD_THREADS,
-        )
-
-
-@contextlib.contextmanager
-def _omp_threads(n: int) -> Iterator[None]:
-    """FAISS on `n` OpenMP threads (0: leave as is) for this thread only, as libgomp keeps the count
-    per calling thread; restored afterwards."""
-    if n <= 0:
-        yield
-        return
-    before = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(n)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(before)
-
-
-def _as_keys(keys: Collection[int] | np.ndarray) -> np.ndarray:
-    if isinstance(keys, np.ndarray):
-        return keys.astype(np.int64, copy=False).reshape(-1)
-    return np.fromiter(keys, np.int64, len(keys))
-
-
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a.setflags(write=False)
-    return a
-
-
-def _nlist(n: int) -> int:
-    """Cells of an approximate base of n vectors: ~4*sqrt(n), with enough training vectors each."""
-    return max(1, min(int(4 * math.sqrt(n)), min(n, TRAIN_SAMPLE) // MIN_TRAIN_PER_CELL))
-
-
-class _KeySet:
-    """A set of keys in the forms a search needs: a FAISS selector (used inside the search) and a
-    vectorised membership test. A bitmap when the keys are non-negative and dense enough (one of a
-    million keys builds in ~3 ms, an IDSelectorBatch in ~190 ms), else a hash set."""
-
-    def __init__(self, keys: np.ndarray) -> None:
-        self.keys = keys
-        self._bits: np.ndarray | None = None
-        self._sorted: np.ndarray | None = None
-        if len(keys) and keys.min() >= 0 and keys.max() < (1 << 16) + 256 * len(keys):
-            bits = np.zeros(int(keys.max()) + 1, dtype=bool)
-            bits[keys] = True
-            self._bits = bits
-            self._packed = np.packbits(bits, bitorder="little")  # the selector reads it: keep it
-            self.selector: faiss.IDSelector = faiss.IDSelectorBitmap(self._packed)
-            self.count = int(np.count_nonzero(bits))
-        else:
-            self._sorted = np.unique(keys)
-            self.selector = faiss.IDSelectorBatch(self._sorted)
-            self.count = len(self._sorted)
-
-    def contains(self, keys: np.ndarray) -> np.ndarray:
-        if self._bits is not None:
-            inside = (keys >= 0) & (keys < len(self._bits))
-            out = np.zeros(len(keys), dtype=bool)
-            out[inside] = self._bits[keys[inside]]
-            return out
-        assert self._sorted is not None
-        return np.isin(keys, self._sorted, assume_unique=False)
-
-
-def _in_sorted(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Which of `keys` are in the ascending array `sorted_keys`: O(len(keys) * log)."""
-    if not len(sorted_keys):
-        return np.zeros(len(keys), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
-    return sorted_keys[at] == keys
-
-
 Kind = Literal["flat", "ivf"]
 
 
@@ -205,7 +124,7 @@ class FaissStore:
     def __init__(
         self,
         dim: int,
-        params: _Params,
+        params: VectorParams,
         base: faiss.Index,
         base_keys: np.ndarray,
         base_where: np.ndarray | None,
@@ -220,33 +139,35 @@ class FaissStore:
         self._p = params
         self._base = base
         self._kind: Kind = "ivf" if isinstance(base, faiss.IndexIVF) else "flat"
-        self._base_keys = _frozen(base_keys)
-        self._base_where = None if base_where is None else _frozen(base_where)
-        self._removed = _frozen(removed)
-        self._delta_keys = _frozen(delta_keys)
-        self._delta = _frozen(delta_vectors)
+        self._base_keys = frozen(base_keys)
+        self._base_where = None if base_where is None else frozen(base_where)
+        self._removed = frozen(removed)
+        self._delta_keys = frozen(delta_keys)
+        self._delta = frozen(delta_vectors)
         self._base_live = len(base_keys) - len(removed)
         # Excludes the removed keys inside base searches; the inner selector must outlive the outer.
-        self._removed_set = _KeySet(removed) if len(removed) else None
+        self._removed_set = KeySet(removed) if len(removed) else None
         self._not_removed = faiss.IDSelectorNot(self._removed_set.selector) if self._removed_set else None
 
     # -- making one
 
     @classmethod
     def empty(cls, dim: int, settings: Settings) -> FaissStore:
-        return cls._of_flat(dim, _Params.of(settings), np.empty(0, np.int64), np.empty((0, dim), np.float32))
+        return cls._of_flat(
+            dim, VectorParams.of(settings), np.empty(0, np.int64), np.empty((0, dim), np.float32)
+        )
 
     @classmethod
     def build(cls, keys: np.ndarray, vectors: np.ndarray, settings: Settings) -> FaissStore:
         """Every vector in the base: exact below VECTOR_ANN_MIN_VECTORS, approximate from there on.
         O(N): ~32 s at 1M on one thread (training on 100k vectors, then adding all)."""
-        keys = _as_keys(keys)
+        keys = as_keys(keys)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or len(vectors) != len(keys):
             raise ValueError(f"{len(keys)} keys for vectors of shape {vectors.shape}")
         if len(np.unique(keys)) != len(keys):
             raise ValueError("a key appears twice")
-        params = _Params.of(settings)
+        params = VectorParams.of(settings)
         dim = int(vectors.shape[1])
         if len(keys) < params.ann_min:
             return cls._of_flat(dim, params, keys, vectors)
@@ -267,7 +188,7 @@ class FaissStore:
         (p50 4.7 vs 2.6 ms, worst 50 ms) and RSS reaches the same ~850 MB once the cells have been
         searched; the plain read is well inside a start-up's budget."""
         index = faiss.read_index(str(path))
-        params = _Params.of(settings)
+        params = VectorParams.of(settings)
         dim = int(index.d)
         if isinstance(index, faiss.IndexFlat):  # written before keys: its rows are its keys
             rows = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.empty((0, dim), np.float32)
@@ -285,13 +206,13 @@ class FaissStore:
         return store
 
     @classmethod
-    def _of_base(cls, dim: int, params: _Params, index: faiss.Index) -> FaissStore:
+    def _of_base(cls, dim: int, params: VectorParams, index: faiss.Index) -> FaissStore:
         """A store of this base alone: its keys (and, for an inverted file, where each one is) read
         from the index: O(N) over ids only."""
         where = None
         if isinstance(index, faiss.IndexIVF):
             keys_in_cells, where_in_cells = [], []
-            for list_no, (_, ids) in enumerate(_ivf_lists(index, codes=False)):
+            for list_no, (_, ids) in enumerate(ivf_lists(index, codes=False)):
                 keys_in_cells.append(ids)
                 where_in_cells.append((list_no << 32) | np.arange(len(ids), dtype=np.int64))
             keys = np.concatenate(keys_in_cells or [np.empty(0, np.int64)])
@@ -312,7 +233,7 @@ class FaissStore:
         )
 
     @classmethod
-    def _of_flat(cls, dim: int, params: _Params, keys: np.ndarray, vectors: np.ndarray) -> FaissStore:
+    def _of_flat(cls, dim: int, params: VectorParams, keys: np.ndarray, vectors: np.ndarray) -> FaissStore:
         index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         if len(keys):
             index.add_with_ids(
@@ -324,13 +245,13 @@ class FaissStore:
     def _of_ivf(
         cls,
         dim: int,
-        params: _Params,
+        params: VectorParams,
         n: int,
         sample: np.ndarray,
         batches: Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]],
     ) -> FaissStore:
         """A new approximate base: cells trained on `sample`, then every batch added."""
-        nlist = _nlist(n)
+        nlist = cell_count(n)
         quantizer = faiss.IndexFlatIP(dim)
         index = faiss.IndexIVFScalarQuantizer(
             quantizer, dim, nlist, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT, False
@@ -340,7 +261,7 @@ class FaissStore:
         index.cp.spherical = True  # unit vectors: unit centroids
         index.cp.min_points_per_centroid = 1  # the sample is sized for the cells already
         index.cp.max_points_per_centroid = 1 << 30  # and not subsampled again
-        with _omp_threads(params.build_threads):
+        with omp_threads(params.build_threads):
             index.train(np.ascontiguousarray(sample, np.float32))
             for k, v in batches():
                 if len(k):
@@ -376,10 +297,10 @@ class FaissStore:
             return []
         allow = None
         if allowed is not None:
-            allow = _KeySet(_as_keys(allowed))
+            allow = KeySet(as_keys(allowed))
             if not allow.count:
                 return []
-        with _omp_threads(self._p.search_threads):
+        with omp_threads(self._p.search_threads):
             delta_hits, delta_allowed = self._search_delta(q, k, allow)
             base_hits = self._search_base(q, k, allow, delta_allowed) if self._base_live else []
         hits = base_hits + delta_hits
@@ -387,7 +308,7 @@ class FaissStore:
         return hits[:k]
 
     def _search_base(
-        self, q: np.ndarray, k: int, allow: _KeySet | None, delta_allowed: int
+        self, q: np.ndarray, k: int, allow: KeySet | None, delta_allowed: int
     ) -> list[tuple[int, float]]:
         sel = self._not_removed
         allowed_here = self._base_live
@@ -425,10 +346,10 @@ class FaissStore:
     def _search_exactly(self, q: np.ndarray, k: int, keys: np.ndarray) -> list[tuple[int, float]]:
         """The approximate base's k best among a few keys, each scored (no cell is scanned)."""
         keys, vectors = self._base_gather(keys)
-        return _knn(q, keys, vectors, k)
+        return knn(q, keys, vectors, k)
 
     def _search_delta(
-        self, q: np.ndarray, k: int, allow: _KeySet | None
+        self, q: np.ndarray, k: int, allow: KeySet | None
     ) -> tuple[list[tuple[int, float]], int]:
         """Exact search of the delta: hits, and how many allowed keys it holds."""
         n = len(self._delta_keys)
@@ -444,12 +365,12 @@ class FaissStore:
             if candidates < n:
                 packed = np.packbits(mask, bitorder="little")
                 sel = faiss.IDSelectorBitmap(packed)  # over rows of the delta
-        return _knn(q, self._delta_keys, self._delta, min(k, candidates), sel), candidates
+        return knn(q, self._delta_keys, self._delta, min(k, candidates), sel), candidates
 
     def keys(self) -> np.ndarray:
         base = self._base_keys
         if len(self._removed):
-            base = base[~_in_sorted(self._removed, base)]
+            base = base[~in_sorted(self._removed, base)]
         return np.sort(np.concatenate([base, self._delta_keys]))
 
     def vectors(self, keys: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -460,14 +381,14 @@ class FaissStore:
         For migrations, merges and tests, not for request paths."""
         out_keys = self.keys()
         if keys is not None:
-            wanted = _as_keys(keys)
-            out_keys = np.unique(wanted[_in_sorted(out_keys, wanted)])
+            wanted = as_keys(keys)
+            out_keys = np.unique(wanted[in_sorted(out_keys, wanted)])
         out = np.empty((len(out_keys), self.dim), dtype=np.float32)
         for k, v in self._live_batches(None if keys is None else out_keys):
             out[np.searchsorted(out_keys, k)] = v
         if keys is None:
             return out_keys, out
-        wanted = wanted[_in_sorted(out_keys, wanted)]
+        wanted = wanted[in_sorted(out_keys, wanted)]
         return wanted, out[np.searchsorted(out_keys, wanted)]
 
     def _live_batches(self, only: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -478,9 +399,9 @@ class FaissStore:
         def keep(keys: np.ndarray) -> np.ndarray:
             mask = np.ones(len(keys), dtype=bool)
             if len(self._removed):
-                mask &= ~_in_sorted(self._removed, keys)
+                mask &= ~in_sorted(self._removed, keys)
             if only_sorted is not None:
-                mask &= _in_sorted(only_sorted, keys)
+                mask &= in_sorted(only_sorted, keys)
             return mask
 
         if self._kind == "flat":
@@ -499,7 +420,7 @@ class FaissStore:
             pending_k: list[np.ndarray] = []
             pending_c: list[np.ndarray] = []
             size = 0
-            for codes, ids in _ivf_lists(self._base):
+            for codes, ids in ivf_lists(self._base):
                 m = keep(ids)
                 if m.any():
                     pending_k.append(ids[m])
@@ -511,16 +432,16 @@ class FaissStore:
             if size:
                 yield self._decode(pending_k, pending_c)
         if len(self._delta_keys):
-            m = _in_sorted(only_sorted, self._delta_keys) if only_sorted is not None else slice(None)
+            m = in_sorted(only_sorted, self._delta_keys) if only_sorted is not None else slice(None)
             yield self._delta_keys[m], self._delta[m].copy()
 
     def _base_gather(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(keys, vectors) of the live vectors of an approximate base among `keys` (ascending,
         unique), read where each one is: O(len(keys) + cells touched)."""
         assert self._base_where is not None
-        found = _in_sorted(self._base_keys, keys)
+        found = in_sorted(self._base_keys, keys)
         if len(self._removed):
-            found &= ~_in_sorted(self._removed, keys)
+            found &= ~in_sorted(self._removed, keys)
         keys = keys[found]
         if not len(keys):
             return keys, np.empty((0, self.dim), np.float32)
@@ -554,7 +475,7 @@ class FaissStore:
         """A new store: this one minus `remove_keys` (absent ones ignored), then plus `add_vectors`
         under `add_keys` (replacing any stored under the same key; a key in both ends up added).
         O(change + delta + removed): the base is shared, never copied; `self` is untouched."""
-        add_keys = _as_keys(add_keys)
+        add_keys = as_keys(add_keys)
         add_vectors = np.asarray(add_vectors, dtype=np.float32)
         if not len(add_keys) and add_vectors.size == 0:
             add_vectors = np.empty((0, self.dim), np.float32)
@@ -564,14 +485,14 @@ class FaissStore:
             )
         if len(np.unique(add_keys)) != len(add_keys):
             raise ValueError("a key is added twice")
-        drop = np.union1d(_as_keys(remove_keys), add_keys)  # ascending, unique
+        drop = np.union1d(as_keys(remove_keys), add_keys)  # ascending, unique
         removed = self._removed
-        from_base = drop[_in_sorted(self._base_keys, drop)]
+        from_base = drop[in_sorted(self._base_keys, drop)]
         if len(from_base):
             removed = np.union1d(removed, from_base)
         delta_keys, delta = self._delta_keys, self._delta
         if len(delta_keys) and len(drop):
-            stay = ~_in_sorted(drop, delta_keys)
+            stay = ~in_sorted(drop, delta_keys)
             if not stay.all():
                 delta_keys, delta = delta_keys[stay], delta[stay]
         if len(add_keys):
@@ -599,7 +520,7 @@ class FaissStore:
     def _base_fits(self, live: int) -> bool:
         if self._kind == "flat":
             return live < self._p.ann_min
-        ideal = _nlist(live)
+        ideal = cell_count(live)
         return live >= self._p.ann_min // 2 and ideal / 2 <= int(self._base.nlist) <= 2 * ideal
 
     def merged(self) -> FaissStore:
@@ -633,11 +554,11 @@ class FaissStore:
         quantizer.this.disown()
         index.sq = old.sq
         index.is_trained = True
-        with _omp_threads(self._p.build_threads):
+        with omp_threads(self._p.build_threads):
             invlists = index.invlists
-            for list_no, (codes, ids) in enumerate(_ivf_lists(old)):
+            for list_no, (codes, ids) in enumerate(ivf_lists(old)):
                 if len(self._removed):
-                    m = ~_in_sorted(self._removed, ids)
+                    m = ~in_sorted(self._removed, ids)
                     codes, ids = np.ascontiguousarray(codes[m]), np.ascontiguousarray(ids[m])
                 if len(ids):
                     invlists.add_entries(list_no, len(ids), faiss.swig_ptr(ids), faiss.swig_ptr(codes))
@@ -667,68 +588,18 @@ class FaissStore:
             os.close(folder)
 
 
-def _knn(
-    q: np.ndarray, keys: np.ndarray, vectors: np.ndarray, k: int, sel: faiss.IDSelector | None = None
-) -> list[tuple[int, float]]:
-    """(key, inner product) of the k best of `vectors` (rows `sel` lets through), best first: FAISS's
-    brute force, on this thread's OpenMP count (numpy's matmul would run its own BLAS threads, which
-    spin against the embedder's)."""
-    k = min(k, len(keys))
-    if k <= 0:
-        return []
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    scores = np.empty((1, k), dtype=np.float32)
-    rows = np.empty((1, k), dtype=np.int64)
-    args = (faiss.swig_ptr(q), faiss.swig_ptr(vectors), q.shape[1], 1, len(keys), k)
-    if sel is None:
-        faiss.knn_inner_product(*args, faiss.swig_ptr(scores), faiss.swig_ptr(rows))
-    else:
-        faiss.knn_inner_product(*args, faiss.swig_ptr(scores), faiss.swig_ptr(rows), sel)
-    return [(int(keys[r]), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
-
-
-def _ivf_lists(index: faiss.IndexIVF, codes: bool = True) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(codes, ids) of each cell of an inverted file, copied out, in cell order (`codes` False:
-    ids only, the first item then None)."""
-    invlists = index.invlists
-    code_size = int(invlists.code_size)
-    for list_no in range(int(index.nlist)):
-        n = int(invlists.list_size(list_no))
-        if not n:
-            yield (np.empty((0, code_size), np.uint8) if codes else None), np.empty(0, np.int64)
-            continue
-        ids_ptr = invlists.get_ids(list_no)
-        ids = faiss.rev_swig_ptr(ids_ptr, n).astype(np.int64, copy=True)
-        invlists.release_ids(list_no, ids_ptr)
-        block = None
-        if codes:
-            codes_ptr = invlists.get_codes(list_no)
-            block = faiss.rev_swig_ptr(codes_ptr, n * code_size).reshape(n, code_size).copy()
-            invlists.release_codes(list_no, codes_ptr)
-        yield block, ids
-
-
 def make_vector_store(
     settings: Settings, dim: int, keys: np.ndarray | None = None, vectors: np.ndarray | None = None
 ) -> VectorStore:
-    """A store of the configured backend (`VECTOR_STORE`): empty, or with `vectors` under `keys`
-    all in its base (approximate past VECTOR_ANN_MIN_VECTORS), never a delta searched exactly."""
-    if settings.VECTOR_STORE == "faiss":
-        if keys is None or vectors is None or not len(keys):
-            return FaissStore.empty(dim, settings)
-        return FaissStore.build(keys, vectors, settings)
-    raise ValueError(
-        f"VECTOR_STORE={settings.VECTOR_STORE!r}: the embedded index's vectors are FAISS; with Milvus "
-        "they live in the shared index (app.index.shared)"
-    )
+    """The embedded index's vectors (FAISS; the shared index keeps its own in Milvus): empty, or with
+    `vectors` under `keys` all in its base (approximate past VECTOR_ANN_MIN_VECTORS), never a delta
+    searched exactly."""
+    if keys is None or vectors is None or not len(keys):
+        return FaissStore.empty(dim, settings)
+    return FaissStore.build(keys, vectors, settings)
 
 
 def load_vector_store(settings: Settings, path: Path) -> VectorStore:
-    """A store of the configured backend from a base saved by `save_base` (OSError, RuntimeError from
+    """The embedded index's vectors from a base saved by `save_base` (OSError, RuntimeError from
     FAISS, or ValueError when it cannot be read)."""
-    if settings.VECTOR_STORE == "faiss":
-        return FaissStore.load_base(path, settings)
-    raise ValueError(
-        f"VECTOR_STORE={settings.VECTOR_STORE!r}: the embedded index's vectors are FAISS; with Milvus "
-        "they live in the shared index (app.index.shared)"
-    )
+    return FaissStore.load_base(path, settings)

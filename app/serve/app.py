@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.config import Settings
-from app.index.service import make_index_service
+from app.index.backend import make_index_backend
 from app.index.view import IndexView
 from app.serve import errors
 from app.serve.admin import router as admin_router
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 current.with_generation(generation) if current else Pipeline(cfg, embedder, generation)
             )
 
-        app.state.index = make_index_service(cfg, embedder, serve)
+        app.state.index = make_index_backend(cfg, embedder).service(serve)
         app.state.index.open()
         background = asyncio.create_task(app.state.index.run())
         app.state.uploads = make_upload_queue(cfg, app.state.index)

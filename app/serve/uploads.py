@@ -30,7 +30,7 @@ def make_upload_queue(settings: Settings, index: Service) -> UploadQueue[IngestR
     """With no durable queue (a stateless replica) the queue's table lives in a temporary file for
     the readers' progress, and uploads are answered only once stored: a replica that dies fails
     the request in flight instead of forgetting a file it had acknowledged."""
-    path = settings.upload_queue
+    path = index.upload_queue()
     durable = path is not None
     if path is None:
         path = Path(tempfile.mkdtemp(prefix="upload-queue-")) / "uploads.sqlite"

@@ -11,8 +11,8 @@ import pytest
 from app.config import Settings
 from app.embed import Embedder
 from app.index import IndexLoadError, ingest_documents, load_generation
-from app.index.build import save_vector_base
 from app.index.store import IndexFiles
+from app.index.vector_base import save_vector_base
 from app.ingest import document_from_text
 from app.models import Document
 from app.retrieve import Retriever

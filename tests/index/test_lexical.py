@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.index import lexical
+from app.index import lexical, terms
 from app.index.lexical import (
     FOLDED,
     LexicalFilter,
@@ -19,8 +19,8 @@ from app.index.lexical import (
     LexicalRecord,
     TantivyLexicalIndex,
     make_lexical_index,
-    tokens,
 )
+from app.index.terms import tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -185,7 +185,7 @@ def test_doc_freq_counts_chunks_by_folded_term_and_len_skips_the_marker(index: T
 def test_index_tokens_are_the_query_tokens() -> None:
     """The index tokenises in one pass; it must stay what `tokens` gives the query."""
     for text in (ARTICLE, CONTRACT, ENCYCLOPEDIA, WARD, "Ủy ban nhân dân TP. Hồ Chí Minh: 348,5 tỷ"):
-        assert lexical._forms(text) == (tokens(text, False), tokens(text, True))
+        assert terms.forms(text) == (tokens(text, False), tokens(text, True))
 
 
 def test_a_snapshot_searches_from_many_threads(index: TantivyLexicalIndex) -> None:

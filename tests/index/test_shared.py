@@ -15,7 +15,9 @@ from milvus_server import MilvusServer
 from app.chunk import chunk_document
 from app.config import Settings
 from app.embed import Embedder, embed_passages
-from app.index.shared import SharedIndex, document_row, term_counts, version_of
+from app.index.shared import SharedIndex
+from app.index.shared_rows import document_row, version_of
+from app.index.shared_terms import term_counts
 from app.models import Document
 
 _prefixes = (f"shared{i}" for i in itertools.count())
@@ -174,7 +176,7 @@ def test_term_counts_follow_writes_and_prune_common_words(
     chunks = [c for d in ("an-hoa", "tay-son") for c in chunk_document(view.documents[d])]
     truth = term_counts(chunks)
     for term in ("f\0phuong", "e\0phường", "f\0to_dan", "f\0binh", "e\x002.468", "e\x001.234"):
-        assert shared.frequencies([term]).get(term, 0) == truth.get(term, 0), term
+        assert shared.df.frequencies([term]).get(term, 0) == truth.get(term, 0), term
     assert view.doc_freq("phuong") == 2 and view.doc_freq("binh") == 0
     pruning = shared.settings.model_copy(update={"LEXICAL_PRUNE_MIN_CHUNKS": 1, "LEXICAL_COMMON_SHARE": 0.6})
     shared.settings = pruning

@@ -20,8 +20,8 @@ from app.cli import build_parser, main, ray_target
 from app.config import Settings
 from app.embed import Embedder, make_checkpoint
 from app.embed.checkpoint import text_key
-from app.index.backends import write
-from app.index.build import IngestReport
+from app.index.backend import make_index_backend
+from app.index.report import IngestReport
 from app.index.store import load_generation
 from app.ingest import load_document
 from tests.embedding_server import ScriptedEmbeddings, scripted_vector
@@ -166,7 +166,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def serial(tmp_path_factory: pytest.TempPathFactory, corpus: list[Path], embedder: Embedder) -> Settings:
     """The same files ingested the ordinary way, in this process."""
     settings = make_settings(tmp_path_factory.mktemp("serial"))
-    write(settings, embedder, [load_document(p) for p in corpus])
+    make_index_backend(settings, embedder).write([load_document(p) for p in corpus])
     return settings
 
 

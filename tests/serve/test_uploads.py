@@ -231,7 +231,7 @@ def test_a_scan_is_read_while_the_service_keeps_answering(client: httpx.Client) 
 def test_queued_uploads_survive_a_restart(tmp_path: Path, seed_index: Settings) -> None:
     """Files a stopped server had queued (or was reading) are read when it starts again."""
     settings = _settings(tmp_path, seed_index)
-    jobs = UploadJobs(settings.upload_queue)
+    jobs = UploadJobs(settings.INDEX_DIR / "uploads.sqlite")  # where an embedded index keeps its queue
     text = "Kế hoạch xã Đồng Tâm\n\nNăm 2026, xã Đồng Tâm nạo vét 12 km kênh mương nội đồng."
     jobs.enqueue([("ke_hoach_dong_tam", "ke_hoach_dong_tam.txt", text.encode())])
     _, (reading,) = jobs.enqueue(

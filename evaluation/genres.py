@@ -68,18 +68,19 @@ def run_genres(settings: Settings, n: int | None = None, sealed_only: bool = Fal
     """The genre set: ingest evals/genres/docs into a temporary index (same settings and embedder),
     serve it as the seed index is served, ask every question over HTTP."""
     from app.embed import make_embedder
-    from app.index.backends import drop, write
+    from app.index.backend import make_index_backend
 
     report = Report(name="genres")
     sources = load_sources()
     documents, errors, read_s = _genre_documents()
     questions = _genre_questions(documents, n, sealed_only)
     with tempfile.TemporaryDirectory(prefix="genre-index-") as tmp:
-        s = settings.model_copy(update={"INDEX_DIR": Path(tmp), "RELOAD_INTERVAL_S": 0})
-        if s.VECTOR_STORE == "milvus":  # collections of its own, made for this run and dropped after
-            s = s.model_copy(update={"MILVUS_COLLECTION": f"{s.MILVUS_COLLECTION}_genre_eval"})
-        embedder = make_embedder(s)
-        ingested = write(s, embedder, documents, rebuild=s.VECTOR_STORE == "milvus")
+        # An index of its own, whatever the backend: a temporary folder, and (for Milvus) collections
+        # of their own, built from nothing and dropped after.
+        own = {"MILVUS_COLLECTION": f"{settings.MILVUS_COLLECTION}_genre_eval"}
+        s = settings.model_copy(update={"INDEX_DIR": Path(tmp), "RELOAD_INTERVAL_S": 0, **own})
+        backend = make_index_backend(s, make_embedder(s))
+        ingested = backend.write(documents, rebuild=True)
         files = ingest_survival(documents, sources)
         report.ingest = {
             "documents": ingested.documents,
@@ -94,5 +95,6 @@ def run_genres(settings: Settings, n: int | None = None, sealed_only: bool = Fal
             serve_and_ask(s, None, questions, report)
             report.curve = scored_curve(s, questions)
         finally:
-            drop(s, embedder)
+            backend.drop()
+            backend.close()
     return report

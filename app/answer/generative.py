@@ -153,20 +153,19 @@ class LLMAnswerer:
     def _unconvincing(
         self, question: Question, answering: list[tuple[Quantity, int]], numbered: dict[int, Passage]
     ) -> list[str]:
-        """No answering figure sits in a clause the extractive answerer could quote that convinces its
-        calibrated scorer, alone, as much as its own answer must: a labelled figure of the kind asked
-        can still be another target's ("100% chi bộ" for "bao nhiêu phần trăm tổ dân phố")."""
+        """No answering figure sits in a sentence the extractive answerer could quote that convinces
+        its calibrated scorer as much as its own answer must (all of the sentence's clauses weighed,
+        as the sentence protocol weighs a chosen sentence): a labelled figure of the kind asked can
+        still be another target's ("100% chi bộ" for "bao nhiêu phần trăm tổ dân phố")."""
         assert self.extractive is not None
         scorer = self.extractive.scorer
         candidates = self.extractive.candidates(question, list(numbered.values()))
         usable = [c for c in candidates if c.reason is None]
         for q, n in answering:
-            for c in usable:
-                if (
-                    c.rank + 1 == n
-                    and figure_in_text(q, c.clause)
-                    and scorer.choose(np.array([c.features]))[1] >= scorer.threshold
-                ):
+            holding = {c.index for c in usable if c.rank + 1 == n and figure_in_text(q, c.sentence)}
+            for index in holding:
+                clauses = [c.features for c in usable if c.rank + 1 == n and c.index == index]
+                if scorer.choose(np.array(clauses))[1] >= scorer.threshold:
                     return []
         return [f"“{q.text}” trong đoạn [{n}] không phải số liệu của điều được hỏi" for q, n in answering]
 

@@ -37,7 +37,7 @@ import faiss
 import numpy as np
 
 from app.config import Settings
-from app.index.vectors import FaissStore
+from app.index.faiss_store import FaissStore
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""The FAISS pieces `app.index.vectors.FaissStore` is built from: its parameters read from the
+"""The FAISS pieces `app.index.faiss_store.FaissStore` is built from: its parameters read from the
 settings once, OpenMP threads set per call (libgomp keeps the count per calling thread), a set of
 keys as a FAISS selector and a membership test, the cell count of an approximate base, exact
 inner-product kNN on this thread, and an inverted file's cells read out."""
@@ -15,6 +15,7 @@ import numpy as np
 
 from app.config import Settings
 
+BATCH = 65_536  # vectors decoded / added at once while (re)building a base: bounds the extra memory
 TRAIN_SAMPLE = 100_000  # vectors the coarse quantizer of an approximate base is trained on, at most
 MIN_TRAIN_PER_CELL = 39  # k-means wants ~39 training vectors per cell: fewer cells for small bases
 

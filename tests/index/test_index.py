@@ -203,7 +203,7 @@ def test_a_write_and_the_switch_to_it_never_touch_the_whole_corpus(
     from app.index import store
     from app.index.catalog import Catalog
     from app.index.documents import DocumentStore
-    from app.index.vectors import FaissStore
+    from app.index.faiss_store import FaissStore
     from app.pipeline import Pipeline
 
     served = Pipeline(index_copy, embedder, load_generation(index_copy.INDEX_DIR, embedder.name))

@@ -13,7 +13,8 @@ import pytest
 from conftest import make_settings
 
 from app.config import Settings
-from app.index.vectors import FaissStore, load_vector_store, make_vector_store
+from app.index.faiss_store import FaissStore
+from app.index.vectors import load_vector_store, make_vector_store
 
 DIM = 32
 

@@ -21,8 +21,6 @@ chosen index (IVF with 8-bit codes, HNSW over float16).
 from __future__ import annotations
 
 import argparse
-import copy
-import dataclasses
 import json
 import os
 import random
@@ -103,9 +101,7 @@ def exact_top(vectors: np.ndarray, queries: np.ndarray, k: int = K) -> np.ndarra
 
 def tuned(store: FaissStore, **params: int) -> FaissStore:
     """The same store searched with other parameters (shares the base)."""
-    other = copy.copy(store)
-    other._p = dataclasses.replace(store._p, **params)
-    return other
+    return store.searched_with(**params)
 
 
 def timed(queries: np.ndarray, search: Callable[[np.ndarray], list]) -> tuple[list[list], list[float]]:
@@ -185,7 +181,7 @@ def measure(
     store = FaissStore.build(keys, vectors, settings)
     say("build", f"{time.perf_counter() - t0:.1f} s ({store.kind}, {args.build_threads} FAISS threads)")
     if store.kind == "ivf":
-        say("cells (nlist)", f"{store._base.nlist}")
+        say("cells (nlist)", f"{store.cells}")
 
     nprobes = args.nprobes if store.kind == "ivf" else [settings.VECTOR_NPROBE]
     for nprobe in nprobes:

@@ -6,6 +6,8 @@ bases themselves are made in `app.index.faiss_build`, read and written in `app.i
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
 from collections.abc import Collection, Iterator
 from pathlib import Path
@@ -128,6 +130,18 @@ class FaissStore:
     def kind(self) -> Kind:
         """The base's kind: "flat" (exact) or "ivf" (approximate)."""
         return self._kind
+
+    @property
+    def cells(self) -> int | None:
+        """The IVF base's cell count (what a bench reports); None for an exact base."""
+        return int(self._base.nlist) if self._kind == "ivf" else None
+
+    def searched_with(self, **params: int) -> FaissStore:
+        """The same store (its base shared, not copied) searched with other parameters ("nprobe",
+        "search_threads"): how a bench compares settings without building twice."""
+        other = copy.copy(self)
+        other._p = dataclasses.replace(self._p, **params)
+        return other
 
     def search(
         self, query: np.ndarray, k: int, allowed: Collection[int] | None = None

@@ -292,6 +292,21 @@ def test_approximate_recall_on_clustered_vectors(tmp_path: Path) -> None:
     assert hits / (10 * len(queries)) >= 0.9
 
 
+def test_searched_with_more_cells_probed_finds_at_least_as_much(tmp_path: Path) -> None:
+    """`searched_with` shares the base and changes only how it is searched: probing every cell is an
+    exact search; the original store keeps its own parameters."""
+    v = _clustered(6000, seed=17, dim=64, clusters=60, sigma=0.03)
+    keys = np.arange(6000, dtype=np.int64)
+    store = FaissStore.build(keys, v, _approx(tmp_path)).searched_with(nprobe=1)
+    assert store.kind == "ivf" and store.cells is not None and store.cells > 1
+    q = _clustered(1, seed=18, dim=64, clusters=60, sigma=0.03)[0]
+    before = store.search(q, 10)
+    every = store.searched_with(nprobe=store.cells)
+    _same(every.search(q, 10), _brute(keys, v, q, 10), tol=1e-3)
+    assert store.search(q, 10) == before
+    assert FaissStore.build(keys[:50], v[:50], _settings(tmp_path)).cells is None
+
+
 def test_the_configured_backend_is_made_empty(tmp_path: Path) -> None:
     store = make_vector_store(make_settings(tmp_path), 8)
     assert len(store) == 0 and store.search(_random(1, dim=8)[0], 3) == [] and store.keys().tolist() == []

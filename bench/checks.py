@@ -173,16 +173,24 @@ async def through_endpoint(
     fake.reset()
     fake.script(Reply(text=text, chunk_size=64), Reply(text=text, chunk_size=64))
     usage = LLMUsage(model=llm.client.model)
+    draft, why = await drained(llm, query, passages, usage)
+    return draft is not None and not usage.repaired, why
+
+
+async def drained(
+    llm: LLMAnswerer, query: Query, passages: list[Passage], usage: LLMUsage
+) -> tuple[Draft | None, str | None]:
+    """The `Draft` the answerer's stream ends with, or None and why it ended without one."""
+    draft = None
     try:
-        draft = None
         async for item in llm.stream(query, passages, usage):
             if isinstance(item, Draft):
                 draft = item
     except Unverified as exc:
-        return False, str(exc)
+        return None, str(exc)
     except LLMError as exc:
-        return False, f"endpoint fault: {exc.reason}"
-    return draft is not None and not usage.repaired, None
+        return None, f"endpoint fault: {exc.reason}"
+    return draft, None
 
 
 def caught(answer: Answer, problems: list[str]) -> bool:
@@ -232,18 +240,9 @@ async def through_sentences(
     reply = {"cau": [f"{n}.{k}" for n, k in pick.ids], "tra_loi": pick.short}
     fake.reset()
     fake.script(Reply(text=json.dumps(reply, ensure_ascii=False), chunk_size=64))
-    usage = LLMUsage(model=llm.client.model)
-    try:
-        draft = None
-        async for item in llm.stream(query, passages, usage):
-            if isinstance(item, Draft):
-                draft = item
-    except Unverified as exc:
-        return None, str(exc)
-    except LLMError as exc:
-        return None, f"endpoint fault: {exc.reason}"
+    draft, why = await drained(llm, query, passages, LLMUsage(model=llm.client.model))
     if draft is None or draft.abstained:
-        return None, "abstained"
+        return None, why or "abstained"
     return draft.text, None
 
 

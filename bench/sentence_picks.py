@@ -14,19 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from answer_styles import Case, invented_figure, invented_name, lower_units, wrong_figures
+from answer_styles import WRONG_STYLES, Case, invented_figure, invented_name, lower_units, wrong_figures
 
 from app.chunk import split_sentences
 
 RIGHT_PICKS = ("pick", "pick_short", "pick_extra")
-WRONG_PICKS = (
-    "neighbour_figure",
-    "other_indicator",
-    "other_year",
-    "other_place",
-    "invented_name",
-    "extra_claim",
-)
+# The wrong styles a pick can plant: a citation or a total is not the model's to write here.
+WRONG_PICKS = tuple(s for s in WRONG_STYLES if s not in ("wrong_citation", "wrong_total"))
 
 
 @dataclass(frozen=True)

@@ -197,7 +197,7 @@ class SentenceAnswerer(LLMAnswerer):
         # target's ("100% chi bộ" for "bao nhiêu phần trăm tổ dân phố"), and nothing as checkable as
         # a figure binds a name, a list or a reason to the question.
         scorer = self.extractive.scorer
-        picked = np.array([c.features for c in usable if (c.rank + 1, c.index + 1) in set(chosen)])
+        picked = np.array([c.features for c in usable if (c.rank + 1, c.index + 1) in chosen])
         _, confidence = scorer.choose(picked)
         if confidence < scorer.threshold:
             raise Unverified(

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 
 import numpy as np
+from anyio import to_thread
 
 from app.answer.base import ABSTAIN_TEXT, Draft
 from app.answer.checks import Checks
@@ -73,16 +74,14 @@ class LLMAnswerer:
         async for delta in self.client.stream(messages, usage, deadline):
             parts.append(delta)
             yield delta
-        question = self.checks.analyse(query)
-        text = self._tidy("".join(parts), numbered)
-        problems = self.problems(text, numbered, question)
+        # The checks read every passage and score its clauses: CPU work, off the event loop.
+        question = await to_thread.run_sync(self.checks.analyse, query)
+        text, problems = await to_thread.run_sync(self._checked, "".join(parts), numbered, question)
         if problems:
             usage.repaired = True
             repair = self.client.repair_messages(messages, text, problems)
-            text = self._tidy(
-                "".join([d async for d in self.client.stream(repair, usage, deadline)]), numbered
-            )
-            still = self.problems(text, numbered, question)
+            again = "".join([d async for d in self.client.stream(repair, usage, deadline)])
+            text, still = await to_thread.run_sync(self._checked, again, numbered, question)
             if still:
                 raise Unverified(f"LLM answer failed its checks after one repair: {'; '.join(still)}")
         log.info(
@@ -91,6 +90,11 @@ class LLMAnswerer:
             usage.completion_tokens, usage.attempts, usage.repaired,
         )  # fmt: skip
         yield Draft(text, abstains(text))
+
+    def _checked(self, reply: str, numbered: dict[int, Passage], question: Question) -> tuple[str, list[str]]:
+        """The reply tidied, and what is wrong with it."""
+        text = self._tidy(reply, numbered)
+        return text, self.problems(text, numbered, question)
 
     def _tidy(self, text: str, numbered: dict[int, Passage]) -> str:
         """Drop markers that point at no passage; mark figures left unmarked where that is unambiguous."""

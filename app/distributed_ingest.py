@@ -43,10 +43,12 @@ _MAX_READ_TASKS = 1000
 
 def _read(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """One file (on a Ray worker) -> its document and its passages, or why it cannot be read."""
+    from app import profiles
     from app.index.prepare import passages_of
     from app.ingest import DocumentError, load_document, ocr
 
     ocr.configure(settings)
+    profiles.configure(settings)
     path = Path(row["path"])
     try:
         doc = load_document(path)

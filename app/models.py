@@ -36,7 +36,8 @@ class Document:
     title: str
     text: str  # cleaned, NFC; paragraphs separated by a blank line, one `Span` each
     date: str | None = None  # ISO yyyy-mm-dd when the source gives one
-    localities: tuple[str, ...] = ()
+    # What the profile found in it, by facet: {"places": ("phường Quy Nhơn", ...)}. Not hashed.
+    facets: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     source: str | None = None  # file name it came from
     content_hash: str = ""
     format: str = "text"  # the reader that produced it (text, markdown, html, pdf, docx, xlsx, image)

@@ -19,13 +19,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from app.answer.question import STOP_FOLDED
-from app.ingest.localities import PLACES, count_localities, find_localities, split_locality
+from app.answer.question import stop_folded
+from app.ingest.localities import count_localities, find_localities, places, split_locality
 from app.models import Document, Passage
 from app.text import canonical, fold, match_words
 from app.text.numbers import Quantity, extract_quantities, figure_in_text, parse_number, quantities_match
 
-SURNAMES = frozenset(PLACES["surnames"])
 INVENTED_NAMES = (
     "Đoàn Minh Khôi",
     "Lương Thị Diệu Hằng",
@@ -634,7 +633,7 @@ def titled(case: Case, f: Fact) -> str | None:
     if asked in _PLACE_NOUNS:
         kind = kinds[0] if kinds else (asked if asked not in ("địa phương", "nơi") else None)
         return f"{kind} {f.text}" if kind else None
-    if f.text.split()[0] in SURNAMES:
+    if f.text.split()[0] in places().surnames:
         honorific = next((m[1] for b in before if (m := _HONORIFIC.search(b))), None)
         if honorific:
             return f"{honorific if '.' in honorific else honorific.lower()} {f.text}"
@@ -697,7 +696,7 @@ def question_keys(case: Case) -> set[str]:
     return {
         w
         for w in folded_words(case.question)
-        if w not in STOP_FOLDED and w not in places and not any(c.isdigit() for c in w) and len(w) > 1
+        if w not in stop_folded() and w not in places and not any(c.isdigit() for c in w) and len(w) > 1
     }
 
 

@@ -27,7 +27,7 @@ from app.answer.comparison_question import Comparison, Side, parse
 from app.answer.computation import compute
 from app.answer.evidence import Clause, clauses_of
 from app.answer.extractive import Candidate, ExtractiveAnswerer
-from app.answer.question import STOP_WRITTEN, Question
+from app.answer.question import Question, stop_written
 from app.answer.scoring import FEATURES
 from app.ground.binding import label as label_of
 from app.ground.binding import words
@@ -90,7 +90,7 @@ def _options(
                 # ("76 đảng viên mới" for "bao nhiêu đảng viên"): the fewer, the better.
                 near = match_words(clause.text[max(previous, q.start - 30) : q.start], not written)[-3:]
                 near += match_words(clause.text[q.end : q.end + 30], not written)[:3]
-                unasked = {w.lower() for w in near} - set(question.terms) - side.mark - STOP_WRITTEN
+                unasked = {w.lower() for w in near} - set(question.terms) - side.mark - stop_written()
                 key = (
                     len(label & side.mark) - len(label & other) + years,
                     len(label & set(question.terms)),

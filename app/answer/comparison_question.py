@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from app.answer.question import STOP_WRITTEN, Question
+from app.answer.question import Question, stop_written
 from app.ground.binding import words
 from app.text import fold, has_diacritics, match_words
 
@@ -319,7 +319,7 @@ def _two(a: str, b: str, ask_a: str, ask_b: str, written: bool, fallback_b: str 
     shared = words(_context(f"{a} {b}", ""), written)
 
     def own(phrase: str) -> set[str]:
-        content = " ".join(w for w in match_words(_tidy(phrase), False) if w.lower() not in STOP_WRITTEN)
+        content = " ".join(w for w in match_words(_tidy(phrase), False) if w.lower() not in stop_written())
         return words(content, written) - shared
 
     wa, wb = own(a), own(b)

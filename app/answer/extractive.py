@@ -17,7 +17,7 @@ import numpy as np
 from app.answer.base import ABSTAIN_TEXT, Draft
 from app.answer.checks import Checks
 from app.answer.evidence import lead_in
-from app.answer.question import STOP_FOLDED, Question
+from app.answer.question import Question, stop_folded
 from app.answer.scoring import Scorer
 from app.ground.claims import asked_gap
 from app.ground.kind import holds_kind, name_runs
@@ -218,7 +218,7 @@ class ExtractiveAnswerer:
         """Share of the sentence's content words the question does not have: a title or letterhead that
         merely repeats the question's names says nothing new, an answer does."""
         asked = set(question.terms) | {fold(t) for t in question.terms}
-        content = [w for w in words if w not in STOP_FOLDED and not w[0].isdigit()]
+        content = [w for w in words if w not in stop_folded() and not w[0].isdigit()]
         if not content:
             return 0.0
         return sum(w not in asked for w in content) / len(content)
@@ -368,7 +368,7 @@ def _slot(question: Question, words: tuple[str, ...], asked: frozenset[str]) -> 
     seq = f" {' '.join(words)} "
 
     def new(w: str) -> bool:
-        return w not in asked and (w[0].isdigit() or w not in STOP_FOLDED)
+        return w not in asked and (w[0].isdigit() or w not in stop_folded())
 
     best = 0
     for k in (3, 2, 1):
@@ -377,7 +377,7 @@ def _slot(question: Question, words: tuple[str, ...], asked: frozenset[str]) -> 
         left = question.before[-k:] if len(question.before) >= k else ()
         right = question.after[:k] if len(question.after) >= k else ()
         for gram, side in ((left, "left"), (right, "right")):
-            if not gram or all(w in STOP_FOLDED for w in gram) or f" {' '.join(gram)} " not in seq:
+            if not gram or all(w in stop_folded() for w in gram) or f" {' '.join(gram)} " not in seq:
                 continue
             for i in range(len(words) - k + 1):
                 if words[i : i + k] != gram:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from app.ground.kind import Kind, asked_kind
-from app.ingest.localities import FOLDED_KINDS, PLACE_KINDS, find_localities, split_locality
+from app.ingest.localities import find_localities, places, split_locality
+from app.profiles import Profile, active
 from app.retrieve import Query
 from app.text import canonical, fold, folded_words, match_words, words
 from app.text.numbers import extract_quantities
@@ -25,9 +27,24 @@ _STOP_WRITTEN = frozenset(
     bị một hai lượng phần trăm bằng hay hoặc cũng nhất rất vẫn còn tính năm khoảng lại tiền lâu
     vào lên xuống sau trước lúc nếu mỗi mọi chỉ hơn đợt cụ thể chính thức tổng cộng toàn bộ
     """.split()
-) | {w for kind in PLACE_KINDS for w in kind.split()}  # a place's kind says where; its name says what
-STOP_WRITTEN = _STOP_WRITTEN
-STOP_FOLDED = frozenset(fold(w) for w in _STOP_WRITTEN)
+)
+
+
+@cache
+def _stops(profile: Profile) -> tuple[frozenset[str], frozenset[str]]:
+    # A place's kind ("phường", from the profile) says where; its name says what.
+    written = _STOP_WRITTEN | {w for kind in places().written_kinds for w in kind.split()}
+    return written, frozenset(fold(w) for w in written)
+
+
+def stop_written() -> frozenset[str]:
+    return _stops(active())[0]
+
+
+def stop_folded() -> frozenset[str]:
+    return _stops(active())[1]
+
+
 # "Điều 15", "khoản 2", "chương II", "điểm a": the numbered part of a regulation or contract asked about,
 # read folded so "dieu 15" counts too.
 _PART = re.compile(r"\b(phan|chuong|muc|dieu|khoan)\s+([ivxlc]+|\d{1,3}[a-z]?|[a-z])\b(?!\s*[%.,]\d)")
@@ -113,7 +130,7 @@ def _find_known(text: str, known: Mapping[str, str], written: bool) -> list[str]
 
 
 def _is_stop(word: str, written: bool) -> bool:
-    return word in _STOP_WRITTEN if written else fold(word) in STOP_FOLDED
+    return word in stop_written() if written else fold(word) in stop_folded()
 
 
 # Units of measure end what is counted: "bao nhiêu ha đất" asks for hectares, of land. A unit asked
@@ -171,7 +188,11 @@ def _role(folded: list[str], written: list[str], is_written: bool) -> list[str]:
     """The office in "Ai là Chủ tịch UBND phường X?" / "Bí thư Đảng ủy phường X là ai?": the words
     right before the place. A question that names no place ("Ai là người sáng lập trường?") has no
     role to hold a sentence to: its words count through coverage like any other question's."""
-    starts = (i for i in range(len(folded)) if any(tuple(folded[i : i + len(k)]) == k for k in FOLDED_KINDS))
+    starts = (
+        i
+        for i in range(len(folded))
+        if any(tuple(folded[i : i + len(k)]) == k for k in places().folded_kinds)
+    )
     end = next(starts, None)
     if end is None:
         return []

@@ -3,9 +3,10 @@ derived from it, one generation per write."""
 
 from app.index.build import embed_pending, ingest_documents
 from app.index.documents import DocumentStore, DocumentStoreError
+from app.index.identity import EmbedderMismatch, IndexLoadError, NeedsReindex, ProfileMismatch
 from app.index.repair import can_rebuild, check_index, open_index, reindex
 from app.index.report import IngestReport
-from app.index.store import EmbedderMismatch, Generation, IndexLoadError, WriterBusy, load_generation
+from app.index.store import Generation, WriterBusy, load_generation
 from app.index.vector_base import compact_vectors, save_vector_base
 from app.index.vectors import VectorStore
 
@@ -16,6 +17,8 @@ __all__ = [
     "Generation",
     "IndexLoadError",
     "IngestReport",
+    "NeedsReindex",
+    "ProfileMismatch",
     "VectorStore",
     "WriterBusy",
     "can_rebuild",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from app import profiles
 from app.config import Settings
 from app.embed import Embedder
 from app.index.report import IngestReport
@@ -82,6 +83,12 @@ class IndexBackend(Protocol):
 
 
 def make_index_backend(settings: Settings, embedder: Embedder) -> IndexBackend:
+    configured, running = profiles.load_profile(settings.PROFILE), profiles.active()
+    if configured != running:  # the readers and the matcher would use the other profile's rules
+        raise profiles.ProfileError(
+            f"PROFILE={settings.PROFILE!r} but this process runs profile {running.name!r}: the profile is "
+            "chosen once per process (app.profiles.configure(settings) at start)"
+        )
     if settings.VECTOR_STORE == "milvus":
         from app.index.milvus_backend import MilvusBackend
 

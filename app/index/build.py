@@ -33,15 +33,14 @@ from app.index.catalog import chunk_from_row
 from app.index.crashpoints import checkpoint
 from app.index.documents import DocumentStore
 from app.index.generation_write import apply_write, lexical_record, lexical_records
+from app.index.identity import EmbedderMismatch, IndexLoadError, NeedsReindex, profile_problem
 from app.index.lexical import LexicalRecord
 from app.index.prepare import passage_key
 from app.index.report import IngestReport
 from app.index.store import (
     FORMAT_VERSION,
-    EmbedderMismatch,
     Generation,
     IndexFiles,
-    IndexLoadError,
     current_name,
     generation_name,
     write_pointer,
@@ -115,8 +114,10 @@ def _files_for_write(
                     "vectors of two embedders cannot be mixed: python -m app reindex (or pass --rebuild "
                     "to re-embed everything)"
                 )
+            if made_by is not None and (problem := profile_problem(index_dir, files.catalog.meta("profile"))):
+                raise problem
             return files, version is None, {}
-        except EmbedderMismatch:
+        except NeedsReindex:
             raise
         except Exception as exc:  # sqlite3.DatabaseError, a damaged lexical index, an old format
             log.warning(

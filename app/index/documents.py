@@ -45,7 +45,12 @@ def _filename(doc_id: str) -> str:
 def document_from_row(row: dict) -> Document:
     spans = tuple(Span(**{**s, "path": tuple(s.get("path") or ())}) for s in row.get("spans") or ())
     removed = tuple(Removed(**r) for r in row.get("removed") or ())
-    return Document(**{**row, "localities": tuple(row["localities"]), "spans": spans, "removed": removed})
+    facets = row.get("facets") or {}
+    if "localities" in row:  # stored before facets: the places were the one facet
+        facets = {"places": row["localities"]} if row["localities"] else {}
+        row = {k: v for k, v in row.items() if k != "localities"}
+    facets = {k: tuple(v) for k, v in facets.items()}
+    return Document(**{**row, "facets": facets, "spans": spans, "removed": removed})
 
 
 def _write_durably(path: Path, data: bytes) -> None:

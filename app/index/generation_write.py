@@ -9,18 +9,19 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from app import profiles
 from app.config import Settings
 from app.embed import Embedder
 from app.index import catalog_write
 from app.index.catalog import Catalog
 from app.index.crashpoints import checkpoint
+from app.index.identity import EmbedderMismatch
 from app.index.lexical import LexicalRecord
 from app.index.places import place_names
 from app.index.prepare import chunks_of, embedded, passage_key
 from app.index.report import IngestReport
 from app.index.store import (
     FORMAT_VERSION,
-    EmbedderMismatch,
     IndexFiles,
     generation_name,
     write_pointer,
@@ -116,6 +117,7 @@ def _publish(
             db,
             format_version=FORMAT_VERSION,
             embedder=embedder.name,
+            profile=profiles.active().identity,
             dim=_dim(embedder, known, catalog),
             generation=new,
         )

@@ -12,10 +12,11 @@ import numpy as np
 from app.config import Settings
 from app.embed import Embedder
 from app.index.build import ingest_documents, wipe
+from app.index.identity import EmbedderMismatch, profile_problem
 from app.index.repair import open_index, reindex
 from app.index.report import IngestReport
 from app.index.service import IndexService, Service
-from app.index.store import EmbedderMismatch, IndexFiles, writer_lock
+from app.index.store import IndexFiles, writer_lock
 from app.index.vector_base import compact_vectors
 from app.index.view import IndexView
 from app.models import Document
@@ -69,6 +70,8 @@ class LocalBackend:
                     f"{cfg.INDEX_DIR} was built with embedder {made_by!r} but {self.embedder.name!r} is "
                     "configured; vectors of two embedders cannot be mixed: python -m app reindex"
                 )
+            if made_by is not None and (problem := profile_problem(cfg.INDEX_DIR, catalog.meta("profile"))):
+                raise problem
             current = catalog.content_hashes([d.doc_id for d in documents], catalog.generation)
             same = {d.doc_id for d in documents if current.get(d.doc_id) == d.content_hash}
             return same, catalog.embedded(keys)

@@ -20,8 +20,9 @@ from app.config import Settings
 from app.embed import Embedder
 from app.index.build import document_store, ingest_documents
 from app.index.catalog import chunk_from_row
+from app.index.identity import IndexLoadError
 from app.index.prepare import passage_key
-from app.index.store import IndexFiles, IndexLoadError, load_generation
+from app.index.store import IndexFiles, load_generation
 from app.models import Chunk
 
 

@@ -4,6 +4,7 @@ after a change of embedder, chunk size or readers."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping
@@ -16,12 +17,11 @@ from app.index.build import document_store, ingest_documents, wipe
 from app.index.catalog import Catalog
 from app.index.documents import DocumentStore
 from app.index.generation_write import apply_write
+from app.index.identity import IndexLoadError, NeedsReindex
 from app.index.report import IngestReport
 from app.index.store import (
-    EmbedderMismatch,
     Generation,
     IndexFiles,
-    IndexLoadError,
     in_sync,
     load_generation,
     writer_lock,
@@ -72,21 +72,24 @@ def _all_vectors(catalog: Catalog) -> dict[str, np.ndarray]:
 
 
 def _reread_originals(store: DocumentStore, by_id: Mapping[str, Document]) -> dict[str, Document]:
-    """Documents whose kept original file, read again by today's readers, gives new content."""
-    from app.ingest import DocumentError, document_from_original
+    """Documents whose kept original file, read again by today's readers and profile, gives new
+    content, and documents whose facets the profile now finds otherwise."""
+    from app.ingest import DocumentError, document_from_original, facets_of
 
     out: dict[str, Document] = {}
     for doc_id, doc in by_id.items():
         data = store.original(doc_id)
-        if data is None or not doc.source:
-            continue
-        try:
-            fresh = document_from_original(doc_id, doc.source, data)
-        except DocumentError as exc:
-            log.warning("keeping %s as stored: its original no longer reads (%s)", doc_id, exc)
-            continue
-        if fresh.content_hash != doc.content_hash:
-            out[doc_id] = fresh
+        if data is not None and doc.source:
+            try:
+                fresh = document_from_original(doc_id, doc.source, data)
+            except DocumentError as exc:
+                log.warning("keeping %s as stored: its original no longer reads (%s)", doc_id, exc)
+            else:
+                if fresh.content_hash != doc.content_hash or fresh.facets != doc.facets:
+                    out[doc_id] = fresh
+                continue
+        if (facets := facets_of(doc.text)) != doc.facets:
+            out[doc_id] = dataclasses.replace(doc, facets=facets)
     return out
 
 
@@ -110,7 +113,7 @@ def open_index(settings: Settings, embedder: Embedder) -> Generation:
     the stored documents). Never serves vectors of another embedder: that stays an error (`reindex`)."""
     try:
         return check_index(settings, embedder)
-    except EmbedderMismatch:
+    except NeedsReindex:
         raise
     except IndexLoadError as exc:
         if not can_rebuild(settings):

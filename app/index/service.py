@@ -33,12 +33,11 @@ from app.config import Settings
 from app.embed import Embedder, EmbedProgress
 from app.index.build import embed_pending, ingest_documents
 from app.index.documents import DocumentStore, DocumentStoreError
+from app.index.identity import IndexLoadError, NeedsReindex
 from app.index.repair import can_rebuild, check_index, open_index
 from app.index.report import IngestReport
 from app.index.store import (
-    EmbedderMismatch,
     Generation,
-    IndexLoadError,
     catch_up,
     current_name,
     load_generation,
@@ -111,7 +110,7 @@ class IndexService:
         try:
             self._serve(check_index(cfg, self.embedder))
         except (IndexLoadError, DocumentStoreError) as exc:
-            if isinstance(exc, EmbedderMismatch | DocumentStoreError) or not can_rebuild(cfg):
+            if isinstance(exc, NeedsReindex | DocumentStoreError) or not can_rebuild(cfg):
                 self.error = str(exc)
                 log.error("index not loaded: %s", exc)
                 return

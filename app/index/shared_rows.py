@@ -109,7 +109,7 @@ def version_rows(versions: Sequence[Version], written_at: int) -> VersionRows:
         meta = {
             "title": doc.title,
             "date": doc.date,
-            "localities": list(doc.localities),
+            "facets": {k: list(v) for k, v in doc.facets.items()},
             "source": doc.source,
             "format": doc.format,
             "chunks": len(v.chunks),

@@ -34,6 +34,12 @@ import numpy as np
 from app.config import Settings
 from app.index.catalog import Catalog
 from app.index.documents import fsync_dir
+from app.index.identity import (
+    REBUILD_HINT,
+    EmbedderMismatch,
+    IndexLoadError,
+    profile_problem,
+)
 from app.index.lexical import LexicalFilter, LexicalIndex, LexicalSnapshot, make_lexical_index
 from app.index.vectors import VectorStore, load_vector_store, make_vector_store
 from app.index.vocabulary import SqliteVocabulary
@@ -42,15 +48,6 @@ from app.models import Chunk, Document
 log = logging.getLogger("app.index")
 
 FORMAT_VERSION = 2
-REBUILD_HINT = "rebuild it from the stored documents with: python -m app reindex"
-
-
-class IndexLoadError(RuntimeError):
-    """The index on disk is missing, corrupt or built by another embedder; the message says what to do."""
-
-
-class EmbedderMismatch(IndexLoadError):
-    """Built by another embedder: not damage, so nothing rebuilds it behind the operator's back."""
 
 
 class WriterBusy(RuntimeError):
@@ -295,6 +292,8 @@ def _check_meta(catalog: Catalog, index_dir: Path, expected_embedder: str | None
             f"{index_dir} was built with embedder {embedder!r} but {expected_embedder!r} is configured; "
             f"vectors of two embedders cannot be mixed: {REBUILD_HINT}"
         )
+    if problem := profile_problem(index_dir, catalog.meta("profile")):
+        raise problem
     return number, str(embedder), dim
 
 

@@ -1,5 +1,5 @@
 """Source files -> `Document`s: read into blocks, clean (naming what goes), place under headings,
-date, title, localities, content hash."""
+date, title, facets, content hash."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from app.ingest.blocks import Extracted
 from app.ingest.clean import clean
 from app.ingest.formats.text import line_blocks
 from app.ingest.loaders import SUPPORTED, DocumentError, UnsupportedFormat, read_bytes, read_text
-from app.ingest.localities import find_localities
+from app.ingest.localities import facets_of
 from app.ingest.structure import place_blocks
 from app.models import Document, Span
 
@@ -26,6 +26,7 @@ __all__ = [
     "document_from_extracted",
     "document_from_original",
     "document_from_text",
+    "facets_of",
     "find_sources",
     "load_document",
 ]
@@ -54,7 +55,7 @@ def document_from_extracted(doc_id: str, extracted: Extracted, source: str | Non
         title=c.title,
         text=text,
         date=c.date,
-        localities=find_localities(text),
+        facets=facets_of(text),
         source=source,
         content_hash=digest,
         format=extracted.source,

@@ -3,24 +3,22 @@
 Cleaning removes only what it can name, and which rules apply depends on the source: a plain text
 that looks like a scraped news page (a crawler date header, "Ngày đăng ... | View count", photo
 credits, a weather widget, an agency byline) loses that page's chrome, captions and byline, by the
-rules of a profile (`profiles/news_vi.toml`); a regulation, a contract, a DOCX or a PDF loses nothing
-here (PDF page headers and footers are named by the PDF reader, which knows the pages). Each removed
-line goes to `removed` with its reason, so a user can see what was dropped.
+rules of the profile's `news` part (`app/profiles/vi/news.toml`); a regulation, a contract, a DOCX or
+a PDF loses nothing here (PDF page headers and footers are named by the PDF reader, which knows the
+pages). Each removed line goes to `removed` with its reason, so a user can see what was dropped.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from app.ingest.blocks import Block, Extracted, Removed
+from app.profiles import Profile, active
 from app.text import sanitize
 
-_PROFILES = Path(__file__).resolve().parent / "profiles"
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-Ỹ\"“])")
 _TITLE_MAX = 200
 _NUMBERED = re.compile(r"^(?:\d{1,3}|[IVXLC]{1,6})[.)]\s")
@@ -34,7 +32,7 @@ class Cleaned:
     title: str
     date: str | None
     removed: list[Removed]
-    profile: str | None  # the chrome profile applied ("news_vi"), None when none applied
+    profile: str | None  # the profile part whose chrome was removed ("news"), None when none was
 
 
 @dataclass(frozen=True)
@@ -48,8 +46,8 @@ class _Rule:
 
 
 @cache
-def _rules(profile: str) -> tuple[_Rule, ...]:
-    raw = tomllib.loads((_PROFILES / f"{profile}.toml").read_text(encoding="utf-8"))
+def _rules(profile: Profile) -> tuple[_Rule, ...]:
+    raw = profile.part("news")
     rules = []
     for name, spec in raw.items():
         pattern = spec.get("pattern")
@@ -78,19 +76,19 @@ def _iso(m: re.Match[str]) -> str:
     return f"{m['y']}-{int(m['m']):02d}-{int(m['d']):02d}"
 
 
-def looks_like_news(extracted: Extracted, profile: str = "news_vi") -> bool:
-    """A scraped news page shows at least one of its profile's markers; any other text is left whole."""
+def looks_like_news(extracted: Extracted) -> bool:
+    """A scraped news page shows at least one of the profile's markers; any other text is left whole."""
     if extracted.source not in _NEWS_SOURCES:
         return False
-    markers = [r for r in _rules(profile) if r.marker and r.pattern is not None]
+    markers = [r for r in _rules(active()) if r.marker and r.pattern is not None]
     return any(r.pattern.search(b.text) for b in extracted.blocks for r in markers)  # type: ignore[union-attr]
 
 
 class _NewsCleaner:
     """Applies one news profile's rules to a block list, recording each removal."""
 
-    def __init__(self, profile: str, marked_headings: bool = False) -> None:
-        self.rules = {r.name: r for r in _rules(profile)}
+    def __init__(self, marked_headings: bool = False) -> None:
+        self.rules = {r.name: r for r in _rules(active())}
         # A heading the author marked up (<h2>, "## ", a Word heading style) is content; only one
         # guessed from a short line of plain text may be a photo label.
         self.label_kinds = ("para",) if marked_headings else ("para", "heading")
@@ -186,9 +184,16 @@ def _is_byline(line: str, max_words: int) -> bool:
     return all(w[0].isupper() for w in words)
 
 
+def _official() -> dict | None:
+    return _official_rules(active())
+
+
 @cache
-def _official() -> dict:
-    raw = tomllib.loads((_PROFILES / "official_vi.toml").read_text(encoding="utf-8"))
+def _official_rules(profile: Profile) -> dict | None:
+    """The profile's `official` part compiled; None when the profile has none (no letterhead rules)."""
+    raw = profile.part("official")
+    if not raw:
+        return None
     return {
         "motto": [re.compile(p) for p in raw["motto"]],
         "not_subject": [re.compile(p) for p in raw["not_subject"]],
@@ -203,6 +208,8 @@ def _official() -> dict:
 def _issuer(lines: list[str]) -> str | None:
     """The issuing body in running case: "Ủy ban nhân dân phường An Thịnh"."""
     rules = _official()
+    if rules is None:
+        return None
     for i, line in enumerate(lines[:3]):
         if not (_caps(line) and rules["issuer"].match(line)):
             continue
@@ -221,6 +228,8 @@ def _issuer(lines: list[str]) -> str | None:
 def official_date(blocks: list[Block]) -> str | None:
     """The date an administrative document gives under its motto ("An Thịnh, ngày 05 tháng 12 năm 2025")."""
     rules = _official()
+    if rules is None:
+        return None
     for b in blocks[: rules["max_lines"]]:
         if m := rules["dated"].search(b.text):
             month, day = int(m["m"]), int(m["d"])
@@ -242,6 +251,8 @@ def official_title(blocks: list[Block]) -> str | None:
     """An administrative document's title: its type line and subject ("BÁO CÁO" + "Tình hình thực hiện
     ..." -> "Báo cáo tình hình thực hiện ..."), or a letter's "V/v ..." line; None for anything else."""
     rules = _official()
+    if rules is None:
+        return None
     lines = [b.text for b in blocks[: rules["max_lines"]] if b.table is None]
     for motto in rules["motto"]:
         lines = [motto.sub(" ", ln) for ln in lines]
@@ -262,18 +273,18 @@ def official_title(blocks: list[Block]) -> str | None:
     return f"{title} ({issuer})" if issuer and issuer.lower() not in title.lower() else title
 
 
-def clean(extracted: Extracted, profile: str = "news_vi") -> Cleaned:
+def clean(extracted: Extracted) -> Cleaned:
     blocks = [dataclasses.replace(b, text=sanitize(b.text).strip()) for b in extracted.blocks]
     blocks = [b for b in blocks if b.text]
     removed = list(extracted.removed)
     date: str | None = None
     title_at: int | None = None
     applied: str | None = None
-    if looks_like_news(dataclasses.replace(extracted, blocks=blocks), profile):
-        cleaner = _NewsCleaner(profile, marked_headings=extracted.source in ("html", "markdown", "docx"))
+    if looks_like_news(dataclasses.replace(extracted, blocks=blocks)):
+        cleaner = _NewsCleaner(marked_headings=extracted.source in ("html", "markdown", "docx"))
         blocks, title_at = cleaner.run(blocks)
         removed.extend(cleaner.removed)
-        date, applied = cleaner.date, profile
+        date, applied = cleaner.date, "news"
     if applied is None:
         date = official_date(blocks)
     if applied is None and (official := official_title(blocks)):

@@ -1,36 +1,71 @@
-"""Which wards, communes and towns a document talks about, as metadata for filtering and matching."""
+"""Which places (wards, communes, towns: the kinds the profile's `places` part names) a text talks about,
+as metadata for filtering and matching."""
 
 from __future__ import annotations
 
 import re
-import tomllib
-from pathlib import Path
+from dataclasses import dataclass
+from functools import cache
 
+from app.profiles import Profile, active
 from app.text import fold
 
-# The vocabulary (kinds, offices, surnames) is data: app/ingest/profiles/places_vi.toml.
-PLACES = tomllib.loads((Path(__file__).resolve().parent / "profiles" / "places_vi.toml").read_text("utf-8"))
-KINDS: tuple[str, ...] = tuple(PLACES["kinds"])
-_ABBREVIATED: dict[str, str] = PLACES["abbreviations"]
-# The kind word may open a sentence ("Phường Quy Nhơn Nam được thành lập ..."): any case but an
-# abbreviation ("TP").
-_LOCALITY = re.compile(
-    rf"\b((?i:{'|'.join(sorted(KINDS, key=len, reverse=True))})|{'|'.join(_ABBREVIATED)})"
-    r"\s+(?=((?:\S+\s*){1,4}))"
-)
-_NOT_NAME = frozenset(PLACES["not_name"])
-_OFFICE = re.compile(rf"({'|'.join(PLACES['offices'])})[^,.;]{{0,25}}$")
-_SURNAMES = frozenset(PLACES["surnames"])
-# Every way a kind is written, in lower case ("thành phố", "tp"), and folded, word by word.
-PLACE_KINDS: tuple[str, ...] = (*KINDS, *(a.lower() for a in _ABBREVIATED))
-FOLDED_KINDS: tuple[tuple[str, ...], ...] = tuple(tuple(fold(k).split()) for k in PLACE_KINDS)
+
+@dataclass(frozen=True)
+class Places:
+    """The profile's `places` part, compiled. A profile without it names no place: every function
+    here then finds none, and the answer's place rules never fire."""
+
+    kinds: tuple[str, ...]  # words that name the kind of a place, lower case ("phường", "thành phố")
+    abbreviated: dict[str, str]  # "TP" -> "thành phố"
+    locality: re.Pattern[str] | None
+    not_name: frozenset[str]
+    office: re.Pattern[str] | None
+    surnames: frozenset[str]
+    not_after: dict[str, re.Pattern[str]]  # kind -> what, right before it, makes it another noun
+    # Every way a kind is written, in lower case ("thành phố", "tp"), and folded, word by word.
+    written_kinds: tuple[str, ...]
+    folded_kinds: tuple[tuple[str, ...], ...]
 
 
-def _name_words(tail: str) -> list[str]:
+@cache
+def _compiled(profile: Profile) -> Places:
+    part = profile.part("places")
+    kinds = tuple(part.get("kinds", ()))
+    abbreviated = dict(part.get("abbreviations", {}))
+    offices = tuple(part.get("offices", ()))
+    # The kind word may open a sentence ("Phường Quy Nhơn Nam được thành lập ..."): any case but an
+    # abbreviation ("TP").
+    alternatives = [f"(?i:{'|'.join(sorted(kinds, key=len, reverse=True))})"] if kinds else []
+    alternatives += [re.escape(a) for a in abbreviated]
+    written = (*kinds, *(a.lower() for a in abbreviated))
+    pattern = rf"\b({'|'.join(alternatives)})\s+(?=((?:\S+\s*){{1,4}}))"
+    return Places(
+        kinds=kinds,
+        abbreviated=abbreviated,
+        locality=re.compile(pattern) if alternatives else None,
+        not_name=frozenset(part.get("not_name", ())),
+        office=re.compile(rf"({'|'.join(offices)})[^,.;]{{0,25}}$") if offices else None,
+        surnames=frozenset(part.get("surnames", ())),
+        not_after={
+            kind: re.compile(rf"(?:{'|'.join(map(re.escape, before))})\s+$", re.IGNORECASE)
+            for kind, before in part.get("not_after", {}).items()
+            if before
+        },
+        written_kinds=written,
+        folded_kinds=tuple(tuple(fold(k).split()) for k in written),
+    )
+
+
+def places() -> Places:
+    return _compiled(active())
+
+
+def _name_words(tail: str, not_name: frozenset[str]) -> list[str]:
     parts: list[str] = []
     for w in tail.split("\n", 1)[0].split():  # a name never runs on into the next paragraph
         word = w.strip(",.;:?!()“”\"'")
-        if not word or not word[0].isupper() or word in _NOT_NAME or (word.isupper() and len(word) > 1):
+        if not word or not word[0].isupper() or word in not_name or (word.isupper() and len(word) > 1):
             break
         parts.append(word)
         if word != w:  # punctuation ends the name
@@ -56,11 +91,18 @@ def _caps_name_words(tail: str) -> list[str]:
 
 def split_locality(locality: str) -> tuple[str, str]:
     """("phường", "Quy Nhơn Nam") from "phường Quy Nhơn Nam"; kinds may be two words ("thành phố")."""
-    for kind in (k for k in KINDS if " " in k):
+    for kind in (k for k in places().kinds if " " in k):
         if locality.startswith(kind + " "):
             return kind, locality[len(kind) + 1 :]
     kind, _, name = locality.partition(" ")
     return kind, name
+
+
+def facets_of(text: str) -> dict[str, tuple[str, ...]]:
+    """A document's facets: the metadata the profile knows how to find in it. Today the places it
+    names (the `places` part); a profile without that part gives none."""
+    found = find_localities(text)
+    return {"places": found} if found else {}
 
 
 def find_localities(text: str) -> tuple[str, ...]:
@@ -71,20 +113,26 @@ def find_localities(text: str) -> tuple[str, ...]:
 def count_localities(text: str) -> dict[str, int]:
     """Mentions per locality, in order of first mention; the most mentioned is what a report is about."""
     seen: dict[str, int] = {}
-    for m in _LOCALITY.finditer(text):
-        caps = m[1].isupper() and m[1] not in _ABBREVIATED
-        parts = _caps_name_words(m[2]) if caps else _name_words(m[2])
+    p = places()
+    if p.locality is None:
+        return seen
+    for m in p.locality.finditer(text):
+        caps = m[1].isupper() and m[1] not in p.abbreviated
+        parts = _caps_name_words(m[2]) if caps else _name_words(m[2], p.not_name)
         if caps and m[1] == "XÃ" and parts[:1] == ["Hội"]:
             continue  # "KINH TẾ - XÃ HỘI", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA": the word "society", not a commune
         if not parts:
             continue
         if (
-            parts[0] in _SURNAMES
+            parts[0] in p.surnames
             and len(parts) >= 3
-            and _OFFICE.search(text[max(0, m.start() - 40) : m.start()])
+            and p.office is not None
+            and p.office.search(text[max(0, m.start() - 40) : m.start()])
         ):
             continue
-        kind = _ABBREVIATED.get(m[1], m[1].lower())
+        kind = p.abbreviated.get(m[1], m[1].lower())
+        if (before := p.not_after.get(kind)) and before.search(text, max(0, m.start() - 30), m.start()):
+            continue
         name = f"{kind} {' '.join(parts)}"
         seen[name] = seen.get(name, 0) + 1
     return seen

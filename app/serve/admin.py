@@ -229,12 +229,14 @@ def list_documents(
 ) -> DocumentPage:
     gen = pipeline.generation
     page = [
-        DocumentSummary(
-            doc_id=d.doc_id, title=d.title, date=d.date, localities=list(d.localities), chunks=chunks
-        )
+        DocumentSummary(doc_id=d.doc_id, title=d.title, date=d.date, facets=_facets(d), chunks=chunks)
         for d, chunks in gen.document_page(offset, limit)
     ]
     return DocumentPage(total=len(gen.documents), offset=offset, limit=limit, documents=page)
+
+
+def _facets(doc: Document) -> dict[str, list[str]]:
+    return {k: list(v) for k, v in doc.facets.items()}
 
 
 def _removed_counts(doc: Document) -> dict[str, int]:
@@ -270,7 +272,7 @@ def get_document(
         {
             **dataclasses.asdict(doc),
             **status.model_dump(exclude={"doc_id", "file"}),
-            "localities": list(doc.localities),
+            "facets": _facets(doc),
             "removed_counts": _removed_counts(doc),
         }
     )

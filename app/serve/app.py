@@ -17,6 +17,7 @@ from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app import profiles
 from app.config import Settings
 from app.index.backend import make_index_backend
 from app.index.view import IndexView
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.ingest import ocr
 
     ocr.configure(cfg)  # uploads of scans read with the configured language, resolution, workers
+    profiles.configure(cfg)  # what cleaning, matching and figures know of the genre
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -200,7 +200,7 @@ class DocumentSummary(BaseModel):
     doc_id: str
     title: str
     date: str | None
-    localities: list[str]
+    facets: dict[str, list[str]] = Field(description="what the profile found in it, e.g. places")
     chunks: int
 
 
@@ -232,7 +232,7 @@ class DocumentOut(BaseModel):
     title: str
     text: str
     date: str | None
-    localities: list[str]
+    facets: dict[str, list[str]] = Field(description="what the profile found in it, e.g. places")
     source: str | None
     content_hash: str
     format: str

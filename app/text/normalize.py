@@ -8,10 +8,10 @@ diacritics at all. `canonical` makes the first two compare equal while keeping e
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
-from functools import lru_cache
-from pathlib import Path
+from functools import cache, lru_cache
+
+from app.profiles import Profile, active
 
 # Combining tone marks: huyền, sắc, hỏi, ngã, nặng.
 _TONES = "\u0300\u0301\u0309\u0303\u0323"
@@ -92,14 +92,14 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _TOKEN.findall(canonical(text))]
 
 
-# Names official documents write in full or abbreviated (data: abbreviations_vi.toml).
-ABBREVIATIONS: tuple[tuple[str, str], ...] = tuple(
-    tomllib.loads((Path(__file__).with_name("abbreviations_vi.toml")).read_text("utf-8")).items()
-)
-# By first word: most words start no full name, so matching costs one dict lookup per word.
-_ABBREV_BY_FIRST: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-for _full, _short in ABBREVIATIONS:
-    _ABBREV_BY_FIRST.setdefault(_full.split()[0], []).append((tuple(_full.split()), _short))
+@cache
+def _abbreviations(profile: Profile) -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    """Names official documents write in full or abbreviated (the profile's `abbreviations` part),
+    by first word: most words start no full name, so matching costs one dict lookup per word."""
+    by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for full, short in profile.part("abbreviations").items():
+        by_first.setdefault(full.split()[0], []).append((tuple(full.split()), str(short)))
+    return by_first
 
 
 def match_words(text: str, folded: bool) -> list[str]:
@@ -113,11 +113,12 @@ def word_forms(text: str) -> tuple[list[str], list[str]]:
     index build needs both for every chunk."""
     ws = words(text)
     fw = [_fold_word(w) for w in ws]
+    abbreviated = _abbreviations(active())
     exact: list[str] = []
     plain: list[str] = []
     i = 0
     while i < len(ws):
-        for full, short in _ABBREV_BY_FIRST.get(fw[i], ()):
+        for full, short in abbreviated.get(fw[i], ()):
             if tuple(fw[i : i + len(full)]) == full:
                 exact.append(short)
                 plain.append(_fold_word(short))

@@ -25,10 +25,12 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date as _date
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Literal
 
 from babel.numbers import NumberFormatError, parse_decimal
+
+from app.profiles import Profile, active
 
 Kind = Literal["number", "percent", "fraction", "range", "date", "year"]
 
@@ -53,22 +55,6 @@ SCALE_WORDS: dict[str, float] = {
     "nghin": 1e3, "ngan": 1e3, "trieu": 1e6, "ty": 1e9, "ti": 1e9,
 }  # fmt: skip
 
-# Canonical unit -> extra spellings. Folded spellings are added automatically, so users typing
-# without diacritics ("nguoi", "dang vien") land on the same canonical unit.
-_UNITS: dict[str, tuple[str, ...]] = {
-    "đồng": ("đ", "vnđ", "vnd"), "USD": ("đô la mỹ", "đô la", "đô-la"), "ha": ("héc-ta", "hécta", "hecta"),
-    "km2": ("km²",), "m2": ("m²",), "m3": ("m³",), "km": (), "m": (), "tấn": (), "kg": (),
-    "doanh nghiệp": ("dn",), "người": (), "hộ": (), "đảng viên": (), "chi bộ": (), "tổ chức": (),
-    "dự án": (), "chỉ tiêu": (), "hồ sơ": (), "lượt khách": (), "lượt": (), "khách": (), "sản phẩm": (),
-    "tổ dân phố": (), "phường": (), "xã": (), "thôn": (), "tập thể": (), "cá nhân": (), "trường": (),
-    "công trình": (), "lao động": (), "học sinh": (), "nhiệm vụ": (), "khâu": (), "đồng chí": (),
-    "đại biểu": (), "cán bộ": (), "đơn vị": (), "cơ sở": (), "năm": (), "tháng": (), "tuần": (),
-    "ngày": (), "giờ": (), "%": ("phần trăm",),
-}  # fmt: skip
-# Denominators of rates: "%/năm", "đồng/người/năm", "ngày/khách".
-_PER = ("năm", "tháng", "tuần", "ngày", "giờ", "người", "khách", "hộ", "ha", "km2", "lượt")
-_NO_PREFIX = {"đồng"}  # "đồng" is not a kind of "đồng chí"
-
 
 def _fold(s: str) -> str:
     """Lower-case, diacritic-free, and the same length as `s`, so regex offsets on it index `s`."""
@@ -88,12 +74,32 @@ def _lexicon(words: dict[str, tuple[str, ...]]) -> tuple[dict[str, str], re.Patt
         for a in (canon, *aliases):
             table[a.lower()] = table[_fold(a)] = canon
     alts = sorted({_fold(k) for k in table}, key=len, reverse=True)  # longest first: "lượt khách" > "lượt"
+    if not alts:
+        return table, re.compile(r"(?!)")  # a profile without units: nothing is one
     # `(?!\w)`: a unit is a whole word ("ha" but not the "ha" of "hai").
     return table, re.compile("(?:" + "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in alts) + r")(?!\w)")
 
 
-_UNIT_TABLE, _UNIT_RE = _lexicon(_UNITS)
-_PER_TABLE, _PER_RE = _lexicon({p: () for p in _PER})
+@dataclass(frozen=True)
+class _Units:
+    """The profile's units (its `units` part): spelling -> canonical unit, and rate denominators."""
+
+    table: dict[str, str]
+    rx: re.Pattern[str]
+    per_table: dict[str, str]
+    per_rx: re.Pattern[str]
+    no_prefix: frozenset[str]  # "đồng" is not a kind of "đồng chí"
+
+
+@cache
+def _units(profile: Profile) -> _Units:
+    part = profile.part("units")
+    rates = part.get("rates", {})
+    table, rx = _lexicon({canon: tuple(aliases) for canon, aliases in part.get("units", {}).items()})
+    per_table, per_rx = _lexicon({p: () for p in rates.get("per", ())})
+    return _Units(table, rx, per_table, per_rx, frozenset(rates.get("no_prefix", ())))
+
+
 _SCALE_TABLE, _SCALE_RE = _lexicon({w: () for w in SCALE_WORDS})
 
 _SP = r"[ \u00a0]"
@@ -164,14 +170,15 @@ def _word(text: str, f: str, pos: int, rx: re.Pattern[str], table: dict[str, str
 
 def _tail(text: str, f: str, pos: int) -> tuple[int, str | None]:
     """A percent sign or a unit after a numeral, with rate denominators: ("%/năm", "đồng/người/năm")."""
+    units = _units(active())
     if m := _PCT.match(f, pos):
         end, unit = m.end(), "%"
     else:
-        hit = _word(text, f, _OPT_SP.match(f, pos).end(), _UNIT_RE, _UNIT_TABLE)
+        hit = _word(text, f, _OPT_SP.match(f, pos).end(), units.rx, units.table)
         if not hit:
             return pos, None
         end, unit = hit
-    while f[end : end + 1] == "/" and (per := _word(text, f, end + 1, _PER_RE, _PER_TABLE)):
+    while f[end : end + 1] == "/" and (per := _word(text, f, end + 1, units.per_rx, units.per_table)):
         end, unit = per[0], f"{unit}/{per[1]}"
     return end, unit
 
@@ -272,7 +279,7 @@ def _units_compatible(u: str | None, v: str | None) -> bool:
     if not u or not v:
         return True
     short, long = sorted((u.split("/")[0], v.split("/")[0]), key=len)
-    return short == long or (short not in _NO_PREFIX and long.startswith(short + " "))
+    return short == long or (short not in _units(active()).no_prefix and long.startswith(short + " "))
 
 
 def quantities_match(a: Quantity, b: Quantity) -> bool:
@@ -296,9 +303,13 @@ def _numeral(s: str) -> str:
     return m[0] if m else ""
 
 
-@lru_cache(maxsize=4096)
 def passage_quantities(text: str) -> tuple[Quantity, ...]:
     """Passages are checked again and again (every answer citing them): parse each once."""
+    return _parsed(text, active())
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text: str, profile: Profile) -> tuple[Quantity, ...]:  # the profile's units read them
     return tuple(extract_quantities(text))
 
 

@@ -48,7 +48,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Pi
         document_from_extracted("bao_cao", Extracted(blocks, "docx"), source="bao_cao.docx"),
         document_from_text("quy_che", REGULATION),
         _scan("cong_van_ro", 92.0),
-        dataclasses.replace(_scan("cong_van_mo", 35.0), localities=()),
+        dataclasses.replace(_scan("cong_van_mo", 35.0), facets={}),
     ]
     ingest_documents(settings, embedder, docs)
     return Pipeline.open(settings, embedder)

@@ -67,12 +67,12 @@ def test_date_and_title(seed_docs: list, doc_id: str, date: str | None, title_st
 
 def test_localities(seed_docs: list) -> None:
     by_id = {d.doc_id: d for d in seed_docs}
-    assert by_id["000_ba4ab6dccccf8163"].localities == ("phường Quy Nhơn",)
-    assert by_id["001_3f1230e1580dd915"].localities[0] == "phường Quy Nhơn Nam"
-    assert "xã Tuy Phước" in by_id["001_3f1230e1580dd915"].localities
+    assert by_id["000_ba4ab6dccccf8163"].facets["places"] == ("phường Quy Nhơn",)
+    assert by_id["001_3f1230e1580dd915"].facets["places"][0] == "phường Quy Nhơn Nam"
+    assert "xã Tuy Phước" in by_id["001_3f1230e1580dd915"].facets["places"]
     # Office holders named after "phường" are people, not places.
-    assert not any("Nguyễn" in loc or "Đặng" in loc for loc in by_id["001_3f1230e1580dd915"].localities)
-    assert by_id["004_979beda71dc56cf9"].localities == ("phường Quang Trung",)
+    assert not any("Nguyễn" in loc or "Đặng" in loc for loc in by_id["001_3f1230e1580dd915"].facets["places"])
+    assert by_id["004_979beda71dc56cf9"].facets["places"] == ("phường Quang Trung",)
 
 
 def test_find_localities_stops_at_lowercase_and_office_words() -> None:

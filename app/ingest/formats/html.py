@@ -4,27 +4,25 @@ left out, and every line of text they held is named in `removed` (never dropped 
 from __future__ import annotations
 
 import re
-import tomllib
-from functools import cache
-from pathlib import Path
+from collections.abc import Mapping
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from app.ingest.blocks import Block, Extracted, Removed, captions_table
 from app.ingest.formats.text import decode_utf8
+from app.profiles import active
 from app.text import nfc
 
 _INVISIBLE = "script, style, noscript, template, svg, head"
 _CHROME_TAGS = {"nav": "site menu", "header": "page header", "footer": "page footer",
                 "aside": "sidebar", "form": "form", "iframe": "embedded frame"}  # fmt: skip
-_PROFILE = Path(__file__).resolve().parent.parent / "profiles" / "html_chrome.toml"
 _MARK_SPLIT = re.compile(r"[\s_-]+")
 _TITLE_SEP = re.compile(r"\s+[|–—-]\s+")
 
 
-@cache
-def _chrome_words() -> dict[str, str]:
-    return tomllib.loads(_PROFILE.read_text(encoding="utf-8"))["words"]
+def _chrome_words() -> Mapping[str, str]:
+    """The profile's `html_chrome` part: class/id word -> the reason such an element is left out."""
+    return active().part("html_chrome").get("words", {})
 
 
 def _chrome_reason(node: LexborNode) -> str | None:

@@ -145,6 +145,14 @@ class Settings(BaseSettings):
     ADMIN_API_KEY: SecretStr = Field(
         SecretStr(""), description="enables the document admin API; empty = the admin routes answer 403"
     )
+    ACCESS_DB: Path | None = Field(
+        None,
+        description="collections, keys (hashed) and the audit log (default INDEX_DIR/access.sqlite); "
+        "replicas share one file to share keys",
+    )
+    DEFAULT_COLLECTION_PUBLIC: bool = Field(
+        True, description="whether the `default` collection, made on first start, is readable with no key"
+    )
     MAX_UPLOAD_MB: float = Field(20, gt=0, le=1024)
     CORS_ORIGINS: str = Field(
         "", description="comma-separated origins whose pages may embed the widget; empty = same-origin only"

@@ -8,7 +8,6 @@ a crash loop with the reason in a log nobody reads.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,11 +18,13 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app import profiles
 from app.config import Settings
-from app.index.backend import make_index_backend
-from app.index.view import IndexView
 from app.serve import errors
+from app.serve.access import DEFAULT, AccessStore
+from app.serve.admin import collection_documents
 from app.serve.admin import router as admin_router
+from app.serve.collections import router as collections_router
 from app.serve.context import RequestContext
+from app.serve.library import Library
 from app.serve.limits import BodyLimit, ConcurrencyLimit, RateLimit
 from app.serve.metrics import Metrics, MetricsMiddleware
 from app.serve.metrics import router as metrics_router
@@ -31,7 +32,7 @@ from app.serve.openai_api import router as openai_router
 from app.serve.openapi import document_errors
 from app.serve.routes import router
 from app.serve.security import OriginGuard, SecurityHeaders, origins
-from app.serve.uploads import make_upload_queue
+from app.serve.uploads import collection_uploads
 from app.serve.uploads import router as uploads_router
 from app.serve.widget import router as widget_router
 
@@ -54,28 +55,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # hundreds of ms under load; a few keep it prompt and lose no throughput on a few cores.
         to_thread.current_default_thread_limiter().total_tokens = cfg.MAX_WORKER_THREADS
         app.state.settings = cfg
-        app.state.pipeline = None
-        embedder = make_embedder(cfg)
-
-        def serve(generation: IndexView) -> None:
-            """The index service's listener: requests from now on use this generation."""
-            from app.pipeline import Pipeline
-
-            current = app.state.pipeline
-            app.state.pipeline = (
-                current.with_generation(generation) if current else Pipeline(cfg, embedder, generation)
-            )
-
-        app.state.index = make_index_backend(cfg, embedder).service(serve)
-        app.state.index.open()
-        background = asyncio.create_task(app.state.index.run())
-        app.state.uploads = make_upload_queue(cfg, app.state.index)
-        app.state.uploads.resume()
+        app.state.access = AccessStore(
+            cfg.ACCESS_DB or cfg.INDEX_DIR / "access.sqlite", default_public=cfg.DEFAULT_COLLECTION_PUBLIC
+        )
+        app.state.library = Library(cfg, make_embedder(cfg))
+        app.state.library.open_now(DEFAULT)  # the other collections open on their first request
         yield
-        app.state.uploads.close()
-        background.cancel()
-        if app.state.pipeline is not None and app.state.pipeline.client is not None:
-            await app.state.pipeline.client.close()
+        await app.state.library.close()
+        app.state.access.close()
 
     app = FastAPI(
         title="Hỏi đáp tài liệu địa phương",
@@ -89,10 +76,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(widget_router)
     app.include_router(admin_router)
     app.include_router(uploads_router)
+    app.include_router(collections_router)
+    app.include_router(collection_documents)
+    app.include_router(collection_uploads)
     if cfg.METRICS_ENABLED:
         app.include_router(metrics_router)
     app.state.metrics = Metrics(app.state)
-    routers = (router, openai_router, widget_router, admin_router, uploads_router, metrics_router)
+    routers = (
+        router,
+        openai_router,
+        widget_router,
+        admin_router,
+        uploads_router,
+        metrics_router,
+        collections_router,
+        collection_documents,
+        collection_uploads,
+    )
     templates = sorted({r.path for rt in routers for r in rt.routes} | {"/docs", "/redoc", "/openapi.json"})
     document_errors(app)
 

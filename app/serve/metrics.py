@@ -35,12 +35,14 @@ class _IndexCollector(Collector):
         self.state = state
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily | InfoMetricFamily]:
-        pipeline = getattr(self.state, "pipeline", None)
+        library = getattr(self.state, "library", None)
+        shelf = library.opened("default") if library is not None else None  # `default`'s index only
+        pipeline = shelf.pipeline if shelf is not None else None
         yield GaugeMetricFamily(
             "index_loaded", "1 when an index generation is loaded", value=int(bool(pipeline))
         )
-        yield from _embedding(getattr(getattr(self.state, "index", None), "embedding", None))
-        uploads = getattr(self.state, "uploads", None)
+        yield from _embedding(shelf.service.embedding if shelf is not None else None)
+        uploads = shelf.uploads if shelf is not None else None
         if uploads is not None:
             yield GaugeMetricFamily(
                 "uploads_in_progress", "uploads whose files are still being read or written", uploads.running

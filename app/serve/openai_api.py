@@ -2,7 +2,9 @@
 
 `POST /v1/chat/completions` (JSON or streamed chunks) answers the last user message, rewritten into
 a standalone question from the turns before it; citations travel as footnotes in the content and in
-an extra `citations` field. `GET /v1/models` lists the one model: this service.
+an extra `citations` field. A "model" is a collection: `GET /v1/models` lists those the key may
+read, and `model` in a request names the one to answer from (omitted, or "vn-docqa": the key's one
+collection, else `default`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from app.answer.followup import conversation_question
 from app.models import Answer
 from app.pipeline import DeltaEvent, FinalEvent, Pipeline
 from app.serve import convert
-from app.serve.deps import MetricsDep, PipelineDep
+from app.serve.deps import GateDep, MetricsDep
 from app.serve.metrics import Metrics
 from app.serve.schemas import MAX_QUESTION_CHARS
 from app.text import lone_surrogate, sanitize
@@ -46,7 +48,7 @@ class ChatMessage(BaseModel):
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")  # clients send temperature, top_p, ...: accepted, unused
 
-    model: str | None = None
+    model: str | None = Field(None, max_length=64, description="the collection to answer from")
     messages: list[ChatMessage] = Field(..., min_length=1, max_length=100)
     stream: bool = False
     top_k: int = Field(5, ge=1, le=20, description="extension: passages to retrieve")
@@ -91,11 +93,14 @@ def _usage(answer: Answer) -> dict[str, int]:
     return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
 
 
-@router.get("/models", summary="The models this endpoint serves (one: this service)")
-async def models() -> dict[str, Any]:
+@router.get("/models", summary="The collections this key may ask about, each a model")
+def models(gate: GateDep) -> dict[str, Any]:
     return {
         "object": "list",
-        "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "vn-docqa"}],
+        "data": [
+            {"id": c.name, "object": "model", "created": int(c.created_at), "owned_by": MODEL_ID}
+            for c in gate.readable()
+        ],
     }
 
 
@@ -112,13 +117,17 @@ _CHAT_RESPONSES: dict[int | str, dict] = {
     responses=_CHAT_RESPONSES,
     summary="OpenAI-compatible chat: answers the last user message",
 )
-async def chat_completions(body: ChatRequest, pipeline: PipelineDep, metrics: MetricsDep) -> Any:
+async def chat_completions(body: ChatRequest, gate: GateDep, metrics: MetricsDep) -> Any:
     question = _question(body)
+    asked = None if body.model in (None, "", MODEL_ID) else body.model
+    pipeline = await gate.pipeline(asked)
+    model = asked or MODEL_ID
     cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     if body.stream:
         return StreamingResponse(
-            _chunks(pipeline, metrics, question, body.top_k, cid, created), media_type="text/event-stream"
+            _chunks(pipeline, metrics, question, body.top_k, cid, created, model),
+            media_type="text/event-stream",
         )
     result = await metrics.final(pipeline.events(question, body.top_k))
     a = result.answer
@@ -126,7 +135,7 @@ async def chat_completions(body: ChatRequest, pipeline: PipelineDep, metrics: Me
         "id": cid,
         "object": "chat.completion",
         "created": created,
-        "model": MODEL_ID,
+        "model": model,
         "choices": [
             {
                 "index": 0,
@@ -140,14 +149,14 @@ async def chat_completions(body: ChatRequest, pipeline: PipelineDep, metrics: Me
 
 
 async def _chunks(
-    pipeline: Pipeline, metrics: Metrics, question: str, top_k: int, cid: str, created: int
+    pipeline: Pipeline, metrics: Metrics, question: str, top_k: int, cid: str, created: int, model: str
 ) -> AsyncIterator[str]:
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {
             "id": cid,
             "object": "chat.completion.chunk",
             "created": created,
-            "model": MODEL_ID,
+            "model": model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
             **extra,
         }

@@ -18,11 +18,11 @@ from app.serve.schemas import ErrorResponse, ReadyResponse
 
 _REF = "#/components/schemas/{model}"
 _WHY = {
-    401: "Missing or wrong API key",
-    403: "Admin API disabled, or a page whose origin is not in CORS_ORIGINS",
-    404: "No such document or upload",
+    401: "A wrong or revoked API key, or none where one is needed",
+    403: "The key lacks the role, the admin API is disabled, or the page's origin may not call",
+    404: "No such collection readable with this key, or no such document, upload or key",
     413: "Request body over the limit",
-    409: "Another writer (a CLI ingest, another replica) holds the index; retry after Retry-After",
+    409: "Another writer holds the index (retry after Retry-After), or the collection exists already",
     415: "Unsupported upload type",
     422: "Invalid request: `error` names each field and what to fix",
     429: "Rate limit exceeded; see Retry-After",
@@ -36,13 +36,13 @@ def _statuses(path: str, method: str, op: dict[str, Any]) -> set[int]:
     if op.get("parameters") or op.get("requestBody") or method != "get":
         out.add(422)
     if path not in EXEMPT:
-        out |= {429, 503}
+        out |= {401, 403, 404, 429, 503}  # every route that reads a key, a collection or both
     if method not in ("get", "head"):
         out |= {403, 413}
-    if path.startswith("/uploads"):
-        out |= {401, 403, 404}
-    if path.startswith("/documents"):
-        out |= {401, 403, 404, 413, 415, 422, 503}
+    if path.startswith(("/collections", "/keys", "/audit")):
+        out |= {409, 422}
+    if "/documents" in path:
+        out |= {413, 415, 422, 503}
         if method in ("post", "delete"):
             out.add(409)
     if path in _ANSWERING:

@@ -7,12 +7,14 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
+from anyio import to_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.pipeline import CitationsEvent, DeltaEvent, FinalEvent, Pipeline
 from app.serve import convert
-from app.serve.deps import GENERATION_HEADER, MetricsDep, PipelineDep
+from app.serve.access import DEFAULT
+from app.serve.deps import GENERATION_HEADER, GateDep, MetricsDep
 from app.serve.metrics import Metrics
 from app.serve.schemas import (
     AskRequest,
@@ -36,14 +38,13 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", response_model=ReadyResponse, summary="The index is loaded; the LLM's state")
 async def readyz(request: Request, response: Response) -> ReadyResponse:
-    pipeline: Pipeline | None = getattr(request.app.state, "pipeline", None)
-    index = getattr(request.app.state, "index", None)
-    refused = index.refusing() if index is not None else None
+    library = getattr(request.app.state, "library", None)
+    shelf = library.opened(DEFAULT) if library is not None else None
+    refused = shelf.refusing() if shelf is not None else "starting"
+    pipeline = shelf.pipeline if shelf is not None else None
     if pipeline is None or refused:
         response.status_code = 503
-        return ReadyResponse(
-            ready=False, error=refused or (index.error if index is not None else None) or "starting"
-        )
+        return ReadyResponse(ready=False, error=refused or "starting")
     gen, breaker = pipeline.generation, pipeline.breaker
     llm = LLMStatus(configured=False)
     if pipeline.client is not None:
@@ -98,11 +99,11 @@ _ASK_RESPONSES: dict[int | str, dict] = {
 
 
 @router.post("/ask", response_model=AskResponse, responses=_ASK_RESPONSES, summary="Answer a question")
-async def ask(
-    body: AskRequest, pipeline: PipelineDep, metrics: MetricsDep
-) -> AskResponse | StreamingResponse:
+async def ask(body: AskRequest, gate: GateDep, metrics: MetricsDep) -> AskResponse | StreamingResponse:
     """Cites the passages every figure comes from, or says the documents do not tell. With an LLM
-    configured the model writes the answer; the extractive answer stands in when it cannot."""
+    configured the model writes the answer; the extractive answer stands in when it cannot. Answers
+    from one collection: `collection`, else the key's one collection, else `default`."""
+    pipeline = await gate.pipeline(body.collection)
     if body.stream:
         return _streaming(pipeline, metrics, body)
     final = await metrics.final(pipeline.events(body.question, body.top_k, convert.filters(body.filters)))
@@ -110,7 +111,8 @@ async def ask(
 
 
 @router.post("/ask/stream", responses=_ASK_RESPONSES, summary="Answer a question as Server-Sent Events")
-async def ask_stream(body: SearchRequest, pipeline: PipelineDep, metrics: MetricsDep) -> StreamingResponse:
+async def ask_stream(body: SearchRequest, gate: GateDep, metrics: MetricsDep) -> StreamingResponse:
+    pipeline = await gate.pipeline(body.collection)
     return _streaming(pipeline, metrics, AskRequest(**body.model_dump(), stream=True))
 
 
@@ -132,9 +134,12 @@ def _streaming(pipeline: Pipeline, metrics: Metrics, body: AskRequest) -> Stream
     responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
     summary="The passages retrieval ranks first for a question (no answer)",
 )
-def search(body: SearchRequest, pipeline: PipelineDep, metrics: MetricsDep) -> SearchResponse:
+async def search(body: SearchRequest, gate: GateDep, metrics: MetricsDep) -> SearchResponse:
+    pipeline = await gate.pipeline(body.collection)
     t0 = time.perf_counter()
-    passages = pipeline.search(body.question, body.top_k, convert.filters(body.filters))
+    passages = await to_thread.run_sync(
+        lambda: pipeline.search(body.question, body.top_k, convert.filters(body.filters))
+    )
     metrics.retrieval.observe(time.perf_counter() - t0)
     out = [
         PassageOut(

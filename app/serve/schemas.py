@@ -26,6 +26,11 @@ class SearchRequest(BaseModel):
     question: str = Field(..., description=f"in Vietnamese, 1 to {MAX_QUESTION_CHARS} characters")
     top_k: int = Field(5, ge=1, le=20, description="passages to retrieve")
     filters: FiltersIn | None = None
+    collection: str | None = Field(
+        None,
+        max_length=64,
+        description="the collection to answer from; default: the key's one collection, else 'default'",
+    )
 
     @field_validator("question")
     @classmethod

@@ -169,7 +169,8 @@ def test_bad_files_are_refused_and_change_nothing(
     ],
 )
 def test_keys(client: httpx.Client, headers: dict, status: int) -> None:
-    assert client.get("/documents", headers=headers).status_code == status
+    # `default` is public: its list needs no key, but a wrong key is refused everywhere.
+    assert client.get("/documents", headers=headers).status_code == (200 if not headers else status)
     before = doc_ids(client)
     r = client.post("/documents", headers=headers, files={"files": ("x.txt", b"Tieu de\n\nNoi dung.")})
     if status == 401:
@@ -187,8 +188,10 @@ def test_unknown_document_is_404(client: httpx.Client) -> None:
 
 def test_admin_disabled_without_a_key(seed_index: Settings) -> None:
     with running_app(seed_index) as base, httpx.Client(base_url=base, timeout=30) as c:
-        r = c.get("/documents", headers=AUTH)
+        assert c.get("/documents").status_code == 200  # the public `default` reads with no key
+        r = c.post("/documents", json={"text": "Một văn bản."})
         assert r.status_code == 403 and "ADMIN_API_KEY" in r.json()["error"]
+        assert c.get("/documents", headers=AUTH).status_code == 401  # no root key: any key is unknown
 
 
 def test_upload_answers_before_its_vectors_and_they_follow(client: httpx.Client) -> None:
@@ -224,7 +227,7 @@ def test_removed_lines_and_original_file(client: httpx.Client) -> None:
     assert original.status_code == 200 and original.content == data
     assert original.headers["content-type"].startswith("text/html")
     assert "tan_an.html" in original.headers["content-disposition"]
-    assert client.get("/documents/tan_an/original").status_code == 401
+    assert client.get("/documents/tan_an/original", headers={"X-API-Key": "wrong"}).status_code == 401
     assert client.delete("/documents/tan_an", headers=AUTH).status_code == 200
     assert client.get("/documents/tan_an/original", headers=AUTH).status_code == 404
 

@@ -125,7 +125,7 @@ TABLE: list[tuple[str, str, str, dict[str, Any], int, str]] = [
         422,
         "max_tokens",
     ),
-    ("admin list, no key", "GET", "/documents", {}, 401, "API key"),
+    ("admin list, wrong key", "GET", "/documents", {"headers": {"X-API-Key": "wrong"}}, 401, "API key"),
     (
         "admin upload, no key",
         "POST",

@@ -94,7 +94,6 @@ async def create_collection(body: CollectionIn, gate: GateDep) -> CollectionOut:
         gate.audit("create collection", None, None, f"refused: {exc}")
         code = 409 if "exists" in str(exc) else 422
         raise HTTPException(code, detail=str(exc)) from None
-    await gate.library.create(info.name)
     gate.audit("create collection", info.name, None, "ok" + (" (public)" if info.public else ""))
     return _collection(info, 0, 0)
 
@@ -119,8 +118,9 @@ async def delete_collection(name: CollectionName, gate: GateDep) -> JSONResponse
         raise HTTPException(
             409, detail="the default collection cannot be deleted; delete its documents instead"
         )
-    documents, chunks = await gate.library.remove(name)
+    # The row first: no request opens the collection again while its files go.
     revoked = await to_thread.run_sync(gate.access.delete_collection, name)
+    documents, chunks = await gate.library.remove(name)
     gate.audit("delete collection", name, None, f"ok: {documents} documents, {chunks} chunks removed")
     return JSONResponse({"deleted": name, "documents": documents, "chunks": chunks, "keys_revoked": revoked})
 

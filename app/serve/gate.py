@@ -112,7 +112,7 @@ class Gate:
 
     async def shelf(self, name: str | None) -> Shelf:
         """A collection the caller may read, opened and answering (else 404 / 422 / 503)."""
-        info = self._info(name or self.default_name())
+        info = self._info(self.default_name() if name is None else name)
         shelf = await self.library.shelf(info.name)
         refused = shelf.refusing()
         if refused:

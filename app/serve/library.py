@@ -126,24 +126,23 @@ class Library:
         async with lock:
             found = self._shelves.get(name)
             if found is None:
+                await to_thread.run_sync(self._begin, name)
                 shelf = self._make(name)
                 await to_thread.run_sync(shelf.service.open)
                 found = self._start(shelf)
         return found
 
-    async def create(self, name: str) -> Shelf:
-        """A new, empty collection's index (one empty generation), then opened."""
+    def _begin(self, name: str) -> None:
+        """A collection asked for the first time gets an empty index (one empty generation): making
+        a collection costs a row, so a thousand of them cost nothing until used."""
         cfg = collection_settings(self.settings, name)
-
-        def empty() -> None:
-            backend = make_index_backend(cfg, self.embedder)
-            try:
-                backend.write([])
-            finally:
-                backend.close()
-
-        await to_thread.run_sync(empty)
-        return await self.shelf(name)
+        if name == DEFAULT or cfg.INDEX_DIR.exists():
+            return
+        backend = make_index_backend(cfg, self.embedder)
+        try:
+            backend.write([])
+        finally:
+            backend.close()
 
     async def remove(self, name: str) -> tuple[int, int]:
         """Close the collection and delete its index, documents and originals: (documents, chunks)."""

@@ -4,7 +4,8 @@ Both answer at once with a JSON error and `Retry-After`, before any body is read
 runs, so a flood costs almost nothing and the clients within their limits keep their latency.
 Health, readiness, metrics and the static widget are exempt: probes must see the truth under load.
 
-A client is its API key when it sends one listed in `API_KEYS` (or the admin key), as
+A client is its API key when it sends one listed in `API_KEYS`, the admin key, or a key the admin
+key made (with its own `rate_limit`, else RATE_LIMIT_PER_KEY), as
 `Authorization: Bearer` or `X-API-Key` (a ward's own server relaying its visitors); otherwise its
 address (behind a proxy listed in `FORWARDED_ALLOW_IPS`, the address the proxy forwarded). Any
 other key counts as none, so inventing keys does not buy a fresh budget. Rates are counted in a
@@ -66,6 +67,7 @@ class RateLimit:
         # Only digests are kept: the keys themselves never sit in the limiter's storage.
         self.known = {_digest(k) for k in [*keys, admin] if k}
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._own: dict[str | None, list[RateLimitItem]] = {}  # a scoped key's own limit, parsed once
 
     def _client(self, scope: Scope) -> tuple[str, list[RateLimitItem]]:
         headers = Headers(scope=scope)
@@ -75,6 +77,14 @@ class RateLimit:
             key = auth[7:].strip()
         if key and _digest(key) in self.known:
             return f"key:{_digest(key)}", self.per_key
+        access = getattr(scope["app"].state, "access", None) if "app" in scope else None
+        record = access.key_for(key) if key and access is not None else None
+        if record is not None and record.revoked_at is None:  # a key made by the root key
+            if record.rate_limit not in self._own:
+                self._own[record.rate_limit] = (
+                    parse_many(record.rate_limit) if record.rate_limit else self.per_key
+                )
+            return f"key:{record.id}", self._own[record.rate_limit]
         client = scope.get("client")
         return f"ip:{client[0] if client else 'unknown'}", self.per_ip
 

@@ -15,6 +15,8 @@ from app.config import Settings
 from app.embed import Embedder
 from app.index import ingest_documents
 from app.ingest import document_from_text
+from app.serve.access import AccessStore
+from app.serve.library import collection_settings
 from app.serve.server import running_app
 
 pytestmark = pytest.mark.browser
@@ -23,6 +25,11 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 XSS = "<img src=x onerror=alert(1)>"
 QUESTION = "Tổng thu ngân sách phường Quy Nhơn năm 2025 là bao nhiêu?"
+PRIVATE = {
+    "text": "Kế hoạch nội bộ\n\nKế hoạch XK-7731 dành 913,7 tỷ đồng cho dự án Hồ Sen Tím.",
+    "question": "Dự án Hồ Sen Tím được dành bao nhiêu tỷ đồng?",
+    "key": "",
+}
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +69,13 @@ def app_url(
     settings = seed_index.model_copy(update={"INDEX_DIR": root / "index", "CORS_ORIGINS": host_server[0]})
     raw = f"Phường Thử Nghiệm\n\nBáo cáo phường Thử Nghiệm ghi {XSS} tổng số hộ dân là 1.234 hộ."
     ingest_documents(settings, embedder, [document_from_text("xss_doc", raw)])
+    # A private collection, and an ask key for it that only the third-party site's pages may send.
+    access = AccessStore(settings.INDEX_DIR / "access.sqlite")
+    access.create_collection("noi-bo", public=False)
+    _, PRIVATE["key"] = access.create_key("ask", ["noi-bo"], origins=[host_server[0]])
+    access.close()
+    private = collection_settings(settings, "noi-bo")
+    ingest_documents(private, embedder, [document_from_text("mat", PRIVATE["text"])])
     with running_app(settings) as base:
         yield base
 
@@ -85,6 +99,8 @@ def host(app_url: str, host_server: tuple[str, dict[str, bytes]]) -> str:
                 app_url, css="* { all: unset } div { display: inline; color: red; font-size: 40px }"
             ),
             "/dead": _page_html(app_url, attrs="data-api='http://127.0.0.1:9'"),
+            "/internal": _page_html(app_url, attrs=f"data-collection='noi-bo' data-key='{PRIVATE['key']}'"),
+            "/internal-no-key": _page_html(app_url, attrs="data-collection='noi-bo'"),
         }
     )
     return origin
@@ -248,3 +264,20 @@ def test_demo_page_embeds_the_widget(page: object, app_url: str) -> None:
     page.get_by_role("button", name="Phường Quy Nhơn Nam có bao nhiêu đảng viên?").click()  # type: ignore[attr-defined]
     sync_api.expect(page.locator("#vn-docqa-widget [aria-busy]")).to_have_count(0, timeout=15000)  # type: ignore[attr-defined]
     sync_api.expect(page.locator("#vn-docqa-widget .msg.bot").last).to_contain_text("4.985 đảng viên")  # type: ignore[attr-defined]
+
+
+def test_a_collection_and_its_key_on_the_page(page: object, host: str) -> None:
+    page.goto(f"{host}/internal")  # type: ignore[attr-defined]
+    page.locator("#vn-docqa-widget button.launcher").click()  # type: ignore[attr-defined]
+    answer = ask(page, PRIVATE["question"])
+    sync_api.expect(answer).to_contain_text("913,7 tỷ đồng")
+
+
+def test_a_private_collection_without_its_key_says_nothing_of_it(page: object, host: str) -> None:
+    page.goto(f"{host}/internal-no-key")  # type: ignore[attr-defined]
+    page.locator("#vn-docqa-widget button.launcher").click()  # type: ignore[attr-defined]
+    answer = ask(page, PRIVATE["question"])
+    sync_api.expect(answer).not_to_contain_text("913,7")
+    sync_api.expect(answer).to_contain_text(
+        "noi-bo"
+    )  # the server's 404: no collection readable without a key

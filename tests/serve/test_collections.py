@@ -288,3 +288,21 @@ def test_a_thousand_collections(service: tuple[str, Path]) -> None:
         assert not any(x["name"].startswith("k-") for x in c.get("/collections").json())  # private
         r = c.post("/ask", json={"question": "Tổng thu ngân sách?", "collection": "k-0999"}, headers=ROOT)
         assert r.status_code == 200 and r.json()["abstained"]  # empty, opened on first use
+
+
+def test_a_key_keeps_its_own_rate_limit_and_origins(service: tuple[str, Path], keys: dict[str, str]) -> None:
+    base, _ = service
+    with httpx.Client(base_url=base, timeout=120) as c:
+        body = {"role": "ask", "rate_limit": "3/minute", "origins": ["https://phuong.example.vn"]}
+        key = _as(c.post("/collections/noi-bo/keys", json=body, headers=ROOT).json()["key"])
+        ask = {"question": "x", "collection": "noi-bo"}
+        assert [c.post("/search", json=ask, headers=key).status_code for _ in range(3)] == [200] * 3
+        limited = c.post("/search", json=ask, headers=key)
+        assert limited.status_code == 429 and "Retry-After" in limited.headers
+        other = c.post("/collections/noi-bo/keys", json={"role": "ask", "origins": ["https://a.example"]},
+                       headers=ROOT).json()["key"]  # fmt: skip
+        page = {"Origin": "https://b.example"}
+        r = c.post("/search", json=ask, headers={**_as(other), **page})
+        assert r.status_code == 403  # the origin guard or the key's own list: never answered
+        bad = c.post("/collections/noi-bo/keys", json={"role": "ask", "rate_limit": "lots"}, headers=ROOT)
+        assert bad.status_code == 422 and "120/minute" in bad.json()["error"]

@@ -2,7 +2,9 @@
  * Hỏi đáp tài liệu — a chat widget any page embeds with one tag:
  *   <script src="https://HOST/widget.js" defer></script>
  * Optional attributes: data-api (default: this script's origin), data-title, data-greeting,
- * data-accent (a CSS colour), data-position ("right" | "left").
+ * data-accent (a CSS colour), data-position ("right" | "left"), data-collection (the collection to
+ * answer from; default: the key's one collection, else "default") and data-key (an `ask` key of
+ * that collection: it sits in the page, so never a manage or root key; give it `origins`).
  *
  * It lives in a Shadow DOM (the page's CSS cannot reach in, its own cannot leak out), streams answers
  * from POST {api}/ask/stream (Server-Sent Events), and renders everything the server sends as text:
@@ -20,7 +22,9 @@
   var GREETING = data.greeting || "Xin chào! Hãy hỏi về báo cáo, nghị quyết của địa phương.";
   var ACCENT = data.accent || "#b71c1c";
   var LEFT = data.position === "left";
-  var STORE = "vn-docqa:" + API;
+  var COLLECTION = data.collection || "";
+  var KEY = data.key || "";
+  var STORE = "vn-docqa:" + API + (COLLECTION ? ":" + COLLECTION : "");
   var ABSTAIN_NOTE = "Tài liệu không có thông tin này";
 
   var CSS = [
@@ -211,10 +215,14 @@
     inFlight = controller;
     busy(true);
     var citations = [], streamed = "", finished = false;
+    var headers = { "Content-Type": "application/json" };
+    if (KEY) headers["X-API-Key"] = KEY;
+    var body = { question: question };
+    if (COLLECTION) body.collection = COLLECTION;
     fetch(API + "/ask/stream", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ question: question }),
+      headers: headers,
+      body: JSON.stringify(body),
       signal: controller.signal,
     }).then(function (resp) {
       if (!resp.ok || !resp.body) {

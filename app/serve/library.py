@@ -35,6 +35,7 @@ from app.pipeline import Pipeline
 from app.serve.access import DEFAULT
 
 log = logging.getLogger("app.serve")
+OPEN_WAIT_S = 15.0  # a collection's first request waits this long for its index to answer
 
 
 def _beside(path: Path, name: str) -> Path:
@@ -130,6 +131,11 @@ class Library:
                 shelf = self._make(name)
                 await to_thread.run_sync(shelf.service.open)
                 found = self._start(shelf)
+                # A shared index connects in the background: its first request waits for it a
+                # little, rather than being told to come back.
+                deadline = asyncio.get_running_loop().time() + OPEN_WAIT_S
+                while found.refusing() and asyncio.get_running_loop().time() < deadline:
+                    await asyncio.sleep(0.05)
         return found
 
     def _begin(self, name: str) -> None:

@@ -306,3 +306,57 @@ def test_a_key_keeps_its_own_rate_limit_and_origins(service: tuple[str, Path], k
         assert r.status_code == 403  # the origin guard or the key's own list: never answered
         bad = c.post("/collections/noi-bo/keys", json={"role": "ask", "rate_limit": "lots"}, headers=ROOT)
         assert bad.status_code == 422 and "120/minute" in bad.json()["error"]
+
+
+def test_keys_and_revocations_reach_every_replica(tmp_path: Path, seed_index: Settings) -> None:
+    """Two servers over one index and one ACCESS_DB: a key made through one works on the other, and
+    revoked through one is refused by the other on its next request."""
+    shutil.copytree(seed_index.INDEX_DIR, tmp_path / "index")
+    settings = seed_index.model_copy(
+        update={"INDEX_DIR": tmp_path / "index", "ADMIN_API_KEY": SecretStr(ROOT_KEY)}
+    )
+    with running_app(settings) as a, running_app(settings) as b, httpx.Client(timeout=120) as c:
+        made = c.post(f"{a}/collections/default/keys", json={"role": "ask"}, headers=ROOT).json()
+        ask = {"question": "Tổng thu ngân sách phường Quy Nhơn năm 2025 là bao nhiêu?"}
+        assert c.post(f"{b}/search", json=ask, headers=_as(made["key"])).status_code == 200
+        assert c.delete(f"{a}/keys/{made['id']}", headers=ROOT).status_code == 200
+        refused = c.post(f"{b}/search", json=ask, headers=_as(made["key"]))
+        assert refused.status_code == 401 and "revoked" in refused.json()["error"]
+
+
+@pytest.mark.slow
+def test_collections_on_the_shared_index(tmp_path: Path, milvus: object) -> None:
+    """With Milvus, each collection is its own set of Milvus collections; deleting one drops them."""
+    from pymilvus import MilvusClient
+
+    settings = Settings(
+        _env_file=None,
+        INDEX_DIR=tmp_path / "replica",
+        VECTOR_STORE="milvus",
+        MILVUS_URI=milvus.uri,  # type: ignore[attr-defined]
+        MILVUS_COLLECTION="coll",
+        ACCESS_DB=tmp_path / "access.sqlite",
+        ADMIN_API_KEY=SecretStr(ROOT_KEY),
+        RATE_LIMIT_PER_IP="",
+        RATE_LIMIT_PER_KEY="",
+    )
+    doc = SECRETS["noi-bo"]
+    with running_app(settings) as base, httpx.Client(base_url=base, timeout=120) as c:
+        deadline = time.monotonic() + 120
+        while c.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, c.get("/readyz").text
+            time.sleep(0.5)
+        assert c.post("/collections", json={"name": "noi-bo"}, headers=ROOT).status_code == 201
+        body = {"doc_id": doc["doc_id"], "text": doc["text"]}
+        assert c.post("/collections/noi-bo/documents", json=body, headers=ROOT).status_code == 201
+        answer = c.post(
+            "/ask", json={"question": doc["question"], "collection": "noi-bo"}, headers=ROOT
+        ).json()
+        assert doc["marks"][3] in answer["answer"]
+        public = c.post("/ask", json={"question": doc["question"]}).json()  # `default`: never this text
+        assert doc["marks"][3] not in json.dumps(public, ensure_ascii=False)
+        names = MilvusClient(uri=milvus.uri).list_collections()  # type: ignore[attr-defined]
+        assert any(n.startswith("coll_c_noi_bo") for n in names)
+        gone = c.delete("/collections/noi-bo", headers=ROOT).json()
+        assert gone["documents"] == 1
+        assert not any(n.startswith("coll_c_noi_bo") for n in MilvusClient(uri=milvus.uri).list_collections())  # type: ignore[attr-defined]

@@ -153,6 +153,11 @@ class Settings(BaseSettings):
     DEFAULT_COLLECTION_PUBLIC: bool = Field(
         True, description="whether the `default` collection, made on first start, is readable with no key"
     )
+    QUESTION_LOG: bool = Field(
+        True, description="keep each question, its outcome and its feedback (never an address or a key)"
+    )
+    QUESTION_LOG_DB: Path | None = Field(None, description="where (default INDEX_DIR/questions.sqlite)")
+    QUESTION_LOG_DAYS: float = Field(90, gt=0, le=36500, description="how long a question is kept")
     MAX_UPLOAD_MB: float = Field(20, gt=0, le=1024)
     CORS_ORIGINS: str = Field(
         "", description="comma-separated origins whose pages may embed the widget; empty = same-origin only"

@@ -30,6 +30,9 @@ from app.serve.metrics import Metrics, MetricsMiddleware
 from app.serve.metrics import router as metrics_router
 from app.serve.openai_api import router as openai_router
 from app.serve.openapi import document_errors
+from app.serve.question_log import QuestionLog
+from app.serve.questions import collection_questions
+from app.serve.questions import router as questions_router
 from app.serve.routes import router
 from app.serve.security import OriginGuard, SecurityHeaders, origins
 from app.serve.uploads import collection_uploads
@@ -58,11 +61,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.access = AccessStore(
             cfg.ACCESS_DB or cfg.INDEX_DIR / "access.sqlite", default_public=cfg.DEFAULT_COLLECTION_PUBLIC
         )
+        app.state.questions = (
+            QuestionLog(cfg.QUESTION_LOG_DB or cfg.INDEX_DIR / "questions.sqlite", cfg.QUESTION_LOG_DAYS)
+            if cfg.QUESTION_LOG
+            else None
+        )
         app.state.library = Library(cfg, make_embedder(cfg))
         app.state.library.open_now(DEFAULT)  # the other collections open on their first request
         yield
         await app.state.library.close()
         app.state.access.close()
+        if app.state.questions is not None:
+            app.state.questions.close()
 
     app = FastAPI(
         title="Hỏi đáp tài liệu địa phương",
@@ -79,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(collections_router)
     app.include_router(collection_documents)
     app.include_router(collection_uploads)
+    app.include_router(questions_router)
+    app.include_router(collection_questions)
     if cfg.METRICS_ENABLED:
         app.include_router(metrics_router)
     app.state.metrics = Metrics(app.state)
@@ -92,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         collections_router,
         collection_documents,
         collection_uploads,
+        questions_router,
+        collection_questions,
     )
     templates = sorted({r.path for rt in routers for r in rt.routes} | {"/docs", "/redoc", "/openapi.json"})
     document_errors(app)

@@ -9,8 +9,9 @@ from fastapi import Depends, Request
 
 from app.serve.gate import GENERATION_HEADER, Gate, GateDep
 from app.serve.metrics import Metrics
+from app.serve.question_log import QuestionLog
 
-__all__ = ["GENERATION_HEADER", "Gate", "GateDep", "MetricsDep"]
+__all__ = ["GENERATION_HEADER", "Gate", "GateDep", "MetricsDep", "QuestionLogDep"]
 
 
 def get_metrics(request: Request) -> Metrics:
@@ -18,3 +19,10 @@ def get_metrics(request: Request) -> Metrics:
 
 
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+
+
+def get_question_log(request: Request) -> QuestionLog | None:
+    return getattr(request.app.state, "questions", None)
+
+
+QuestionLogDep = Annotated[QuestionLog | None, Depends(get_question_log)]

@@ -80,6 +80,7 @@ class Gate:
 
     def __init__(self, caller: Caller, access: AccessStore, library: Library, response: Response) -> None:
         self.caller, self.access, self.library, self._response = caller, access, library, response
+        self.collection: str | None = None  # the one the request reads, once resolved
 
     def readable(self) -> list[CollectionInfo]:
         return [c for c in self.access.collections() if self.caller.reads(c)]
@@ -113,6 +114,7 @@ class Gate:
     async def shelf(self, name: str | None) -> Shelf:
         """A collection the caller may read, opened and answering (else 404 / 422 / 503)."""
         info = self._info(self.default_name() if name is None else name)
+        self.collection = info.name
         shelf = await self.library.shelf(info.name)
         refused = shelf.refusing()
         if refused:

@@ -23,8 +23,10 @@ from app.answer.followup import conversation_question
 from app.models import Answer
 from app.pipeline import DeltaEvent, FinalEvent, Pipeline
 from app.serve import convert
-from app.serve.deps import GateDep, MetricsDep
+from app.serve.access import DEFAULT
+from app.serve.deps import GateDep, MetricsDep, QuestionLogDep
 from app.serve.metrics import Metrics
+from app.serve.question_log import QuestionLog, remember
 from app.serve.schemas import MAX_QUESTION_CHARS
 from app.text import lone_surrogate, sanitize
 
@@ -117,7 +119,7 @@ _CHAT_RESPONSES: dict[int | str, dict] = {
     responses=_CHAT_RESPONSES,
     summary="OpenAI-compatible chat: answers the last user message",
 )
-async def chat_completions(body: ChatRequest, gate: GateDep, metrics: MetricsDep) -> Any:
+async def chat_completions(body: ChatRequest, gate: GateDep, metrics: MetricsDep, log: QuestionLogDep) -> Any:
     question = _question(body)
     asked = None if body.model in (None, "", MODEL_ID) else body.model
     pipeline = await gate.pipeline(asked)
@@ -126,11 +128,16 @@ async def chat_completions(body: ChatRequest, gate: GateDep, metrics: MetricsDep
     created = int(time.time())
     if body.stream:
         return StreamingResponse(
-            _chunks(pipeline, metrics, question, body.top_k, cid, created, model),
+            _chunks(
+                pipeline, metrics, question, body.top_k, cid, created, model, log, gate.collection or DEFAULT
+            ),
             media_type="text/event-stream",
         )
     result = await metrics.final(pipeline.events(question, body.top_k))
     a = result.answer
+    answer_id = await remember(
+        log, gate.collection or DEFAULT, question, a.abstained, a.mode, result.latency_ms
+    )
     return {
         "id": cid,
         "object": "chat.completion",
@@ -145,11 +152,20 @@ async def chat_completions(body: ChatRequest, gate: GateDep, metrics: MetricsDep
         ],
         "usage": _usage(a),
         **_extras(a, result.latency_ms),
+        "answer_id": answer_id,
     }
 
 
 async def _chunks(
-    pipeline: Pipeline, metrics: Metrics, question: str, top_k: int, cid: str, created: int, model: str
+    pipeline: Pipeline,
+    metrics: Metrics,
+    question: str,
+    top_k: int,
+    cid: str,
+    created: int,
+    model: str,
+    log: QuestionLog | None,
+    collection: str,
 ) -> AsyncIterator[str]:
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {
@@ -174,7 +190,8 @@ async def _chunks(
                     tail = f"\n\n[Đính chính] {a.text}{tail}"
                 if tail:
                     yield chunk({"content": tail})
-                yield chunk({}, "stop", usage=_usage(a), **_extras(a, event.latency_ms))
+                answer_id = await remember(log, collection, question, a.abstained, a.mode, event.latency_ms)
+                yield chunk({}, "stop", usage=_usage(a), **_extras(a, event.latency_ms), answer_id=answer_id)
     except Exception:
         yield chunk({"content": "\n\n[Lỗi] Không hoàn tất được câu trả lời, vui lòng thử lại."}, "stop")
     yield "data: [DONE]\n\n"

@@ -14,8 +14,9 @@ from fastapi.responses import StreamingResponse
 from app.pipeline import CitationsEvent, DeltaEvent, FinalEvent, Pipeline
 from app.serve import convert
 from app.serve.access import DEFAULT
-from app.serve.deps import GENERATION_HEADER, GateDep, MetricsDep
+from app.serve.deps import GENERATION_HEADER, GateDep, MetricsDep, QuestionLogDep
 from app.serve.metrics import Metrics
+from app.serve.question_log import QuestionLog, remember
 from app.serve.schemas import (
     AskRequest,
     AskResponse,
@@ -71,7 +72,9 @@ def _sse(event: str, data: object) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def _sse_stream(pipeline: Pipeline, metrics: Metrics, body: AskRequest) -> AsyncIterator[str]:
+async def _sse_stream(
+    pipeline: Pipeline, metrics: Metrics, body: AskRequest, log: QuestionLog | None, collection: str
+) -> AsyncIterator[str]:
     """citations, delta..., final; or error. The stream always ends with one of the last two."""
     try:
         events = pipeline.events(body.question, body.top_k, convert.filters(body.filters))
@@ -82,7 +85,12 @@ async def _sse_stream(pipeline: Pipeline, metrics: Metrics, body: AskRequest) ->
             elif isinstance(event, DeltaEvent):
                 yield _sse("delta", {"text": event.text})
             elif isinstance(event, FinalEvent):
-                yield _sse("final", convert.answer(event.answer, event.latency_ms).model_dump())
+                out = convert.answer(event.answer, event.latency_ms)
+                a = event.answer
+                out.answer_id = await remember(
+                    log, collection, body.question, a.abstained, a.mode, event.latency_ms
+                )
+                yield _sse("final", out.model_dump())
     except Exception:  # the client must still learn that the answer ended
         log.exception("answer stream failed")
         yield _sse("error", {"error": "the answer could not be completed; please retry"})
@@ -99,26 +107,37 @@ _ASK_RESPONSES: dict[int | str, dict] = {
 
 
 @router.post("/ask", response_model=AskResponse, responses=_ASK_RESPONSES, summary="Answer a question")
-async def ask(body: AskRequest, gate: GateDep, metrics: MetricsDep) -> AskResponse | StreamingResponse:
+async def ask(
+    body: AskRequest, gate: GateDep, metrics: MetricsDep, log: QuestionLogDep
+) -> AskResponse | StreamingResponse:
     """Cites the passages every figure comes from, or says the documents do not tell. With an LLM
     configured the model writes the answer; the extractive answer stands in when it cannot. Answers
     from one collection: `collection`, else the key's one collection, else `default`."""
     pipeline = await gate.pipeline(body.collection)
+    collection = gate.collection or DEFAULT
     if body.stream:
-        return _streaming(pipeline, metrics, body)
+        return _streaming(pipeline, metrics, body, log, collection)
     final = await metrics.final(pipeline.events(body.question, body.top_k, convert.filters(body.filters)))
-    return convert.answer(final.answer, final.latency_ms)
+    out = convert.answer(final.answer, final.latency_ms)
+    a = final.answer
+    out.answer_id = await remember(log, collection, body.question, a.abstained, a.mode, final.latency_ms)
+    return out
 
 
 @router.post("/ask/stream", responses=_ASK_RESPONSES, summary="Answer a question as Server-Sent Events")
-async def ask_stream(body: SearchRequest, gate: GateDep, metrics: MetricsDep) -> StreamingResponse:
+async def ask_stream(
+    body: SearchRequest, gate: GateDep, metrics: MetricsDep, log: QuestionLogDep
+) -> StreamingResponse:
     pipeline = await gate.pipeline(body.collection)
-    return _streaming(pipeline, metrics, AskRequest(**body.model_dump(), stream=True))
+    asked = AskRequest(**body.model_dump(), stream=True)
+    return _streaming(pipeline, metrics, asked, log, gate.collection or DEFAULT)
 
 
-def _streaming(pipeline: Pipeline, metrics: Metrics, body: AskRequest) -> StreamingResponse:
+def _streaming(
+    pipeline: Pipeline, metrics: Metrics, body: AskRequest, log: QuestionLog | None, collection: str
+) -> StreamingResponse:
     return StreamingResponse(
-        _sse_stream(pipeline, metrics, body),
+        _sse_stream(pipeline, metrics, body, log, collection),
         media_type="text/event-stream",
         headers={
             "Cache-Control": "no-cache",

@@ -104,6 +104,7 @@ class AskResponse(BaseModel):
         "answers the question; the service abstains below its operating point",
     )
     llm: LLMUsageOut | None = None
+    answer_id: str | None = Field(None, description="the answer's id, for POST /feedback")
 
 
 class PassageOut(BaseModel):

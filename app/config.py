@@ -153,6 +153,12 @@ class Settings(BaseSettings):
     DEFAULT_COLLECTION_PUBLIC: bool = Field(
         True, description="whether the `default` collection, made on first start, is readable with no key"
     )
+    CONSOLE_SESSION_HOURS: float = Field(
+        8,
+        gt=0,
+        le=24 * 30,
+        description="how long a console sign-in lasts (its cookie's and session's expiry)",
+    )
     QUESTION_LOG: bool = Field(
         True, description="keep each question, its outcome and its feedback (never an address or a key)"
     )

@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS keys(
     id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL, collections TEXT NOT NULL,
     created_at REAL NOT NULL, revoked_at REAL, rate_limit TEXT, origins TEXT NOT NULL DEFAULT '[]'
 );
+CREATE TABLE IF NOT EXISTS sessions(
+    hash TEXT PRIMARY KEY, key_id TEXT NOT NULL, csrf TEXT NOT NULL, expires REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit(
     id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, key_id TEXT NOT NULL, action TEXT NOT NULL,
     collection TEXT, document TEXT, result TEXT NOT NULL
@@ -213,6 +216,30 @@ class AccessStore:
                 "UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (time.time(), key_id)
             )
         return self.key(key_id)
+
+    # -- console sessions -------------------------------------------------------------------------
+
+    def open_session(self, key_id: str, ttl_s: float) -> tuple[str, str]:
+        """A console session for a key ("root" for the root key): (cookie token, CSRF token). Only
+        the token's hash is stored, as for keys."""
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+        with self._tx() as db:
+            db.execute("DELETE FROM sessions WHERE expires < ?", (time.time(),))
+            db.execute(
+                "INSERT INTO sessions VALUES (?, ?, ?, ?)", (digest(token), key_id, csrf, time.time() + ttl_s)
+            )
+        return token, csrf
+
+    def session(self, token: str) -> tuple[str, str] | None:
+        """(key id, CSRF token) of a live session, or None."""
+        rows = self._read(
+            "SELECT key_id, csrf FROM sessions WHERE hash = ? AND expires > ?", (digest(token), time.time())
+        )
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def close_session(self, token: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM sessions WHERE hash = ?", (digest(token),))
 
     # -- audit ------------------------------------------------------------------------------------
 

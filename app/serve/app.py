@@ -23,6 +23,7 @@ from app.serve.access import DEFAULT, AccessStore
 from app.serve.admin import collection_documents
 from app.serve.admin import router as admin_router
 from app.serve.collections import router as collections_router
+from app.serve.console import router as console_router
 from app.serve.context import RequestContext
 from app.serve.library import Library
 from app.serve.limits import BodyLimit, ConcurrencyLimit, RateLimit
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(collection_uploads)
     app.include_router(questions_router)
     app.include_router(collection_questions)
+    app.include_router(console_router)
     if cfg.METRICS_ENABLED:
         app.include_router(metrics_router)
     app.state.metrics = Metrics(app.state)
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         collection_uploads,
         questions_router,
         collection_questions,
+        console_router,
     )
     templates = sorted({r.path for rt in routers for r in rt.routes} | {"/docs", "/redoc", "/openapi.json"})
     document_errors(app)

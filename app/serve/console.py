@@ -1,0 +1,305 @@
+"""The admin console at /admin: server-rendered pages (Jinja2) with no script of their own, so there is
+no build step and nothing for a newcomer to install; every action is a plain form.
+
+Sign-in exchanges a manage or root key for a session cookie (HttpOnly, SameSite=Strict, path /admin,
+expiring after CONSOLE_SESSION_HOURS; only its hash is stored, in ACCESS_DB). Every form carries the
+session's CSRF token; the sign-in form a double-submit token. An `ask` key cannot open the console,
+and a manage key sees only the collections it manages. A revoked key's session ends with it.
+"""
+
+import secrets
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+import jinja2
+from anyio import to_thread
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.serve.access import AccessError, check_name
+from app.serve.gate import Caller, Gate, identify
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+SESSION = "console_session"
+LOGIN_CSRF = "console_login"
+_PAGE = 50
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates" / "console"),
+    autoescape=True,
+)
+
+
+def _render(template: str, status: int = 200, **context: object) -> HTMLResponse:
+    return HTMLResponse(_templates.get_template(template).render(**context), status_code=status)
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/admin/login", status_code=303)
+
+
+class Console:
+    """A signed-in request: who, their CSRF token, and the gate to the collections they manage."""
+
+    def __init__(self, request: Request, caller: Caller, csrf: str) -> None:
+        state = request.app.state
+        self.request, self.caller, self.csrf = request, caller, csrf
+        self.gate = Gate(caller, state.access, state.library, Response())
+
+    def check(self, token: str) -> None:
+        if not secrets.compare_digest(token.encode(), self.csrf.encode()):
+            raise HTTPException(403, detail="the form is stale or not from this console: reload the page")
+
+    def managed(self) -> list[str]:
+        return [c.name for c in self.gate.readable() if self.caller.manages(c.name)] or (
+            [c.name for c in self.gate.access.collections()] if self.caller.root else []
+        )
+
+    def page(self, template: str, status: int = 200, **context: object) -> HTMLResponse:
+        who = "root" if self.caller.root else f"{self.caller.key.prefix}…" if self.caller.key else "-"
+        return _render(template, status, csrf=self.csrf, who=who, root=self.caller.root, **context)
+
+
+def _signed_in(request: Request) -> Console | None:
+    token = request.cookies.get(SESSION)
+    access = request.app.state.access
+    found = access.session(token) if token else None
+    if found is None:
+        return None
+    key_id, csrf = found
+    if key_id == "root":
+        return Console(request, Caller(None, root=True), csrf)
+    key = access.key(key_id)
+    if key is None or key.revoked_at is not None or key.role != "manage":
+        return None
+    return Console(request, Caller(key), csrf)
+
+
+def _session_or_login(request: Request) -> Console | RedirectResponse:
+    return _signed_in(request) or _to_login()
+
+
+@router.get("/login")
+def login_page(request: Request, error: str | None = None) -> HTMLResponse:
+    token = secrets.token_urlsafe(16)
+    page = _render("login.html", 401 if error else 200, login_csrf=token, error=error)
+    secure = request.url.scheme == "https"
+    page.set_cookie(
+        LOGIN_CSRF, token, httponly=True, samesite="strict", path="/admin", secure=secure, max_age=600
+    )
+    return page
+
+
+@router.post("/login")
+def login(
+    request: Request, key: Annotated[str, Form(max_length=200)], csrf: Annotated[str, Form(max_length=64)]
+) -> Response:
+    cookie = request.cookies.get(LOGIN_CSRF, "")
+    if not cookie or not secrets.compare_digest(cookie.encode(), csrf.encode()):
+        return login_page(request, "Biểu mẫu đã hết hạn, vui lòng thử lại.")
+    state = request.app.state
+    try:
+        caller = identify(state.settings, state.access, key.strip(), None)
+    except HTTPException:
+        return login_page(request, "Khóa không đúng hoặc đã bị thu hồi.")
+    if not caller.root and (caller.key is None or caller.key.role != "manage"):
+        return login_page(request, "Khóa này chỉ dùng để hỏi (ask): bảng quản trị cần khóa quản lý (manage).")
+    ttl = state.settings.CONSOLE_SESSION_HOURS * 3600
+    token, _ = state.access.open_session(caller.key_id, ttl)
+    state.access.audit(caller.key_id, "console sign-in", None, None, "ok")
+    out = RedirectResponse("/admin", status_code=303)
+    secure = request.url.scheme == "https"
+    out.set_cookie(
+        SESSION, token, httponly=True, samesite="strict", path="/admin", secure=secure, max_age=int(ttl)
+    )
+    out.delete_cookie(LOGIN_CSRF, path="/admin")
+    return out
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form(max_length=64)]) -> Response:
+    console = _signed_in(request)
+    if console is not None:
+        console.check(csrf)
+        request.app.state.access.close_session(request.cookies.get(SESSION, ""))
+    out = _to_login()
+    out.delete_cookie(SESSION, path="/admin")
+    return out
+
+
+@router.get("")
+async def home(request: Request) -> Response:
+    console = _session_or_login(request)
+    if isinstance(console, RedirectResponse):
+        return console
+    rows = []
+    for name in console.managed():
+        info = console.gate.access.collection(name)
+        shelf = await console.gate.library.shelf(name)
+        gen = shelf.pipeline.generation if shelf.pipeline is not None else None
+        size = (len(gen.documents), gen.chunk_count) if gen else (None, None)
+        rows.append(
+            {"name": name, "public": bool(info and info.public), "documents": size[0], "chunks": size[1]}
+        )
+    return console.page("collections.html", collections=rows)
+
+
+@router.post("/collections")
+async def make_collection(
+    request: Request,
+    csrf: Annotated[str, Form(max_length=64)],
+    name: Annotated[str, Form(max_length=64)],
+    public: Annotated[bool, Form()] = False,
+) -> Response:
+    console = _session_or_login(request)
+    if isinstance(console, RedirectResponse):
+        return console
+    console.check(csrf)
+    console.gate.require_root("make a collection")
+    try:
+        check_name(name)
+        await to_thread.run_sync(console.gate.access.create_collection, name, public)
+    except AccessError as exc:
+        return console.page("error.html", 422, message=str(exc))
+    console.gate.audit("create collection", name, None, "ok (console)")
+    return RedirectResponse(f"/admin/c/{quote(name)}", status_code=303)
+
+
+def _managing(console: Console, name: str) -> None:
+    console.gate.may_manage(name, "open the console")
+
+
+@router.get("/c/{name}")
+async def documents(
+    request: Request,
+    name: str,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+) -> Response:
+    console = _session_or_login(request)
+    if isinstance(console, RedirectResponse):
+        return console
+    _managing(console, name)
+    gen = (await console.gate.pipeline(name)).generation
+    page = await to_thread.run_sync(gen.document_page, offset, _PAGE)
+    rows = [{"doc_id": d.doc_id, "title": d.title, "date": d.date, "format": d.format, "chunks": n,
+             "pending": gen.pending_of(d.doc_id)} for d, n in page]  # fmt: skip
+    return console.page(
+        "documents.html", name=name, documents=rows, total=len(gen.documents), offset=offset, size=_PAGE
+    )
+
+
+@router.get("/c/{name}/d/{doc_id}")
+async def document(request: Request, name: str, doc_id: str) -> Response:
+    console = _session_or_login(request)
+    if isinstance(console, RedirectResponse):
+        return console
+    _managing(console, name)
+    gen = (await console.gate.pipeline(name)).generation
+    doc = gen.documents.get(doc_id)
+    if doc is None:
+        return console.page("error.html", 404, message=f"Không có tài liệu {doc_id}")
+    removed: dict[str, list[str]] = {}
+    for r in doc.removed:
+        removed.setdefault(r.reason, []).append(r.text)
+    paragraphs = [
+        {
+            "path": " › ".join(s.path),
+            "kind": s.kind,
+            "page": s.page,
+            "ocr": s.ocr,
+            "text": doc.text[s.start : s.end],
+        }
+        for s in doc.spans
+    ]
+    headings = list(dict.fromkeys(p["path"] for p in paragraphs if p["path"]))
+    return console.page(
+        "document.html",
+        name=name,
+        doc=doc,
+        removed=removed,
+        removed_counts=Counter(r.reason for r in doc.removed),
+        paragraphs=paragraphs,
+        headings=headings,
+        original=f"/collections/{quote(name)}/documents/{quote(doc_id)}/original",
+    )
+
+
+@router.post("/c/{name}/d/{doc_id}/delete")
+async def delete_document(
+    request: Request, name: str, doc_id: str, csrf: Annotated[str, Form(max_length=64)]
+) -> Response:
+    console = _session_or_login(request)
+    if isinstance(console, RedirectResponse):
+        return console
+    console.check(csrf)
+    shelf = await console.gate.managed(name, "delete", doc_id)
+    if shelf.pipeline is None or doc_id not in shelf.pipeline.generation.documents:
+        return console.page("error.html", 404, message=f"Không có tài liệu {doc_id}")
+    report = await to_thread.run_sync(lambda: shelf.service.write([], [doc_id], None))
+    console.gate.audit("delete", name, doc_id, f"ok (console): {report.summary()}")
+    return RedirectResponse(f"/admin/c/{quote(name)}", status_code=303)
+
+
+@router.get("/c/{name}/questions")
+async def questions(request: Request, name: str) -> Response:
+    console = _session_or_login(request)
+    if isinstance(console, RedirectResponse):
+        return console
+    _managing(console, name)
+    log = request.app.state.questions
+    if log is None:
+        return console.page("questions.html", name=name, off=True, questions=[], gaps=[])
+    _, rows = await to_thread.run_sync(log.page, name, None, 0, 100)
+    gaps = await to_thread.run_sync(log.gaps, name, 50)
+    return console.page("questions.html", name=name, off=False, questions=rows, gaps=gaps)
+
+
+@router.get("/c/{name}/keys")
+def keys(request: Request, name: str, made: str | None = None) -> Response:
+    console = _session_or_login(request)
+    if isinstance(console, RedirectResponse):
+        return console
+    console.gate.require_root("manage keys")
+    console.gate.readable_or_404(name)
+    return console.page(
+        "keys.html", name=name, keys=console.gate.access.keys(name), base=str(request.base_url).rstrip("/")
+    )
+
+
+@router.post("/c/{name}/keys")
+def make_key(
+    request: Request,
+    name: str,
+    csrf: Annotated[str, Form(max_length=64)],
+    role: Annotated[str, Form(pattern="^(ask|manage)$")],
+    origins: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    console = _session_or_login(request)
+    if isinstance(console, RedirectResponse):
+        return console
+    console.check(csrf)
+    console.gate.require_root("make a key")
+    console.gate.readable_or_404(name)
+    pages = [o.strip().rstrip("/") for o in origins.replace(",", " ").split() if o.strip()]
+    record, token = console.gate.access.create_key(role, [name], None, pages)  # type: ignore[arg-type]
+    console.gate.audit("create key", name, None, f"ok (console): key {record.id} ({record.role})")
+    base = str(request.base_url).rstrip("/")
+    return console.page(
+        "keys.html", name=name, keys=console.gate.access.keys(name), base=base, made=record, token=token
+    )
+
+
+@router.post("/c/{name}/keys/{key_id}/revoke")
+def revoke_key(
+    request: Request, name: str, key_id: str, csrf: Annotated[str, Form(max_length=64)]
+) -> Response:
+    console = _session_or_login(request)
+    if isinstance(console, RedirectResponse):
+        return console
+    console.check(csrf)
+    console.gate.require_root("revoke a key")
+    if console.gate.access.revoke(key_id) is None:
+        return console.page("error.html", 404, message=f"Không có khóa {key_id}")
+    console.gate.audit("revoke key", name, None, f"ok (console): key {key_id}")
+    return RedirectResponse(f"/admin/c/{quote(name)}/keys", status_code=303)

@@ -1,0 +1,123 @@
+"""The admin console in a real browser (Debian's Chromium through Playwright) against the real app:
+sign-in with a key for a session cookie, collections, documents, one document's page, keys with the
+widget snippet, the question log, sign-out; and what it refuses (an ask key, a form without its
+token)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from app.config import Settings
+from app.serve.server import running_app
+
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = "/usr/bin/chromium"
+ROOT_KEY = "console-root-key"
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory, seed_index: Settings) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("console")
+    shutil.copytree(seed_index.INDEX_DIR, root / "index")
+    settings = seed_index.model_copy(
+        update={"INDEX_DIR": root / "index", "ADMIN_API_KEY": SecretStr(ROOT_KEY)}
+    )
+    with running_app(settings) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(locale="vi-VN")  # type: ignore[attr-defined]
+    yield context.new_page()
+    context.close()
+
+
+def _sign_in(page: object, base: str, key: str) -> None:
+    page.goto(f"{base}/admin")  # type: ignore[attr-defined]
+    page.fill("input[name=key]", key)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+
+
+def test_console_headers_and_sign_in_redirect(app_url: str) -> None:
+    r = httpx.get(f"{app_url}/admin", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/admin/login"
+    login = httpx.get(f"{app_url}/admin/login")
+    assert login.status_code == 200 and "text/html" in login.headers["content-type"]
+    assert login.headers["x-frame-options"] == "DENY" and login.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in login.headers["content-security-policy"]
+
+
+def test_sign_in_browse_make_a_key_and_sign_out(page: object, app_url: str) -> None:
+    _sign_in(page, app_url, ROOT_KEY)
+    sync_api.expect(page.locator("h1")).to_have_text("Bộ sưu tập")  # type: ignore[attr-defined]
+    cookie = next(c for c in page.context.cookies() if c["name"] == "console_session")  # type: ignore[attr-defined]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["expires"] > 0
+    page.click("text=default")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("h1")).to_contain_text("Tài liệu của default (5)")  # type: ignore[attr-defined]
+    page.click("text=000_ba4ab6dccccf8163")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("h1")).to_contain_text("Quy Nhơn")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("text=Đã bỏ khi làm sạch")).to_be_visible()  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("h3", has_text="crawler date header")).to_be_visible()  # type: ignore[attr-defined]
+    page.goto(f"{app_url}/admin/c/default/keys")  # type: ignore[attr-defined]
+    page.select_option("select[name=role]", "ask")  # type: ignore[attr-defined]
+    page.fill("input[name=origins]", "https://phuong.example.vn")  # type: ignore[attr-defined]
+    page.click("button:has-text('Tạo khóa')")  # type: ignore[attr-defined]
+    key = page.locator("#new-key").inner_text().strip()  # type: ignore[attr-defined]
+    assert key.startswith("kq_")
+    sync_api.expect(page.locator("#snippet")).to_contain_text(f'data-collection="default" data-key="{key}"')  # type: ignore[attr-defined]
+    ok = httpx.post(f"{app_url}/search", json={"question": "ngân sách"}, headers={"X-API-Key": key})
+    assert ok.status_code == 200
+    page.goto(f"{app_url}/admin/c/default/keys")  # type: ignore[attr-defined]
+    page.click("text=Thu hồi")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("text=đã thu hồi")).to_be_visible()  # type: ignore[attr-defined]
+    gone = httpx.post(f"{app_url}/search", json={"question": "ngân sách"}, headers={"X-API-Key": key})
+    assert gone.status_code == 401
+    httpx.post(f"{app_url}/ask", json={"question": "Lịch tiêm chủng của phường?"})
+    page.goto(f"{app_url}/admin/c/default/questions")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("table").first).to_contain_text("Lịch tiêm chủng của phường?")  # type: ignore[attr-defined]
+    page.click("text=Đăng xuất")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("h1")).to_have_text("Đăng nhập")  # type: ignore[attr-defined]
+    page.goto(f"{app_url}/admin")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("h1")).to_have_text("Đăng nhập")  # type: ignore[attr-defined]
+
+
+def test_an_ask_key_and_a_wrong_key_cannot_sign_in(page: object, app_url: str) -> None:
+    made = httpx.post(
+        f"{app_url}/collections/default/keys", json={"role": "ask"}, headers={"X-API-Key": ROOT_KEY}
+    ).json()
+    _sign_in(page, app_url, made["key"])
+    sync_api.expect(page.locator("[role=alert]")).to_contain_text("manage")  # type: ignore[attr-defined]
+    _sign_in(page, app_url, "kq_00000000_wrong")
+    sync_api.expect(page.locator("[role=alert]")).to_contain_text("Khóa không đúng")  # type: ignore[attr-defined]
+
+
+def test_a_form_without_its_token_changes_nothing(app_url: str) -> None:
+    with httpx.Client(base_url=app_url, follow_redirects=False) as c:
+        login = c.get("/admin/login")
+        token = login.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        assert c.post("/admin/login", data={"key": ROOT_KEY, "csrf": token}).status_code == 303
+        r = c.post("/admin/collections", data={"name": "khong-token", "csrf": "forged"})
+        assert r.status_code == 403
+        assert "khong-token" not in c.get("/collections", headers={"X-API-Key": ROOT_KEY}).text
+        fresh = httpx.post(f"{app_url}/admin/login", data={"key": ROOT_KEY, "csrf": token})
+        assert fresh.status_code == 401  # no login cookie: the double-submit token does not match

@@ -153,6 +153,9 @@ class Settings(BaseSettings):
     DEFAULT_COLLECTION_PUBLIC: bool = Field(
         True, description="whether the `default` collection, made on first start, is readable with no key"
     )
+    SOURCE_LINK_DAYS: float = Field(
+        30, gt=0, le=3650, description="how long a citation's signed link to its source page opens"
+    )
     CONSOLE_SESSION_HOURS: float = Field(
         8,
         gt=0,

@@ -16,6 +16,9 @@ from pydantic import SecretStr
 from app.config import Settings
 from app.serve.server import running_app
 
+# Other tests serve the session's seed index in place: leave its collections, keys and questions behind.
+FRESH = shutil.ignore_patterns("access.sqlite*", "questions.sqlite*", "collections")
+
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
@@ -25,7 +28,7 @@ ROOT_KEY = "console-root-key"
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory, seed_index: Settings) -> Iterator[str]:
     root = tmp_path_factory.mktemp("console")
-    shutil.copytree(seed_index.INDEX_DIR, root / "index")
+    shutil.copytree(seed_index.INDEX_DIR, root / "index", ignore=FRESH)
     settings = seed_index.model_copy(
         update={"INDEX_DIR": root / "index", "ADMIN_API_KEY": SecretStr(ROOT_KEY)}
     )

@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS keys(
     id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL, collections TEXT NOT NULL,
     created_at REAL NOT NULL, revoked_at REAL, rate_limit TEXT, origins TEXT NOT NULL DEFAULT '[]'
 );
+CREATE TABLE IF NOT EXISTS secrets(name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions(
     hash TEXT PRIMARY KEY, key_id TEXT NOT NULL, csrf TEXT NOT NULL, expires REAL NOT NULL
 );
@@ -216,6 +217,14 @@ class AccessStore:
                 "UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (time.time(), key_id)
             )
         return self.key(key_id)
+
+    def secret(self, name: str) -> bytes:
+        """A random secret made once and shared by every process that opens this file (the key that
+        signs source links, so a link one replica gave opens on another)."""
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, secrets.token_hex(32)))
+            value = db.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()[0]
+        return bytes.fromhex(value)
 
     # -- console sessions -------------------------------------------------------------------------
 

@@ -36,6 +36,8 @@ from app.serve.questions import collection_questions
 from app.serve.questions import router as questions_router
 from app.serve.routes import router
 from app.serve.security import OriginGuard, SecurityHeaders, origins
+from app.serve.sources import Linker
+from app.serve.sources import router as sources_router
 from app.serve.uploads import collection_uploads
 from app.serve.uploads import router as uploads_router
 from app.serve.widget import router as widget_router
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if cfg.QUESTION_LOG
             else None
         )
+        app.state.linker = Linker(app.state.access, cfg.SOURCE_LINK_DAYS)
         app.state.library = Library(cfg, make_embedder(cfg))
         app.state.library.open_now(DEFAULT)  # the other collections open on their first request
         yield
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(questions_router)
     app.include_router(collection_questions)
     app.include_router(console_router)
+    app.include_router(sources_router)
     if cfg.METRICS_ENABLED:
         app.include_router(metrics_router)
     app.state.metrics = Metrics(app.state)
@@ -109,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         questions_router,
         collection_questions,
         console_router,
+        sources_router,
     )
     templates = sorted({r.path for rt in routers for r in rt.routes} | {"/docs", "/redoc", "/openapi.json"})
     document_errors(app)

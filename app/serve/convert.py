@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 
-from app.models import Answer, Passage
+from app.models import Answer, Chunk, Passage
 from app.retrieve import Filters
 from app.serve.schemas import AskResponse, CitationOut, FigureOut, FiltersIn, LLMUsageOut
 
@@ -19,9 +20,13 @@ def filters(f: FiltersIn | None) -> Filters | None:
     )
 
 
-def citation(n: int, p: Passage) -> CitationOut:
+Link = Callable[[Chunk], str | None] | None  # a cited chunk -> the url of its source page
+
+
+def citation(n: int, p: Passage, link: Link = None) -> CitationOut:
     c = p.chunk
     return CitationOut(
+        url=link(c) if link else None,
         id=n,
         doc_id=c.doc_id,
         chunk_id=c.chunk_id,
@@ -38,12 +43,12 @@ def citation(n: int, p: Passage) -> CitationOut:
     )
 
 
-def answer(a: Answer, latency_ms: float) -> AskResponse:
+def answer(a: Answer, latency_ms: float, link: Link = None) -> AskResponse:
     return AskResponse(
         answer=a.text,
         abstained=a.abstained,
         mode=a.mode,  # type: ignore[arg-type]
-        citations=[citation(c.id, c.passage) for c in a.citations],
+        citations=[citation(c.id, c.passage, link) for c in a.citations],
         figures=[FigureOut(**asdict(f)) for f in a.figures],
         latency_ms=round(latency_ms, 2),
         fallback_reason=a.fallback_reason,

@@ -63,9 +63,9 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
 async def index_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """The shared index (Milvus) did not answer in time: a 503 the client may retry, never a 500;
     the index service reports it in /readyz until Milvus answers again."""
-    index = getattr(request.app.state, "index", None)
-    if index is not None:
-        index.unavailable(exc)
+    library = getattr(request.app.state, "library", None)
+    for shelf in library.opened_shelves() if library is not None else ():  # one Milvus behind them all
+        shelf.service.unavailable(exc)
     return JSONResponse(
         status_code=503,
         content={"error": f"the index is unavailable, retry shortly: {_safe(exc, 300)}"},

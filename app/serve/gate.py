@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, Response
 
 from app.config import Settings
+from app.models import Chunk
 from app.pipeline import Pipeline
 from app.serve.access import DEFAULT, AccessError, AccessStore, CollectionInfo, KeyRecord, check_name
 from app.serve.library import Library, Shelf
+
+if TYPE_CHECKING:
+    from app.serve.sources import Linker
 
 GENERATION_HEADER = "X-Index-Generation"
 _ASK_FOR_KEY = "send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
@@ -78,9 +82,23 @@ def identify(settings: Settings, access: AccessStore, token: str, origin: str | 
 class Gate:
     """The request's caller, with the collections behind it."""
 
-    def __init__(self, caller: Caller, access: AccessStore, library: Library, response: Response) -> None:
+    def __init__(
+        self,
+        caller: Caller,
+        access: AccessStore,
+        library: Library,
+        response: Response,
+        linker: Linker | None = None,
+    ) -> None:
         self.caller, self.access, self.library, self._response = caller, access, library, response
         self.collection: str | None = None  # the one the request reads, once resolved
+        self._linker = linker
+
+    def link(self, chunk: Chunk) -> str | None:
+        """The signed url of a cited chunk's source page, in the collection this request reads."""
+        if self._linker is None or self.collection is None:
+            return None
+        return self._linker.url(self.collection, chunk)
 
     def readable(self) -> list[CollectionInfo]:
         return [c for c in self.access.collections() if self.caller.reads(c)]
@@ -177,7 +195,7 @@ def get_gate(
     caller = identify(
         state.settings, state.access, presented_key(authorization, x_api_key), request.headers.get("origin")
     )
-    return Gate(caller, state.access, state.library, response)
+    return Gate(caller, state.access, state.library, response, getattr(state, "linker", None))
 
 
 GateDep = Annotated[Gate, Depends(get_gate)]

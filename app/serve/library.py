@@ -111,6 +111,9 @@ class Library:
     def opened(self, name: str) -> Shelf | None:
         return self._shelves.get(name)
 
+    def opened_shelves(self) -> list[Shelf]:
+        return list(self._shelves.values())
+
     def open_now(self, name: str) -> Shelf:
         """Open on the calling thread: the server's start opens `default` this way."""
         shelf = self._make(name)

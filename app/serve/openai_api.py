@@ -84,8 +84,8 @@ def _footnotes(answer: Answer) -> str:
     return "\n\nNguồn:\n" + "\n".join(lines)
 
 
-def _extras(answer: Answer, latency_ms: float) -> dict[str, Any]:
-    full = convert.answer(answer, latency_ms).model_dump()
+def _extras(answer: Answer, latency_ms: float, link: convert.Link = None) -> dict[str, Any]:
+    full = convert.answer(answer, latency_ms, link).model_dump()
     return {k: full[k] for k in ("citations", "figures", "abstained", "mode", "fallback_reason", "corrected")}
 
 
@@ -119,7 +119,9 @@ _CHAT_RESPONSES: dict[int | str, dict] = {
     responses=_CHAT_RESPONSES,
     summary="OpenAI-compatible chat: answers the last user message",
 )
-async def chat_completions(body: ChatRequest, gate: GateDep, metrics: MetricsDep, log: QuestionLogDep) -> Any:
+async def chat_completions(
+    body: ChatRequest, gate: GateDep, metrics: MetricsDep, questions: QuestionLogDep
+) -> Any:
     question = _question(body)
     asked = None if body.model in (None, "", MODEL_ID) else body.model
     pipeline = await gate.pipeline(asked)
@@ -129,14 +131,23 @@ async def chat_completions(body: ChatRequest, gate: GateDep, metrics: MetricsDep
     if body.stream:
         return StreamingResponse(
             _chunks(
-                pipeline, metrics, question, body.top_k, cid, created, model, log, gate.collection or DEFAULT
+                pipeline,
+                metrics,
+                question,
+                body.top_k,
+                cid,
+                created,
+                model,
+                questions,
+                gate.collection or DEFAULT,
+                gate.link,
             ),
             media_type="text/event-stream",
         )
     result = await metrics.final(pipeline.events(question, body.top_k))
     a = result.answer
     answer_id = await remember(
-        log, gate.collection or DEFAULT, question, a.abstained, a.mode, result.latency_ms
+        questions, gate.collection or DEFAULT, question, a.abstained, a.mode, result.latency_ms
     )
     return {
         "id": cid,
@@ -151,7 +162,7 @@ async def chat_completions(body: ChatRequest, gate: GateDep, metrics: MetricsDep
             }
         ],
         "usage": _usage(a),
-        **_extras(a, result.latency_ms),
+        **_extras(a, result.latency_ms, gate.link),
         "answer_id": answer_id,
     }
 
@@ -164,8 +175,9 @@ async def _chunks(
     cid: str,
     created: int,
     model: str,
-    log: QuestionLog | None,
+    questions: QuestionLog | None,
     collection: str,
+    link: convert.Link = None,
 ) -> AsyncIterator[str]:
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {
@@ -190,8 +202,11 @@ async def _chunks(
                     tail = f"\n\n[Đính chính] {a.text}{tail}"
                 if tail:
                     yield chunk({"content": tail})
-                answer_id = await remember(log, collection, question, a.abstained, a.mode, event.latency_ms)
-                yield chunk({}, "stop", usage=_usage(a), **_extras(a, event.latency_ms), answer_id=answer_id)
+                answer_id = await remember(
+                    questions, collection, question, a.abstained, a.mode, event.latency_ms
+                )
+                extras = _extras(a, event.latency_ms, link)
+                yield chunk({}, "stop", usage=_usage(a), **extras, answer_id=answer_id)
     except Exception:
         yield chunk({"content": "\n\n[Lỗi] Không hoàn tất được câu trả lời, vui lòng thử lại."}, "stop")
     yield "data: [DONE]\n\n"

@@ -73,22 +73,29 @@ def _sse(event: str, data: object) -> str:
 
 
 async def _sse_stream(
-    pipeline: Pipeline, metrics: Metrics, body: AskRequest, log: QuestionLog | None, collection: str
+    pipeline: Pipeline,
+    metrics: Metrics,
+    body: AskRequest,
+    questions: QuestionLog | None,
+    collection: str,
+    link: convert.Link = None,
 ) -> AsyncIterator[str]:
     """citations, delta..., final; or error. The stream always ends with one of the last two."""
     try:
         events = pipeline.events(body.question, body.top_k, convert.filters(body.filters))
         async for event in metrics.observe(events):
             if isinstance(event, CitationsEvent):
-                cites = [convert.citation(i, p).model_dump() for i, p in enumerate(event.passages, start=1)]
+                cites = [
+                    convert.citation(i, p, link).model_dump() for i, p in enumerate(event.passages, start=1)
+                ]
                 yield _sse("citations", {"citations": cites})
             elif isinstance(event, DeltaEvent):
                 yield _sse("delta", {"text": event.text})
             elif isinstance(event, FinalEvent):
-                out = convert.answer(event.answer, event.latency_ms)
+                out = convert.answer(event.answer, event.latency_ms, link)
                 a = event.answer
                 out.answer_id = await remember(
-                    log, collection, body.question, a.abstained, a.mode, event.latency_ms
+                    questions, collection, body.question, a.abstained, a.mode, event.latency_ms
                 )
                 yield _sse("final", out.model_dump())
     except Exception:  # the client must still learn that the answer ended
@@ -108,7 +115,7 @@ _ASK_RESPONSES: dict[int | str, dict] = {
 
 @router.post("/ask", response_model=AskResponse, responses=_ASK_RESPONSES, summary="Answer a question")
 async def ask(
-    body: AskRequest, gate: GateDep, metrics: MetricsDep, log: QuestionLogDep
+    body: AskRequest, gate: GateDep, metrics: MetricsDep, questions: QuestionLogDep
 ) -> AskResponse | StreamingResponse:
     """Cites the passages every figure comes from, or says the documents do not tell. With an LLM
     configured the model writes the answer; the extractive answer stands in when it cannot. Answers
@@ -116,28 +123,35 @@ async def ask(
     pipeline = await gate.pipeline(body.collection)
     collection = gate.collection or DEFAULT
     if body.stream:
-        return _streaming(pipeline, metrics, body, log, collection)
+        return _streaming(pipeline, metrics, body, questions, collection, gate.link)
     final = await metrics.final(pipeline.events(body.question, body.top_k, convert.filters(body.filters)))
-    out = convert.answer(final.answer, final.latency_ms)
+    out = convert.answer(final.answer, final.latency_ms, gate.link)
     a = final.answer
-    out.answer_id = await remember(log, collection, body.question, a.abstained, a.mode, final.latency_ms)
+    out.answer_id = await remember(
+        questions, collection, body.question, a.abstained, a.mode, final.latency_ms
+    )
     return out
 
 
 @router.post("/ask/stream", responses=_ASK_RESPONSES, summary="Answer a question as Server-Sent Events")
 async def ask_stream(
-    body: SearchRequest, gate: GateDep, metrics: MetricsDep, log: QuestionLogDep
+    body: SearchRequest, gate: GateDep, metrics: MetricsDep, questions: QuestionLogDep
 ) -> StreamingResponse:
     pipeline = await gate.pipeline(body.collection)
     asked = AskRequest(**body.model_dump(), stream=True)
-    return _streaming(pipeline, metrics, asked, log, gate.collection or DEFAULT)
+    return _streaming(pipeline, metrics, asked, questions, gate.collection or DEFAULT, gate.link)
 
 
 def _streaming(
-    pipeline: Pipeline, metrics: Metrics, body: AskRequest, log: QuestionLog | None, collection: str
+    pipeline: Pipeline,
+    metrics: Metrics,
+    body: AskRequest,
+    questions: QuestionLog | None,
+    collection: str,
+    link: convert.Link = None,
 ) -> StreamingResponse:
     return StreamingResponse(
-        _sse_stream(pipeline, metrics, body, log, collection),
+        _sse_stream(pipeline, metrics, body, questions, collection, link),
         media_type="text/event-stream",
         headers={
             "Cache-Control": "no-cache",

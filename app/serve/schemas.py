@@ -68,6 +68,9 @@ class CitationOut(BaseModel):
     rows: list[int] | None = Field(None, description="those rows' numbers within the table")
     ocr: bool = Field(False, description="read by OCR from a scanned page")
     ocr_confidence: float | None = Field(None, description="mean OCR confidence of that page, 0-100")
+    url: str | None = Field(
+        None, description="the source page with this passage marked (a signed link, SOURCE_LINK_DAYS)"
+    )
 
 
 class FigureOut(BaseModel):

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 
 from app.config import Settings
@@ -281,3 +282,19 @@ def test_a_private_collection_without_its_key_says_nothing_of_it(page: object, h
     sync_api.expect(answer).to_contain_text(
         "noi-bo"
     )  # the server's 404: no collection readable without a key
+
+
+def test_a_citation_opens_its_source_and_thumbs_land_in_the_log(
+    page: object, host: str, app_url: str
+) -> None:
+    page.goto(f"{host}/plain")  # type: ignore[attr-defined]
+    page.locator("#vn-docqa-widget button.launcher").click()  # type: ignore[attr-defined]
+    answer = ask(page, QUESTION)
+    answer.locator("button.cite").first.click()
+    link = answer.locator(".source a.open")
+    sync_api.expect(link).to_be_visible()
+    source = httpx.get(link.get_attribute("href"))
+    assert source.status_code == 200 and "text/html" in source.headers["content-type"]
+    assert '<mark id="cited">' in source.text and "348,5 tỷ đồng" in source.text.split('<mark id="cited">')[1]
+    answer.locator("button.thumb").first.click()
+    sync_api.expect(answer.locator(".rate")).to_contain_text("Cảm ơn")

@@ -17,6 +17,9 @@ from pydantic import SecretStr
 from app.config import Settings
 from app.serve.server import running_app
 
+# Other tests serve the session's seed index in place: leave its collections, keys and questions behind.
+FRESH = shutil.ignore_patterns("access.sqlite*", "questions.sqlite*", "collections")
+
 ROOT_KEY = "test-root-key"
 ROOT = {"Authorization": f"Bearer {ROOT_KEY}"}
 # What is unique to each private collection: its id, a title word, a code, a figure.
@@ -41,7 +44,7 @@ SECRETS = {
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory, seed_index: Settings) -> Iterator[tuple[str, Path]]:
     root = tmp_path_factory.mktemp("collections")
-    shutil.copytree(seed_index.INDEX_DIR, root / "index")  # an index made before collections
+    shutil.copytree(seed_index.INDEX_DIR, root / "index", ignore=FRESH)  # an index made before collections
     settings = seed_index.model_copy(
         update={"INDEX_DIR": root / "index", "ADMIN_API_KEY": SecretStr(ROOT_KEY)}
     )
@@ -311,7 +314,7 @@ def test_a_key_keeps_its_own_rate_limit_and_origins(service: tuple[str, Path], k
 def test_keys_and_revocations_reach_every_replica(tmp_path: Path, seed_index: Settings) -> None:
     """Two servers over one index and one ACCESS_DB: a key made through one works on the other, and
     revoked through one is refused by the other on its next request."""
-    shutil.copytree(seed_index.INDEX_DIR, tmp_path / "index")
+    shutil.copytree(seed_index.INDEX_DIR, tmp_path / "index", ignore=FRESH)
     settings = seed_index.model_copy(
         update={"INDEX_DIR": tmp_path / "index", "ADMIN_API_KEY": SecretStr(ROOT_KEY)}
     )
@@ -360,3 +363,20 @@ def test_collections_on_the_shared_index(tmp_path: Path, milvus: object) -> None
         gone = c.delete("/collections/noi-bo", headers=ROOT).json()
         assert gone["documents"] == 1
         assert not any(n.startswith("coll_c_noi_bo") for n in MilvusClient(uri=milvus.uri).list_collections())  # type: ignore[attr-defined]
+
+
+def test_a_citations_signed_link_opens_its_source_without_a_key(
+    service: tuple[str, Path], keys: dict[str, str]
+) -> None:
+    base, _ = service
+    doc = SECRETS["noi-bo"]
+    with httpx.Client(base_url=base, timeout=120) as c:
+        body = c.post("/ask", json={"question": doc["question"]}, headers=_as(keys["noi-bo:ask"])).json()
+        url = body["citations"][0]["url"]
+        page = c.get(url)  # a browser following the link sends no key
+        assert page.status_code == 200 and doc["marks"][3] in page.text.split('<mark id="cited">')[1]
+        forged = url.replace("sig=", "sig=x")
+        assert c.get(forged).status_code == 404  # no valid signature: a private collection is not there
+        assert c.get(forged, headers=_as(keys["noi-bo:ask"])).status_code == 200  # its key still reads it
+        public = c.post("/ask", json={"question": "Tổng thu ngân sách phường Quy Nhơn năm 2025?"}).json()
+        assert c.get(public["citations"][0]["url"].replace("sig=", "sig=x")).status_code == 200  # public

@@ -15,6 +15,9 @@ from pydantic import SecretStr
 from app.config import Settings
 from app.serve.server import running_app
 
+# Other tests serve the session's seed index in place: leave its collections, keys and questions behind.
+FRESH = shutil.ignore_patterns("access.sqlite*", "questions.sqlite*", "collections")
+
 KEY = "question-log-root"
 ROOT = {"X-API-Key": KEY}
 ANSWERED = "Tổng thu ngân sách phường Quy Nhơn năm 2025 là bao nhiêu?"
@@ -24,7 +27,7 @@ MISSING = ("Lịch tiêm chủng mở rộng của phường Hoà Bình?", "lị
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory, seed_index: Settings) -> Iterator[tuple[str, Path]]:
     root = tmp_path_factory.mktemp("questions")
-    shutil.copytree(seed_index.INDEX_DIR, root / "index")
+    shutil.copytree(seed_index.INDEX_DIR, root / "index", ignore=FRESH)
     settings = seed_index.model_copy(update={"INDEX_DIR": root / "index", "ADMIN_API_KEY": SecretStr(KEY)})
     with running_app(settings) as base:
         yield base, root / "index"
@@ -92,7 +95,7 @@ def test_feedback_on_a_private_collections_answer_needs_its_key(service: tuple[s
 
 
 def test_the_log_can_be_switched_off(tmp_path: Path, seed_index: Settings) -> None:
-    shutil.copytree(seed_index.INDEX_DIR, tmp_path / "index")
+    shutil.copytree(seed_index.INDEX_DIR, tmp_path / "index", ignore=FRESH)
     settings = seed_index.model_copy(
         update={"INDEX_DIR": tmp_path / "index", "ADMIN_API_KEY": SecretStr(KEY), "QUESTION_LOG": False}
     )

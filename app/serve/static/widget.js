@@ -52,6 +52,9 @@
     "mark{background:#c8e6c9;color:inherit;border-radius:3px;padding:0 2px}",
     ".source{margin-top:6px;padding:8px;border-left:3px solid #1565c0;background:#f5f9ff;font-size:13px}",
     ".source{max-height:220px;overflow-y:auto}.source b{display:block}",
+    ".source a.open{display:block;margin-top:4px;color:#0d47a1}",
+    ".rate{margin-top:4px}.thumb{border:1px solid #ccc;background:#fff;border-radius:4px;margin-right:4px;padding:0 6px}",
+    ".thumb[aria-pressed=true]{background:#e3f2fd}",
     ".retry{margin-top:6px;border:1px solid #c62828;background:#fff;color:#c62828;border-radius:6px;padding:2px 10px}",
     "form{display:flex;gap:6px;padding:10px;border-top:1px solid #e0e0e0;background:#fff}",
     "textarea{flex:1;resize:none;min-height:40px;max-height:120px;padding:8px;border:1px solid #bdbdbd;border-radius:8px;font:inherit;color:#1a1a1a;background:#fff}",
@@ -145,6 +148,13 @@
           source.dataset.id = m[1];
           source.appendChild(el("b", {}, (c.title || c.doc_id) + (c.date ? " — ngày " + c.date : "")));
           source.appendChild(document.createTextNode(c.text));
+          if (c.url) {
+            // The source page opens with the passage marked; built with URL, so only http(s) links.
+            var href = new URL(c.url, API + "/");
+            if (href.protocol === "http:" || href.protocol === "https:") {
+              source.appendChild(el("a", { class: "open", href: href.href, target: "_blank", rel: "noopener noreferrer" }, "Mở tài liệu gốc ↗"));
+            }
+          }
           source.hidden = false;
           b.setAttribute("aria-expanded", "true");
           scroll();
@@ -156,6 +166,28 @@
     });
     if (answer.abstained) box.appendChild(el("span", { class: "note" }, ABSTAIN_NOTE));
     box.appendChild(source);
+    if (answer.answer_id) box.appendChild(feedback(answer.answer_id));
+  }
+
+  // Thumbs up / down: lands in the question log (POST /feedback), once per answer.
+  function feedback(answerId) {
+    var bar = el("div", { class: "rate" });
+    [[1, "👍", "Câu trả lời hữu ích"], [-1, "👎", "Câu trả lời chưa đúng"]].forEach(function (r) {
+      var b = el("button", { type: "button", class: "thumb", "aria-label": r[2], "aria-pressed": "false" }, r[1]);
+      b.addEventListener("click", function () {
+        var headers = { "Content-Type": "application/json" };
+        if (KEY) headers["X-API-Key"] = KEY;
+        fetch(API + "/feedback", { method: "POST", headers: headers, body: JSON.stringify({ answer_id: answerId, rating: r[0] }) })
+          .then(function (resp) {
+            if (!resp.ok) return;
+            bar.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
+            b.setAttribute("aria-pressed", "true");
+            bar.appendChild(el("span", { class: "note" }, "Cảm ơn bạn đã góp ý"));
+          });
+      });
+      bar.appendChild(b);
+    });
+    return bar;
   }
 
   function appendMarked(box, text, figures) {

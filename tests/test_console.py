@@ -124,3 +124,33 @@ def test_a_form_without_its_token_changes_nothing(app_url: str) -> None:
         assert "khong-token" not in c.get("/collections", headers={"X-API-Key": ROOT_KEY}).text
         fresh = httpx.post(f"{app_url}/admin/login", data={"key": ROOT_KEY, "csrf": token})
         assert fresh.status_code == 401  # no login cookie: the double-submit token does not match
+
+
+def test_upload_several_files_follow_them_and_try_a_question(
+    page: object, app_url: str, tmp_path: Path
+) -> None:
+    files = {
+        "quy-che.md": "# Quy chế chi tiêu\n\n## Điều 3\n\nMức chi tiếp khách là 300.000 đồng một người.",
+        "thong-bao.txt": "Thông báo\n\nLịch trực Tết của phường Hòa Lạc bắt đầu từ ngày 25 tháng 1.",
+        "hong.pdf": "không phải PDF",
+    }
+    paths = []
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        paths.append(str(tmp_path / name))
+    _sign_in(page, app_url, ROOT_KEY)
+    page.goto(f"{app_url}/admin/c/default")  # type: ignore[attr-defined]
+    page.set_input_files("input[type=file]", paths)  # type: ignore[attr-defined]
+    page.click("button:has-text('Tải lên')")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("h1")).to_contain_text("đã xong", timeout=60000)  # type: ignore[attr-defined]
+    statuses = {r.get_attribute("data-status") for r in page.locator("tr.file").all()}  # type: ignore[attr-defined]
+    assert statuses <= {"ready", "embedding", "failed"} and "failed" in statuses
+    sync_api.expect(page.locator("tr.file", has_text="hong.pdf")).to_contain_text("PDF")  # type: ignore[attr-defined]
+    page.goto(f"{app_url}/admin/c/default/try")  # type: ignore[attr-defined]
+    page.fill("input[name=q]", "Mức chi tiếp khách là bao nhiêu một người?")  # type: ignore[attr-defined]
+    page.click("button:has-text('Hỏi')")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("#answer")).to_contain_text("300.000 đồng")  # type: ignore[attr-defined]
+    assert page.locator("tr.passage").count() >= 1  # type: ignore[attr-defined]
+    page.fill("input[name=q]", "Phường có bao nhiêu con voi?")  # type: ignore[attr-defined]
+    page.click("button:has-text('Hỏi')")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("h2").first).to_contain_text("không trả lời")  # type: ignore[attr-defined]

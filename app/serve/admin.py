@@ -77,7 +77,7 @@ async def _json_document(request: Request) -> Document:
         raise HTTPException(422, detail="body: invalid JSON") from None
 
 
-async def _files(request: Request) -> list[tuple[str, str, bytes]]:
+async def read_upload_files(request: Request) -> list[tuple[str, str, bytes]]:
     """(doc_id, name, bytes) of every uploaded file. What can be told without reading a file (its
     size, its type, two files with one doc_id) refuses the whole upload before anything is queued."""
     limit = int(request.app.state.settings.MAX_UPLOAD_MB * 1024 * 1024)
@@ -225,7 +225,7 @@ def document_router(prefix: str, collection: Callable[..., str]) -> APIRouter:
             return await _created(shelf, [doc], report)
         if not ctype.startswith("multipart/form-data"):
             raise HTTPException(415, detail="send multipart/form-data with files, or application/json")
-        files = await _files(request)
+        files = await read_upload_files(request)
         job, states = await uploads.submit(files)
         gate.audit("upload", name, ", ".join(f.doc_id for f in states)[:400], f"queued as job {job}")
         timeout = request.app.state.settings.UPLOAD_WAIT_S if wait is None else wait

@@ -19,7 +19,10 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.serve.access import AccessError, check_name
+from app.serve.admin import read_upload_files
 from app.serve.gate import Caller, Gate, identify
+from app.serve.schemas import clean_question
+from app.serve.uploads import documents_url, file_status
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 SESSION = "console_session"
@@ -303,3 +306,60 @@ def revoke_key(
         return console.page("error.html", 404, message=f"Không có khóa {key_id}")
     console.gate.audit("revoke key", name, None, f"ok (console): key {key_id}")
     return RedirectResponse(f"/admin/c/{quote(name)}/keys", status_code=303)
+
+
+@router.post("/c/{name}/upload")
+async def upload(request: Request, name: str) -> Response:
+    """Several files at once (a file input takes a drop of files too); each is read in the upload
+    queue's workers and followed on the upload's page, stage by stage."""
+    console = _session_or_login(request)
+    if isinstance(console, RedirectResponse):
+        return console
+    form = await request.form(max_files=50)
+    console.check(str(form.get("csrf", "")))
+    shelf = await console.gate.managed(name, "upload")
+    try:
+        files = await read_upload_files(request)
+    except HTTPException as exc:
+        return console.page("error.html", exc.status_code, message=str(exc.detail))
+    job, states = await shelf.uploads.submit(files)
+    console.gate.audit(
+        "upload", name, ", ".join(f.doc_id for f in states)[:400], f"queued as job {job} (console)"
+    )
+    return RedirectResponse(f"/admin/c/{quote(name)}/uploads/{quote(job)}", status_code=303)
+
+
+_STAGES = {"queued": "đang chờ", "parsing": "đang đọc", "ocr": "đang nhận dạng chữ (OCR)",
+           "embedding": "đang nhúng", "ready": "sẵn sàng", "failed": "lỗi"}  # fmt: skip
+
+
+@router.get("/c/{name}/uploads/{job}")
+async def upload_status(request: Request, name: str, job: str) -> Response:
+    console = _session_or_login(request)
+    if isinstance(console, RedirectResponse):
+        return console
+    _managing(console, name)
+    shelf = await console.gate.library.shelf(name)
+    files = await to_thread.run_sync(shelf.uploads.jobs.job, job)
+    if not files:
+        return console.page("error.html", 404, message=f"Không có lượt tải lên {job}")
+    generation = shelf.pipeline.generation if shelf.pipeline is not None else None
+    rows = [file_status(f, generation, documents_url(name)) for f in files]
+    done = all(r.status in ("ready", "failed") for r in rows)
+    return console.page("upload.html", name=name, job=job, files=rows, done=done, stages=_STAGES)
+
+
+@router.get("/c/{name}/try")
+async def try_it(request: Request, name: str, q: Annotated[str, Query(max_length=1000)] = "") -> Response:
+    """Ask within the collection: the answer, why it abstained if it did, and every passage
+    retrieved with its score."""
+    console = _session_or_login(request)
+    if isinstance(console, RedirectResponse):
+        return console
+    _managing(console, name)
+    result = None
+    question = clean_question(q) if q.strip() else ""
+    if question:
+        pipeline = await console.gate.pipeline(name)
+        result = await pipeline.ask(question, 8)
+    return console.page("try.html", name=name, q=question, result=result)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from app.config import Settings
+from app.index.collection import DEFAULT, collection_settings
 
 _HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:]+\]|[\w.-]+):\d{1,5}$")
 
@@ -175,6 +176,12 @@ def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    parser.add_argument(
+        "--collection",
+        default="default",
+        metavar="NAME",
+        help="the collection to work on (made with POST /collections or the console); default: default",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("ingest", help="clean, chunk, embed and index files (default: SEEDS_DIR)")
     p.add_argument("paths", nargs="*", help=".txt/.md files or folders")
@@ -221,6 +228,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _collection(settings: Settings, name: str) -> Settings:
+    """A collection's own index; it must exist (an index nobody can reach is not made by a typo)."""
+    from app.serve.access import AccessStore, check_name
+
+    check_name(name)
+    access = AccessStore(settings.ACCESS_DB or settings.INDEX_DIR / "access.sqlite")
+    try:
+        if access.collection(name) is None:
+            raise ValueError(f"no collection {name!r}: make it first (POST /collections, or the console)")
+    finally:
+        access.close()
+    return collection_settings(settings, name)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from app import profiles
@@ -231,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings()
         ocr.configure(settings)
         profiles.configure(settings)
+        if args.collection != DEFAULT:
+            settings = _collection(settings, args.collection)
         return int(args.func(settings, args))
     except (IndexLoadError, FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

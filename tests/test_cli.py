@@ -80,3 +80,21 @@ def test_reindex_reads_kept_originals_again(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     fresh = store.get("quy_che")
     assert fresh is not None and "1.250 sinh viên" in fresh.text and fresh.content_hash == doc.content_hash
+
+
+def test_ingest_and_search_a_collection(tmp_path: Path) -> None:
+    from app.serve.access import AccessStore
+
+    index = tmp_path / "index"
+    source = tmp_path / "noi-bo.txt"
+    source.write_text("Kế hoạch nội bộ\n\nDự án Hồ Sen Tím được dành 913,7 tỷ đồng.", encoding="utf-8")
+    missing = _run(["--collection", "noi-bo", "ingest", str(source)], index)
+    assert missing.returncode == 1 and "make it first" in missing.stderr
+    access = AccessStore(index / "access.sqlite")
+    access.create_collection("noi-bo", public=False)
+    access.close()
+    assert _run(["--collection", "noi-bo", "ingest", str(source)], index).returncode == 0
+    found = _run(["--collection", "noi-bo", "search", "Hồ Sen Tím", "--top-k", "1"], index)
+    assert found.returncode == 0 and "noi-bo#" in found.stdout, found.stderr
+    assert (index / "collections" / "noi-bo" / "catalog.sqlite").exists()
+    assert not (index / "catalog.sqlite").exists()  # `default` untouched

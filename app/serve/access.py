@@ -22,8 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from app.index.collection import DEFAULT
+
+__all__ = ["DEFAULT", "AccessError", "AccessStore", "CollectionInfo", "KeyRecord", "check_name", "digest"]
+
 Role = Literal["ask", "manage"]
-DEFAULT = "default"
 # Lower-case ASCII letters, digits and inner hyphens: safe in a URL path, a folder name and a Milvus
 # collection name suffix, and one spelling per name (no case or Unicode look-alikes).
 NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")

@@ -27,34 +27,15 @@ from app.config import Settings
 from app.embed import Embedder
 from app.index import IngestReport, WriterBusy
 from app.index.backend import make_index_backend
+from app.index.collection import DEFAULT, collection_settings
 from app.index.service import Service
 from app.index.view import IndexView
 from app.ingest.jobs import UploadJobs
 from app.ingest.queue import ReaderConfig, UploadQueue
 from app.pipeline import Pipeline
-from app.serve.access import DEFAULT
 
 log = logging.getLogger("app.serve")
 OPEN_WAIT_S = 15.0  # a collection's first request waits this long for its index to answer
-
-
-def _beside(path: Path, name: str) -> Path:
-    return path.with_name(f"{path.stem}.{name}{path.suffix}")
-
-
-def collection_settings(settings: Settings, name: str) -> Settings:
-    """The settings of one collection's index: its own folder, Milvus collections, queue, checkpoint."""
-    if name == DEFAULT:
-        return settings
-    update: dict[str, object] = {
-        "INDEX_DIR": settings.INDEX_DIR / "collections" / name,
-        "MILVUS_COLLECTION": f"{settings.MILVUS_COLLECTION}_c_{name.replace('-', '_')}",
-    }
-    if settings.UPLOAD_QUEUE is not None:
-        update["UPLOAD_QUEUE"] = _beside(settings.UPLOAD_QUEUE, name)
-    if settings.EMBED_CHECKPOINT is not None:
-        update["EMBED_CHECKPOINT"] = _beside(settings.EMBED_CHECKPOINT, name)
-    return settings.model_copy(update=update)
 
 
 def make_upload_queue(settings: Settings, index: Service) -> UploadQueue[IngestReport]:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.index.lexical import LexicalFilter
+from app.index.milvus_search import ROW_FIELDS, Rows, keep_rows, search_tokens
 from app.index.milvus_text import (
     SAFE_ID,
     TEXT_MAX,
@@ -40,7 +41,6 @@ from app.index.terms import day_number, forms
 
 log = logging.getLogger("app.index.milvus")
 
-FOLDED_WEIGHT_WHEN_WRITTEN = 0.25  # as in the embedded lexical index: exact + 0.25 x folded
 EXACT_SEARCH_MAX_ROWS = 20_000  # a filtered search that came back short is redone exactly up to this
 _DOC_ID_MAX = 512
 _STORED = ("key", "doc_id", "version", "day", "exact", "folded", "payload", "written_at")
@@ -254,7 +254,7 @@ class MilvusChunks:
 
     # -- reads ------------------------------------------------------------------------------------
 
-    def rows(self, keys: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+    def rows(self, keys: Sequence[int]) -> Rows:
         """key -> (doc_id, version, payload) of the rows that exist."""
         if not keys:
             return {}
@@ -287,9 +287,10 @@ class MilvusChunks:
         return int(got[0]["count(*)"]) if got else 0
 
     def search_dense(
-        self, vector: np.ndarray, k: int, filters: LexicalFilter | None = None
+        self, vector: np.ndarray, k: int, filters: LexicalFilter | None = None, rows: Rows | None = None
     ) -> list[tuple[int, float]]:
-        """(key, inner product) of the k nearest embedded rows the filter allows, best first."""
+        """(key, inner product) of the k nearest embedded rows the filter allows, best first. `rows`,
+        if given, receives the hits' rows: one round trip instead of a search and a fetch."""
         if k <= 0:
             return []
         expr = filter_expression(filters, embedded_only=True)
@@ -304,7 +305,9 @@ class MilvusChunks:
             limit=k,
             filter=expr,
             search_params={"metric_type": "IP"},
+            output_fields=ROW_FIELDS if rows is not None else None,
         )[0]
+        keep_rows(hits, rows)
         out = [(int(h["key"]), float(h["distance"])) for h in hits]
         if filters is not None and len(out) < k:
             return self._exactly(q, k, expr, len(out)) or out
@@ -346,48 +349,11 @@ class MilvusChunks:
         written: bool,
         k: int,
         filters: LexicalFilter | None = None,
+        rows: Rows | None = None,
     ) -> list[tuple[int, float]]:
-        """`search` with the question's tokens given (a caller may leave out the common ones)."""
-        from pymilvus import AnnSearchRequest, WeightedRanker
-
-        if k <= 0 or not folded:
-            return []
-        written = written and bool(exact)
-        expr = filter_expression(filters)
-        if expr is None:
-            return []
-        bm25 = {"metric_type": "BM25"}
-        folded_text = coded(dict.fromkeys(folded))
-        if not written:
-            hits = self.call(
-                self.client.search,
-                self.name,
-                data=[folded_text],
-                anns_field="folded_bm25",
-                limit=k,
-                filter=expr,
-                search_params=bm25,
-            )[0]
-            scored = [(int(h["key"]), -float(h["distance"])) for h in hits]  # negative: lower is better
-        else:
-            requests = [
-                AnnSearchRequest(
-                    data=[coded(dict.fromkeys(exact))],
-                    anns_field="exact_bm25",
-                    param=bm25,
-                    limit=k,
-                    expr=expr,
-                ),
-                AnnSearchRequest(
-                    data=[folded_text], anns_field="folded_bm25", param=bm25, limit=k, expr=expr
-                ),
-            ]
-            ranker = WeightedRanker(1.0, FOLDED_WEIGHT_WHEN_WRITTEN, norm_score=False)
-            hits = self.call(
-                self.client.hybrid_search, self.name, requests, ranker, limit=k, output_fields=["key"]
-            )[0]
-            scored = [(int(h["key"]), float(h["distance"])) for h in hits]  # the ranker's sum: positive
-        return [(key, score) for key, score in scored if score > 0]
+        """`search` with the question's tokens given (a caller may leave out the common ones);
+        `rows` as in `search_dense`."""
+        return search_tokens(self, exact, folded, written, k, filters, rows)
 
     def call(self, method, *args, **kwargs):  # pymilvus is untyped
         """A call bounded by MILVUS_TIMEOUT_S (MILVUS_WRITE_TIMEOUT_S for writes: bulk upserts of a

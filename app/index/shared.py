@@ -46,7 +46,7 @@ from app.index.prepare import chunks_of, embedded, passage_key
 from app.index.report import IngestReport
 from app.index.shared_rows import Version, document_row, now_ms, version_of, version_rows
 from app.index.shared_terms import DUMMY_VECTOR, TermCounts, term_counts
-from app.index.shared_view import SharedView
+from app.index.shared_view import SharedView, Stable
 from app.models import Chunk, Document
 
 log = logging.getLogger("app.index.shared")
@@ -77,6 +77,7 @@ class SharedIndex:
         self._errors = self.chunks.errors
         self.timeout_s, self.write_timeout_s = self.chunks.timeout_s, self.chunks.write_timeout_s
         self.df = TermCounts(self.chunks, self.terms)
+        self.stable = Stable()  # rows and documents every view of this process shares
         try:
             self._ensure()
         except self._errors as exc:

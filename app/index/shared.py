@@ -44,7 +44,7 @@ from app.index.milvus import MilvusChunks, MilvusUnavailable
 from app.index.milvus_text import SAFE_ID, string_list
 from app.index.prepare import chunks_of, embedded, passage_key
 from app.index.report import IngestReport
-from app.index.shared_rows import Version, document_row, now_ms, version_of, version_rows
+from app.index.shared_rows import Version, document_row, now_ms, part_id, version_of, version_rows
 from app.index.shared_terms import DUMMY_VECTOR, TermCounts, term_counts
 from app.index.shared_view import SharedView, Stable
 from app.models import Chunk, Document
@@ -195,12 +195,16 @@ class SharedIndex:
     def document(self, doc_id: str, version: str, pieces: int) -> Document | None:
         """A document version's JSON, joined from its parts (None if they are gone: a newer version
         replaced it meanwhile)."""
+        # By primary key (`shared_rows` names the parts): a point lookup, where a filter on doc_id
+        # and version scanned every part (20 ms at 12k chunks, against 1-3 ms).
+        if not SAFE_ID.fullmatch(doc_id) or not version.isalnum():
+            return None
+        pids = [part_id(doc_id, version, "doc", i) for i in range(max(pieces, 1))]
         rows = self._call(
             self.client.query,
             self.parts,
-            filter=f'doc_id in {string_list([doc_id])} and version == "{version}" and kind == "doc"',
+            filter=f"pid in {string_list(pids)}",
             output_fields=["i", "data"],
-            limit=max(pieces, 1),
             consistency_level="Strong",
         )
         if len(rows) < pieces:

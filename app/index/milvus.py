@@ -196,19 +196,21 @@ class MilvusChunks:
                 expr = f"doc_id in {string_list(ids)}" + (f" and key not in {keep}" if keep else "")
                 self.call(self.client.delete, self.name, filter=expr)
 
-    def warm(self) -> None:
+    def warm(self, dense: bool = True, lexical: bool = True) -> None:
         """One search of each kind, with the write timeout: Milvus Lite builds a sparse index in
-        memory on its first search (1.3 s at 20k rows), which must not be a request's 503."""
+        memory on its first search (1.3 s at 20k rows; 10-12 s a field at 12.7k rows on a loaded
+        box), which must not be a request's 503."""
         bm25 = {"metric_type": "BM25"}
-        for field in ("exact_bm25", "folded_bm25"):
+        for field in ("exact_bm25", "folded_bm25") if lexical else ():
             self.client.search(
                 self.name, data=[term_code("")], anns_field=field, limit=1, search_params=bm25,
                 timeout=self.write_timeout_s,
             )  # fmt: skip
-        self.client.search(
-            self.name, data=[[0.0] * self.dim], anns_field="dense", limit=1,
-            search_params={"metric_type": "IP"}, timeout=self.write_timeout_s,
-        )  # fmt: skip
+        if dense:
+            self.client.search(
+                self.name, data=[[0.0] * self.dim], anns_field="dense", limit=1,
+                search_params={"metric_type": "IP"}, timeout=self.write_timeout_s,
+            )  # fmt: skip
 
     def flush(self) -> None:
         """Seal what was written into indexed segments. Why: Milvus Lite searches unsealed rows one

@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import threading
 import time
 import uuid
 from collections import Counter
@@ -78,6 +79,8 @@ class SharedIndex:
         self.timeout_s, self.write_timeout_s = self.chunks.timeout_s, self.chunks.write_timeout_s
         self.df = TermCounts(self.chunks, self.terms)
         self.stable = Stable()  # rows and documents every view of this process shares
+        self.lexical_ready = threading.Event()  # cleared while BM25 warms after an outage
+        self.lexical_ready.set()
         try:
             self._ensure()
         except self._errors as exc:
@@ -146,10 +149,10 @@ class SharedIndex:
         for name in (self.heads, self.parts, self.meta, self.terms):
             self._call(self.client.flush, name)
 
-    def warm(self) -> None:
+    def warm(self, dense: bool = True, lexical: bool = True) -> None:
         """First searches and lookups, before a replica serves (see `MilvusChunks.warm`)."""
         try:
-            self.chunks.warm()
+            self.chunks.warm(dense, lexical)
             self.client.query(
                 self.terms, filter='code in ["-"]', output_fields=["df"], timeout=self.write_timeout_s
             )

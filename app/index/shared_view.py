@@ -216,6 +216,8 @@ class SharedView:
     ) -> list[tuple[int, float]]:
         """Remembered for the view's life (its results change only with a write, and a write makes a
         new view): a question typed without diacritics searches once for its words and its passages."""
+        if not self.shared.lexical_ready.is_set():
+            return []  # warming after Milvus came back (`SharedIndexService`): vectors alone meanwhile
         key = (text, written, filters)
         kept = self._searches.get(key)
         if kept is not None and kept[0] >= k:
@@ -231,7 +233,7 @@ class SharedView:
         self, vector: np.ndarray, text: str, written: bool, k: int, filters: LexicalFilter | None = None
     ) -> list[tuple[int, float, float | None]]:
         """Dense and lexical in one request, fused by Milvus (`app.index.milvus_search`)."""
-        exact, folded = query_tokens(text, written)
+        exact, folded = query_tokens(text, written) if self.shared.lexical_ready.is_set() else ([], [])
         exact, folded = self._searched(exact, False), self._searched(folded, True)
         rows: Rows = {}
         hits = search_fused(self.shared.chunks, vector, exact, folded, k, filters, rows)

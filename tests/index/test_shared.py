@@ -18,6 +18,7 @@ from app.embed import Embedder, embed_passages, embed_query
 from app.index.lexical import LexicalFilter
 from app.index.shared import SharedIndex
 from app.index.shared_rows import document_row, version_of
+from app.index.shared_service import SharedIndexService
 from app.index.shared_terms import term_counts
 from app.models import Document
 from app.retrieve.retriever import Retriever
@@ -224,6 +225,36 @@ def test_one_hybrid_request_searches_both_ways_filters_every_route_and_serves_th
     assert only and {c.doc_id for c in view.chunks([k for k, _, _ in only]).values()} == {"an-hoa"}
     passages = Retriever(view, embedder).search(question)
     assert passages[0].chunk.doc_id == "tay-son" and passages[0].similarity is not None
+
+
+def test_after_an_outage_a_replica_answers_from_vectors_while_bm25_warms(
+    milvus: MilvusServer, embedder: Embedder, tmp_path
+) -> None:
+    """Milvus Lite rebuilds its BM25 indexes on their first search after a restart; the service
+    answers from dense search meanwhile and turns lexical search back on once they are warm."""
+    shared = _shared(milvus, embedder, tmp_path)
+    shared.write([_doc("an-hoa", OLD), _doc("tay-son", "Phường Tây Sơn có 7 tổ dân phố.")], embedder)
+    question = "Phường Tây Sơn có bao nhiêu tổ dân phố?"
+    service = SharedIndexService(shared.settings, embedder, lambda view: None)
+    service.shared = shared
+    started = threading.Event()
+    real_warm = shared.warm
+
+    def slow_warm(dense: bool = True, lexical: bool = True) -> None:
+        if not dense:  # the background half: hold it until the vectors-only view was asked
+            started.wait(30)
+        real_warm(dense, lexical)
+
+    shared.warm = slow_warm  # type: ignore[method-assign]
+    service._warm_after_outage()
+    view = shared.view()
+    assert view.search_lexical(question, True, 10) == []
+    passages = Retriever(view, embedder).search(question)
+    assert passages and all(set(p.ranks) == {"dense"} for p in passages)
+    started.set()
+    assert shared.lexical_ready.wait(60)
+    assert view.search_lexical(question, True, 10)
+    assert "lexical" in Retriever(shared.view(), embedder).search(question)[0].ranks
 
 
 def _chunks(view, question: str) -> list:

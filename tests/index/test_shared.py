@@ -235,6 +235,8 @@ def test_after_an_outage_a_replica_answers_from_vectors_while_bm25_warms(
     shared = _shared(milvus, embedder, tmp_path)
     shared.write([_doc("an-hoa", OLD), _doc("tay-son", "Phường Tây Sơn có 7 tổ dân phố.")], embedder)
     question = "Phường Tây Sơn có bao nhiêu tổ dân phố?"
+    # The app's own fusion, which says which side found each passage.
+    shared.settings = shared.settings.model_copy(update={"MILVUS_FUSION": "app"})
     service = SharedIndexService(shared.settings, embedder, lambda view: None)
     service.shared = shared
     started = threading.Event()

@@ -253,6 +253,7 @@ def test_after_an_outage_a_replica_answers_from_vectors_while_bm25_warms(
     assert view.search_lexical(question, True, 10) == []
     passages = Retriever(view, embedder).search(question)
     assert passages and all(set(p.ranks) == {"dense"} for p in passages)
+    assert view.search_fused(embed_query(embedder, question), question, True, 10)  # the dense route alone
     started.set()
     assert shared.lexical_ready.wait(60)
     assert view.search_lexical(question, True, 10)

@@ -101,7 +101,7 @@ class Settings(BaseSettings):
         0.5, gt=0, le=1, description="share of chunks past which a question term is too common to score"
     )
     MILVUS_FUSION: Literal["app", "engine"] = Field(
-        "engine",
+        "app",
         description="with VECTOR_STORE=milvus: app = dense and BM25 searched apart and fused by the app "
         "(as the embedded index); engine = one hybrid request fused by Milvus's RRF ranker (see README)",
     )

@@ -15,9 +15,12 @@ How it ranks otherwise: the app fuses dense with the lexical score (exact + 0.25
 rankings, and weighs dense by half for a question typed without diacritics; Milvus's RRF ranker
 weighs every route alike, so exact and folded BM25 each count as much as dense. On the seed eval
 (Milvus Lite) it answers the same questions and ranks the right passage higher (MRR 0.946 against
-0.877), hence the default; `MILVUS_FUSION=app` keeps the embedded index's ranking. In Milvus Lite
-the routes run one after the other in one process, so one request saves round trips, not engine
-time, and the BM25 routes no longer run beside the question's embedding.
+0.877). It is not the default because of a fresh upload in Milvus Lite: Lite computes BM25's idf
+per segment, and an upload's rows are a segment of their own until compaction, where every term's
+idf is ~0.3, so BM25 does not find them; the app's fusion still ranks them by their dense rank,
+the engine's ranks chunks found by both BM25 routes above them, and a replica did not answer a
+question about a fresh upload for 30 s (bench/milvus.py). In Milvus Lite the routes run one after
+the other in one process, so one request saves round trips, not engine time.
 """
 
 from __future__ import annotations

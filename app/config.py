@@ -106,6 +106,17 @@ class Settings(BaseSettings):
     LEXICAL_COMMON_SHARE: float = Field(
         0.5, gt=0, le=1, description="share of chunks past which a question term is too common to score"
     )
+    MILVUS_FUSION: Literal["app", "engine"] = Field(
+        "app",
+        description="with VECTOR_STORE=milvus: app = dense and BM25 searched apart and fused by the app "
+        "(as the embedded index); engine = one hybrid request fused by Milvus's RRF ranker (see README)",
+    )
+    MILVUS_LEXICAL_POSTINGS: int = Field(
+        30_000,
+        ge=0,
+        description="with VECTOR_STORE=milvus: the most postings one BM25 field's search scores; the "
+        "commonest question terms are left out past it (see README); 0 = no limit",
+    )
     VECTOR_ANN_MIN_VECTORS: int = Field(
         50_000,
         ge=1,

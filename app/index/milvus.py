@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.index.lexical import LexicalFilter
+from app.index.milvus_search import ROW_FIELDS, Rows, keep_rows, search_tokens
 from app.index.milvus_text import (
     SAFE_ID,
     TEXT_MAX,
@@ -40,7 +41,6 @@ from app.index.terms import day_number, forms
 
 log = logging.getLogger("app.index.milvus")
 
-FOLDED_WEIGHT_WHEN_WRITTEN = 0.25  # as in the embedded lexical index: exact + 0.25 x folded
 EXACT_SEARCH_MAX_ROWS = 20_000  # a filtered search that came back short is redone exactly up to this
 _DOC_ID_MAX = 512
 _STORED = ("key", "doc_id", "version", "day", "exact", "folded", "payload", "written_at")
@@ -196,19 +196,21 @@ class MilvusChunks:
                 expr = f"doc_id in {string_list(ids)}" + (f" and key not in {keep}" if keep else "")
                 self.call(self.client.delete, self.name, filter=expr)
 
-    def warm(self) -> None:
+    def warm(self, dense: bool = True, lexical: bool = True) -> None:
         """One search of each kind, with the write timeout: Milvus Lite builds a sparse index in
-        memory on its first search (1.3 s at 20k rows), which must not be a request's 503."""
+        memory on its first search (1.3 s at 20k rows; 10-12 s a field at 12.7k rows on a loaded
+        box), which must not be a request's 503."""
         bm25 = {"metric_type": "BM25"}
-        for field in ("exact_bm25", "folded_bm25"):
+        for field in ("exact_bm25", "folded_bm25") if lexical else ():
             self.client.search(
                 self.name, data=[term_code("")], anns_field=field, limit=1, search_params=bm25,
                 timeout=self.write_timeout_s,
             )  # fmt: skip
-        self.client.search(
-            self.name, data=[[0.0] * self.dim], anns_field="dense", limit=1,
-            search_params={"metric_type": "IP"}, timeout=self.write_timeout_s,
-        )  # fmt: skip
+        if dense:
+            self.client.search(
+                self.name, data=[[0.0] * self.dim], anns_field="dense", limit=1,
+                search_params={"metric_type": "IP"}, timeout=self.write_timeout_s,
+            )  # fmt: skip
 
     def flush(self) -> None:
         """Seal what was written into indexed segments. Why: Milvus Lite searches unsealed rows one
@@ -254,7 +256,7 @@ class MilvusChunks:
 
     # -- reads ------------------------------------------------------------------------------------
 
-    def rows(self, keys: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+    def rows(self, keys: Sequence[int]) -> Rows:
         """key -> (doc_id, version, payload) of the rows that exist."""
         if not keys:
             return {}
@@ -287,9 +289,10 @@ class MilvusChunks:
         return int(got[0]["count(*)"]) if got else 0
 
     def search_dense(
-        self, vector: np.ndarray, k: int, filters: LexicalFilter | None = None
+        self, vector: np.ndarray, k: int, filters: LexicalFilter | None = None, rows: Rows | None = None
     ) -> list[tuple[int, float]]:
-        """(key, inner product) of the k nearest embedded rows the filter allows, best first."""
+        """(key, inner product) of the k nearest embedded rows the filter allows, best first. `rows`,
+        if given, receives the hits' rows: one round trip instead of a search and a fetch."""
         if k <= 0:
             return []
         expr = filter_expression(filters, embedded_only=True)
@@ -304,7 +307,9 @@ class MilvusChunks:
             limit=k,
             filter=expr,
             search_params={"metric_type": "IP"},
+            output_fields=ROW_FIELDS if rows is not None else None,
         )[0]
+        keep_rows(hits, rows)
         out = [(int(h["key"]), float(h["distance"])) for h in hits]
         if filters is not None and len(out) < k:
             return self._exactly(q, k, expr, len(out)) or out
@@ -346,48 +351,11 @@ class MilvusChunks:
         written: bool,
         k: int,
         filters: LexicalFilter | None = None,
+        rows: Rows | None = None,
     ) -> list[tuple[int, float]]:
-        """`search` with the question's tokens given (a caller may leave out the common ones)."""
-        from pymilvus import AnnSearchRequest, WeightedRanker
-
-        if k <= 0 or not folded:
-            return []
-        written = written and bool(exact)
-        expr = filter_expression(filters)
-        if expr is None:
-            return []
-        bm25 = {"metric_type": "BM25"}
-        folded_text = coded(dict.fromkeys(folded))
-        if not written:
-            hits = self.call(
-                self.client.search,
-                self.name,
-                data=[folded_text],
-                anns_field="folded_bm25",
-                limit=k,
-                filter=expr,
-                search_params=bm25,
-            )[0]
-            scored = [(int(h["key"]), -float(h["distance"])) for h in hits]  # negative: lower is better
-        else:
-            requests = [
-                AnnSearchRequest(
-                    data=[coded(dict.fromkeys(exact))],
-                    anns_field="exact_bm25",
-                    param=bm25,
-                    limit=k,
-                    expr=expr,
-                ),
-                AnnSearchRequest(
-                    data=[folded_text], anns_field="folded_bm25", param=bm25, limit=k, expr=expr
-                ),
-            ]
-            ranker = WeightedRanker(1.0, FOLDED_WEIGHT_WHEN_WRITTEN, norm_score=False)
-            hits = self.call(
-                self.client.hybrid_search, self.name, requests, ranker, limit=k, output_fields=["key"]
-            )[0]
-            scored = [(int(h["key"]), float(h["distance"])) for h in hits]  # the ranker's sum: positive
-        return [(key, score) for key, score in scored if score > 0]
+        """`search` with the question's tokens given (a caller may leave out the common ones);
+        `rows` as in `search_dense`."""
+        return search_tokens(self, exact, folded, written, k, filters, rows)
 
     def call(self, method, *args, **kwargs):  # pymilvus is untyped
         """A call bounded by MILVUS_TIMEOUT_S (MILVUS_WRITE_TIMEOUT_S for writes: bulk upserts of a

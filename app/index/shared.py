@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import threading
 import time
 import uuid
 from collections import Counter
@@ -44,9 +45,9 @@ from app.index.milvus import MilvusChunks, MilvusUnavailable
 from app.index.milvus_text import SAFE_ID, string_list
 from app.index.prepare import chunks_of, embedded, passage_key
 from app.index.report import IngestReport
-from app.index.shared_rows import Version, document_row, now_ms, version_of, version_rows
+from app.index.shared_rows import Version, document_row, now_ms, part_id, version_of, version_rows
 from app.index.shared_terms import DUMMY_VECTOR, TermCounts, term_counts
-from app.index.shared_view import SharedView
+from app.index.shared_view import SharedView, Stable
 from app.models import Chunk, Document
 
 log = logging.getLogger("app.index.shared")
@@ -77,6 +78,9 @@ class SharedIndex:
         self._errors = self.chunks.errors
         self.timeout_s, self.write_timeout_s = self.chunks.timeout_s, self.chunks.write_timeout_s
         self.df = TermCounts(self.chunks, self.terms)
+        self.stable = Stable()  # rows and documents every view of this process shares
+        self.lexical_ready = threading.Event()  # cleared while BM25 warms after an outage
+        self.lexical_ready.set()
         try:
             self._ensure()
         except self._errors as exc:
@@ -145,10 +149,10 @@ class SharedIndex:
         for name in (self.heads, self.parts, self.meta, self.terms):
             self._call(self.client.flush, name)
 
-    def warm(self) -> None:
+    def warm(self, dense: bool = True, lexical: bool = True) -> None:
         """First searches and lookups, before a replica serves (see `MilvusChunks.warm`)."""
         try:
-            self.chunks.warm()
+            self.chunks.warm(dense, lexical)
             self.client.query(
                 self.terms, filter='code in ["-"]', output_fields=["df"], timeout=self.write_timeout_s
             )
@@ -194,12 +198,16 @@ class SharedIndex:
     def document(self, doc_id: str, version: str, pieces: int) -> Document | None:
         """A document version's JSON, joined from its parts (None if they are gone: a newer version
         replaced it meanwhile)."""
+        # By primary key (`shared_rows` names the parts): a point lookup, where a filter on doc_id
+        # and version scanned every part (20 ms at 12k chunks, against 1-3 ms).
+        if not SAFE_ID.fullmatch(doc_id) or not version.isalnum():
+            return None
+        pids = [part_id(doc_id, version, "doc", i) for i in range(max(pieces, 1))]
         rows = self._call(
             self.client.query,
             self.parts,
-            filter=f'doc_id in {string_list([doc_id])} and version == "{version}" and kind == "doc"',
+            filter=f"pid in {string_list(pids)}",
             output_fields=["i", "data"],
-            limit=max(pieces, 1),
             consistency_level="Strong",
         )
         if len(rows) < pieces:

@@ -42,6 +42,11 @@ def chunk_key(doc_id: str, version: str, position: int) -> int:
     return int.from_bytes(digest, "little") & 0x7FFF_FFFF_FFFF_FFFF
 
 
+def part_id(doc_id: str, version: str, kind: str, i: int) -> str:
+    """A part's primary key: a reader that knows the version and its piece count looks them up."""
+    return f"{doc_id}@{version}:{kind}{i}"
+
+
 def _pieces(text: str, size: int = PART_CHARS) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
@@ -81,7 +86,7 @@ def version_rows(versions: Sequence[Version], written_at: int) -> VersionRows:
             kept = {"parts": len(encoded)}
         parts += [
             {
-                "pid": f"{doc.doc_id}@{version}:{kind}{i}",
+                "pid": part_id(doc.doc_id, version, kind, i),
                 "doc_id": doc.doc_id,
                 "version": version,
                 "kind": kind,

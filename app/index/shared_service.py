@@ -51,6 +51,7 @@ class SharedIndexService:
         self.retryable = True  # False: an error no wait will fix (another embedder's collection)
         self._switching = threading.Lock()
         self._connecting = threading.Lock()
+        self._warming = threading.Lock()
         self._swept = 0.0
 
     # -- open ---------------------------------------------------------------------------------
@@ -141,6 +142,32 @@ class SharedIndexService:
             self._serve(self.shared.view())
             return True
 
+    def _warm_after_outage(self) -> None:
+        """Answer again once dense search works, and warm BM25 behind it: Milvus Lite rebuilds its
+        sparse indexes in Python on their first search after a restart (10-12 s a field at 12.7k
+        chunks on a loaded box, ten times that at 100k), and the replica answered nothing until
+        then (49 s after Milvus came back, bench/milvus.py at 11k). Meanwhile the view searches
+        vectors alone; a replica that starts still warms everything before it is ready."""
+        assert self.shared is not None
+        self.shared.lexical_ready.clear()
+        self.shared.warm(lexical=False)
+        if not self._warming.locked():
+            threading.Thread(target=self._warm_lexical, name="milvus-warm", daemon=True).start()
+
+    def _warm_lexical(self) -> None:
+        """Until it succeeds (Milvus may go away again meanwhile); one at a time."""
+        with self._warming:
+            while self.shared is not None:
+                try:
+                    self.shared.warm(dense=False)
+                except MilvusUnavailable as exc:
+                    log.warning("warming BM25 after an outage: %s", exc)
+                    time.sleep(1.0)
+                    continue
+                self.shared.lexical_ready.set()
+                log.info("BM25 search is warm again")
+                return
+
     def request_embedding(self) -> None:
         """Nothing is ever pending here (uploads are embedded before they are written)."""
 
@@ -160,7 +187,7 @@ class SharedIndexService:
                     continue
                 if self.error is not None:  # a Milvus that restarted has no collection loaded
                     await to_thread.run_sync(self.shared.load)
-                    await to_thread.run_sync(self.shared.warm)
+                    await to_thread.run_sync(self._warm_after_outage)
                 switched = await to_thread.run_sync(self.switch)
                 if self.error is not None and not switched:  # back, with nothing new written
                     self._serve(self.generation)

@@ -8,12 +8,13 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 
 from app.index.catalog import chunk_from_row
 from app.index.lexical import LexicalFilter
+from app.index.milvus_search import Rows, search_fused
 from app.index.milvus_text import query_tokens, string_list
 from app.index.vocabulary import CountedVocabulary, Vocabulary
 from app.models import Chunk, Document
@@ -22,16 +23,23 @@ if TYPE_CHECKING:
     from app.index.shared import SharedIndex
 
 RESTORE_FROM = 30  # passages a question typed without diacritics is restored from
+# The lexical search those passages come from asks for the retriever's usual pool (max(50, 10 k)),
+# so that the retriever's own search of the same question is the remembered one, not a second.
+RESTORE_SEARCH = 50
+SEARCHES_KEPT = 64  # lexical searches a view remembers (see `SharedView.search_lexical`)
+ROWS_KEPT = 20_000  # chunk rows kept across views (~40 MB of chunks)
+DOCUMENTS_KEPT = 256
+POSTINGS_PER_CHUNK = 2  # the least MILVUS_LEXICAL_POSTINGS becomes as the index grows (`_searched`)
 _SAFE_NAME = re.compile(r"[\w ]{1,256}")  # a folded place name: letters, digits and spaces
+K, V = TypeVar("K"), TypeVar("V")
 
 
 class _Documents(Mapping[str, Document]):
     """The documents as the view sees them (the version of each it pinned), read on demand."""
 
-    def __init__(self, view: SharedView) -> None:
+    def __init__(self, view: SharedView, stable: Stable) -> None:
         self._view = view
-        self._cache: OrderedDict[tuple[str, str], Document] = OrderedDict()
-        self._lock = threading.Lock()
+        self._stable = stable
 
     def get(self, doc_id: str, default: Document | None = None) -> Document | None:  # type: ignore[override]
         head = self._view.heads([doc_id]).get(doc_id)
@@ -40,19 +48,14 @@ class _Documents(Mapping[str, Document]):
         return self.at(doc_id, head["version"], int(head["meta"].get("parts", 1))) or default
 
     def at(self, doc_id: str, version: str, pieces: int) -> Document | None:
-        """A version never changes, so it is cached by version; None once it was replaced and its
-        parts dropped (the view is about to be replaced too)."""
+        """A version never changes, so it is cached by version, across views; None once it was
+        replaced and its parts dropped (the view is about to be replaced too)."""
         key = (doc_id, version)
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        doc = self._view.shared.document(doc_id, version, pieces)
-        if doc is not None:
-            with self._lock:
-                self._cache[key] = doc
-                while len(self._cache) > 256:
-                    self._cache.popitem(last=False)
+        doc = self._stable.documents.get(key)
+        if doc is None:
+            doc = self._view.shared.document(doc_id, version, pieces)
+            if doc is not None:
+                self._stable.documents.put(key, doc)
         return doc
 
     def __getitem__(self, doc_id: str) -> Document:
@@ -72,6 +75,40 @@ class _Documents(Mapping[str, Document]):
         return iter(sorted(r["doc_id"] for r in self._view.shared.all_heads()))
 
 
+class _Kept(Generic[K, V]):
+    """A bounded map, most recently used kept. Threads may share it."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+class Stable:
+    """What never changes under its key, so every view of a process shares it, and a write (a new
+    view) does not empty it: chunk rows by key (a key names one version's chunk) and documents by
+    version. A view used to keep its own, so each write anywhere made the next questions fetch
+    their rows and documents again."""
+
+    def __init__(self) -> None:
+        self.rows: _Kept[int, tuple[str, str, Chunk]] = _Kept(ROWS_KEPT)
+        self.documents: _Kept[tuple[str, str], Document] = _Kept(DOCUMENTS_KEPT)
+
+
 class SharedView:
     """`IndexView` over the shared collections, as of one `stamp`: the version of each document it
     reads is pinned for its life, so a request never sees two versions of a document, nor a chunk
@@ -87,8 +124,10 @@ class SharedView:
         self.stamp = stamp
         self.embedder = shared.embedder
         self.dim = shared.dim
-        self.documents = _Documents(self)
-        self._rows: OrderedDict[int, tuple[str, str, Chunk]] = OrderedDict()
+        self._stable: Stable = shared.stable
+        self.documents = _Documents(self, self._stable)
+        self._searches: _Kept[tuple, tuple[int, list[tuple[int, float]]]] = _Kept(SEARCHES_KEPT)
+        self.fuses_in_engine = shared.settings.MILVUS_FUSION == "engine"
         self._pinned: dict[str, dict | None] = {}
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -131,37 +170,37 @@ class SharedView:
         """The words of the passages a question typed without diacritics matches (its folded
         syllables, BM25): where its words are written, so where their marks are known. A shared
         index keeps no corpus-wide word counts, which several writers could not keep exact."""
-        hits = self.search_lexical(question, False, RESTORE_FROM) if question else []
+        hits = self.search_lexical(question, False, RESTORE_SEARCH)[:RESTORE_FROM] if question else []
         chunks = self.chunks([k for k, _ in hits])
         return CountedVocabulary(c.text for c in chunks.values())
 
-    def _current(self, hits: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        """Only chunks of their document's current version (see the module's docstring)."""
+    def _current(self, hits: list[tuple[int, float]], rows: Rows) -> list[tuple[int, float]]:
+        """Only chunks of their document's current version (see the module's docstring). `rows`:
+        those the search brought back with its hits (the others are fetched)."""
         if not hits:
             return []
-        rows = self._fetch([k for k, _ in hits])
-        heads = self.heads({doc_id for doc_id, _, _ in rows.values()})
+        for k, (doc_id, version, payload) in rows.items():
+            if self._stable.rows.get(k) is None:
+                self._stable.rows.put(k, (doc_id, version, chunk_from_row(payload)))
+        got = self._fetch([k for k, _ in hits])
+        heads = self.heads({doc_id for doc_id, _, _ in got.values()})
         return [
             (k, s)
             for k, s in hits
-            if k in rows and (h := heads.get(rows[k][0])) is not None and h["version"] == rows[k][1]
+            if k in got and (h := heads.get(got[k][0])) is not None and h["version"] == got[k][1]
         ]
 
     def _fetch(self, keys: list[int]) -> dict[int, tuple[str, str, Chunk]]:
         """key -> (doc_id, version, chunk); rows never change under a key, so they are cached."""
         out: dict[int, tuple[str, str, Chunk]] = {}
-        with self._lock:
-            for k in keys:
-                if k in self._rows:
-                    out[k] = self._rows[k]
+        for k in keys:
+            if (row := self._stable.rows.get(k)) is not None:
+                out[k] = row
         missing = [k for k in keys if k not in out]
         if missing:
-            rows = self.shared.chunks.rows(missing)
-            with self._lock:
-                for k, (doc_id, version, payload) in rows.items():
-                    out[k] = self._rows[k] = (doc_id, version, chunk_from_row(payload))
-                while len(self._rows) > 20_000:
-                    self._rows.popitem(last=False)
+            for k, (doc_id, version, payload) in self.shared.chunks.rows(missing).items():
+                out[k] = (doc_id, version, chunk_from_row(payload))
+                self._stable.rows.put(k, out[k])
         return out
 
     def chunks(self, keys: list[int]) -> dict[int, Chunk]:
@@ -170,28 +209,69 @@ class SharedView:
     def search_dense(
         self, vector: np.ndarray, k: int, filters: LexicalFilter | None = None
     ) -> list[tuple[int, float]]:
-        return self._current(self.shared.chunks.search_dense(vector, k, filters))[:k]
+        rows: Rows = {}
+        return self._current(self.shared.chunks.search_dense(vector, k, filters, rows), rows)[:k]
 
     def search_lexical(
         self, text: str, written: bool, k: int, filters: LexicalFilter | None = None
     ) -> list[tuple[int, float]]:
+        """Remembered for the view's life (its results change only with a write, and a write makes a
+        new view): a question typed without diacritics searches once for its words and its passages."""
+        if not self.shared.lexical_ready.is_set():
+            return []  # warming after Milvus came back (`SharedIndexService`): vectors alone meanwhile
+        key = (text, written, filters)
+        kept = self._searches.get(key)
+        if kept is not None and kept[0] >= k:
+            return kept[1][:k]
         exact, folded = query_tokens(text, written)
+        exact, folded = self._searched(exact, False), self._searched(folded, True)
+        rows: Rows = {}
+        hits = self._current(self.shared.chunks.search_tokens(exact, folded, written, k, filters, rows), rows)
+        self._searches.put(key, (k, hits))
+        return hits[:k]
+
+    def search_fused(
+        self, vector: np.ndarray, text: str, written: bool, k: int, filters: LexicalFilter | None = None
+    ) -> list[tuple[int, float, float | None]]:
+        """Dense and lexical in one request, fused by Milvus (`app.index.milvus_search`)."""
+        exact, folded = query_tokens(text, written) if self.shared.lexical_ready.is_set() else ([], [])
+        exact, folded = self._searched(exact, False), self._searched(folded, True)
+        rows: Rows = {}
+        hits = search_fused(self.shared.chunks, vector, exact, folded, k, filters, rows)
+        current = dict(self._current([(key, score) for key, score, _ in hits], rows))
+        return [h for h in hits if h[0] in current][:k]
+
+    def _searched(self, tokens: list[str], folded: bool) -> list[str]:
+        """The question's tokens worth their cost. Past LEXICAL_PRUNE_MIN_CHUNKS, those in at most
+        LEXICAL_COMMON_SHARE of the chunks, as the embedded index prunes. At any size, the rarest
+        ones whose postings (the chunks holding them) add up to MILVUS_LEXICAL_POSTINGS: Milvus Lite
+        scores BM25 posting by posting in Python (~1 us each), and a question of common words held
+        by thousands of chunks each cost 0.8 s at 12k chunks, while the commonest terms weigh least
+        (lowest idf). If none is kept, the three rarest are. The budget is never below
+        POSTINGS_PER_CHUNK postings a chunk: on the seed eval (35 chunks, MILVUS_FUSION=engine)
+        a budget of 2.4 a chunk (30,000 at 12.5k) changed no answer, one of 0.3 a chunk (30,000
+        at 100k) cost 2 answers and recall@5 1.000 -> 0.969."""
         settings = self.shared.settings
         n = self.chunk_count
-        if settings.LEXICAL_PRUNE_MIN_CHUNKS and n >= settings.LEXICAL_PRUNE_MIN_CHUNKS:
-            exact, folded = self._uncommon(exact, False, n), self._uncommon(folded, True, n)
-        return self._current(self.shared.chunks.search_tokens(exact, folded, written, k, filters))[:k]
-
-    def _uncommon(self, tokens: list[str], folded: bool, n: int) -> list[str]:
-        """The tokens in at most LEXICAL_COMMON_SHARE of the chunks (the rarest three if none is), as
-        the embedded index prunes past LEXICAL_PRUNE_MIN_CHUNKS. Here it matters more: Milvus Lite
-        scores BM25 posting by posting in Python, and a word in most of 100k chunks costs ~50 ms."""
-        if not tokens:
+        budget = (
+            max(settings.MILVUS_LEXICAL_POSTINGS, POSTINGS_PER_CHUNK * n)
+            if settings.MILVUS_LEXICAL_POSTINGS
+            else 0
+        )
+        pruning = bool(settings.LEXICAL_PRUNE_MIN_CHUNKS) and n >= settings.LEXICAL_PRUNE_MIN_CHUNKS
+        if not tokens or not (pruning or budget):
             return tokens
         counts = self.shared.df.of_tokens(tokens, folded)
-        limit = self.shared.settings.LEXICAL_COMMON_SHARE * n
-        kept = [t for t in tokens if counts[t] <= limit]
-        return kept or sorted(tokens, key=lambda t: counts[t])[:3]
+        rarest = sorted(tokens, key=lambda t: counts[t])
+        limit = settings.LEXICAL_COMMON_SHARE * n if pruning else float("inf")
+        kept: set[str] = set()
+        postings = 0
+        for t in rarest:
+            postings += counts[t]
+            if counts[t] > limit or (budget and postings > budget):
+                break
+            kept.add(t)
+        return [t for t in tokens if t in (kept or set(rarest[:3]))]
 
     def doc_freq(self, folded_term: str) -> int:
         return self.shared.df.doc_freq(folded_term)

@@ -8,7 +8,7 @@ retrieve -> answer -> ground read nothing else: not a catalog, not a vector stor
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -68,4 +68,18 @@ class IndexView(Protocol):
 
     def document_page(self, offset: int, limit: int) -> list[tuple[Document, int]]:
         """Documents in doc_id order, with their chunk counts: one page."""
+        ...
+
+
+@runtime_checkable
+class FusingView(Protocol):
+    """A view that can search dense and lexical in one request and fuse them in its engine (the
+    shared index with MILVUS_FUSION=engine); the retriever then asks it instead of fusing itself."""
+
+    fuses_in_engine: bool
+
+    def search_fused(
+        self, vector: np.ndarray, text: str, written: bool, k: int, filters: LexicalFilter | None = None
+    ) -> list[tuple[int, float, float | None]]:
+        """(key, fused score, inner product) of the k best chunks the filter allows, best first."""
         ...

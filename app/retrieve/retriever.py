@@ -19,7 +19,7 @@ from app.embed import WORK_BESIDE, Embedder, EmbedderError, UsesIdleCores, embed
 from app.embed.base import for_a_question
 from app.embed.checkpoint import text_key
 from app.index.lexical import LexicalFilter
-from app.index.view import IndexView
+from app.index.view import FusingView, IndexView
 from app.models import Passage
 from app.retrieve.diacritics import DiacriticRestorer
 from app.text import canonical, has_diacritics, sanitize
@@ -136,6 +136,8 @@ class Retriever:
         lexical_filter = (
             LexicalFilter(filters.doc_ids, filters.date_from, filters.date_to) if filters else None
         )
+        if isinstance(gen, FusingView) and gen.fuses_in_engine:
+            return self._fused_in_engine(gen, query, k, pool, lexical_filter)
         lexical_future: Future | None = None
         if not self._lexical_first():
             # Counted until it ends, so the embedder keeps to its usual threads meanwhile: a thread
@@ -146,12 +148,7 @@ class Retriever:
         dense_hits = []
         try:
             t0 = time.perf_counter()
-            vector = embed_query(self.embedder, query.restored)
-            if gen.dim and len(vector) != gen.dim:  # a remote model swapped behind the same name
-                raise EmbedderError(
-                    f"{self.embedder.name!r} gives vectors of dimension {len(vector)}, but the index holds "
-                    f"dimension {gen.dim}: the model behind it changed; python -m app reindex"
-                )
+            vector = self._embed(query)
             if lexical_future is not None:
                 _COSTS.note("embed_beside_ms", (time.perf_counter() - t0) * 1000)
             dense_hits = gen.search_dense(vector, pool, lexical_filter)
@@ -193,6 +190,33 @@ class Retriever:
                 waiting.append(passage)
         if waiting:
             self._measure_waiting(waiting[:MEASURE_MAX], vector)
+        return out
+
+    def _embed(self, query: Query) -> np.ndarray:
+        vector = embed_query(self.embedder, query.restored)
+        dim = self.generation.dim
+        if dim and len(vector) != dim:  # a remote model swapped behind the same name
+            raise EmbedderError(
+                f"{self.embedder.name!r} gives vectors of dimension {len(vector)}, but the index holds "
+                f"dimension {dim}: the model behind it changed; python -m app reindex"
+            )
+        return vector
+
+    def _fused_in_engine(
+        self, gen: FusingView, query: Query, k: int, pool: int, filters: LexicalFilter | None
+    ) -> list[Passage]:
+        """One request searches and fuses (MILVUS_FUSION=engine): nothing to run beside the
+        embedding, nothing pending (the shared index embeds before it writes), no ranks per side."""
+        hits = gen.search_fused(self._embed(query), query.text, query.written, pool, filters)[:k]
+        chunks = self.generation.chunks([key for key, _, _ in hits])
+        out: list[Passage] = []
+        for key, score, similarity in hits:
+            chunk = chunks.get(key)
+            doc = self.generation.documents.get(chunk.doc_id) if chunk else None
+            if chunk is not None and doc is not None:
+                out.append(
+                    Passage(chunk=chunk, score=score, title=doc.title, date=doc.date, similarity=similarity)
+                )
         return out
 
     def _measure_waiting(self, waiting: list[Passage], vector: np.ndarray) -> None:

@@ -14,11 +14,14 @@ from milvus_server import MilvusServer
 
 from app.chunk import chunk_document
 from app.config import Settings
-from app.embed import Embedder, embed_passages
+from app.embed import Embedder, embed_passages, embed_query
+from app.index.lexical import LexicalFilter
 from app.index.shared import SharedIndex
 from app.index.shared_rows import document_row, version_of
+from app.index.shared_service import SharedIndexService
 from app.index.shared_terms import term_counts
 from app.models import Document
+from app.retrieve.retriever import Retriever
 
 _prefixes = (f"shared{i}" for i in itertools.count())
 
@@ -182,6 +185,84 @@ def test_term_counts_follow_writes_and_prune_common_words(
     shared.settings = pruning
     # "phường" is in every chunk: left out, and the rarer words still find their passage.
     assert _texts(shared.view(), "phường Tây Sơn tổ dân phố")[0].startswith("Phường Tây Sơn")
+
+
+def test_a_question_s_commonest_words_past_the_postings_budget_are_not_scored(
+    milvus: MilvusServer, embedder: Embedder, tmp_path
+) -> None:
+    """MILVUS_LEXICAL_POSTINGS bounds what one BM25 search scores: the rarest words are kept until
+    the chunks holding them add up to it, so "phường" (in every chunk) is left out, and the chunk
+    that matched only by it is no longer found; without the budget it is."""
+    shared = _shared(milvus, embedder, tmp_path)
+    shared.write([_doc("an-hoa", OLD), _doc("tay-son", "Phường Tây Sơn có 7 tổ dân phố.")], embedder)
+    question = "phường Tây Sơn"
+    unbounded = shared.settings.model_copy(update={"MILVUS_LEXICAL_POSTINGS": 0})
+    shared.settings = unbounded
+    assert {c.doc_id for c in _chunks(shared.view(), question)} == {"an-hoa", "tay-son"}
+    # "tây", "sơn", "phường tây" and "tây sơn" are in one chunk each: 4 postings; "phường" adds 2.
+    shared.settings = unbounded.model_copy(update={"MILVUS_LEXICAL_POSTINGS": 4})
+    assert {c.doc_id for c in _chunks(shared.view(), question)} == {"tay-son"}
+
+
+def test_one_hybrid_request_searches_both_ways_filters_every_route_and_serves_the_retriever(
+    milvus: MilvusServer, embedder: Embedder, tmp_path
+) -> None:
+    """MILVUS_FUSION=engine: dense and BM25 in one request fused by Milvus; each hit's similarity is
+    its dense inner product, the filter holds on every route, and the retriever uses it."""
+    shared = _shared(milvus, embedder, tmp_path)
+    shared.write([_doc("an-hoa", OLD), _doc("tay-son", "Phường Tây Sơn có 7 tổ dân phố.")], embedder)
+    shared.settings = shared.settings.model_copy(update={"MILVUS_FUSION": "engine"})
+    view = shared.view()
+    question = "Phường Tây Sơn có bao nhiêu tổ dân phố?"
+    vector = embed_query(embedder, question)
+    fused = view.search_fused(vector, question, True, 10)
+    dense = dict(view.search_dense(vector, 10))
+    assert view.chunks([fused[0][0]])[fused[0][0]].doc_id == "tay-son"
+    assert {key for key, _, _ in fused} == set(dense)  # every chunk has a vector: the dense route finds all
+    for key, _, similarity in fused:
+        assert similarity == pytest.approx(dense[key], abs=1e-4)
+    only = view.search_fused(vector, question, True, 10, LexicalFilter(doc_ids=("an-hoa",)))
+    assert only and {c.doc_id for c in view.chunks([k for k, _, _ in only]).values()} == {"an-hoa"}
+    passages = Retriever(view, embedder).search(question)
+    assert passages[0].chunk.doc_id == "tay-son" and passages[0].similarity is not None
+
+
+def test_after_an_outage_a_replica_answers_from_vectors_while_bm25_warms(
+    milvus: MilvusServer, embedder: Embedder, tmp_path
+) -> None:
+    """Milvus Lite rebuilds its BM25 indexes on their first search after a restart; the service
+    answers from dense search meanwhile and turns lexical search back on once they are warm."""
+    shared = _shared(milvus, embedder, tmp_path)
+    shared.write([_doc("an-hoa", OLD), _doc("tay-son", "Phường Tây Sơn có 7 tổ dân phố.")], embedder)
+    question = "Phường Tây Sơn có bao nhiêu tổ dân phố?"
+    # The app's own fusion, which says which side found each passage.
+    shared.settings = shared.settings.model_copy(update={"MILVUS_FUSION": "app"})
+    service = SharedIndexService(shared.settings, embedder, lambda view: None)
+    service.shared = shared
+    started = threading.Event()
+    real_warm = shared.warm
+
+    def slow_warm(dense: bool = True, lexical: bool = True) -> None:
+        if not dense:  # the background half: hold it until the vectors-only view was asked
+            started.wait(30)
+        real_warm(dense, lexical)
+
+    shared.warm = slow_warm  # type: ignore[method-assign]
+    service._warm_after_outage()
+    view = shared.view()
+    assert view.search_lexical(question, True, 10) == []
+    passages = Retriever(view, embedder).search(question)
+    assert passages and all(set(p.ranks) == {"dense"} for p in passages)
+    assert view.search_fused(embed_query(embedder, question), question, True, 10)  # the dense route alone
+    started.set()
+    assert shared.lexical_ready.wait(60)
+    assert view.search_lexical(question, True, 10)
+    assert "lexical" in Retriever(shared.view(), embedder).search(question)[0].ranks
+
+
+def _chunks(view, question: str) -> list:
+    keys = [k for k, _ in view.search_lexical(question, True, 10)]
+    return list(view.chunks(keys).values())
 
 
 def test_listing_reads_past_one_query_s_16384_rows(

@@ -29,6 +29,11 @@ class ProfileMismatch(NeedsReindex):
 
 
 REINDEX = "run: python -m app reindex (vectors of unchanged chunks are reused)"
+# A shared index is rebuilt through the embedded one (`MilvusBackend.reindex` says so too).
+MILVUS_REBUILD = (
+    "use another MILVUS_COLLECTION, or rebuild this one: migrate --to faiss into an empty INDEX_DIR, "
+    "reindex there, then migrate --to milvus"
+)
 
 
 def profile_problem(

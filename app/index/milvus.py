@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app import profiles
+from app.index.identity import MILVUS_REBUILD, profile_problem
 from app.index.lexical import LexicalFilter
 from app.index.milvus_search import ROW_FIELDS, Rows, keep_rows, search_tokens
 from app.index.milvus_text import (
@@ -51,6 +53,7 @@ GRPC_OPTIONS = {"grpc.keepalive_time_ms": 60_000, "grpc.keepalive_permit_without
 _SLOW = ("upsert", "insert", "delete", "load_collection", "flush")  # bounded by the write timeout
 _PROPERTY_EMBEDDER = "app.embedder"
 _PROPERTY_DIM = "app.dim"
+_PROPERTY_PROFILE = "app.profile"
 
 
 class MilvusUnavailable(RuntimeError):
@@ -125,9 +128,11 @@ class MilvusChunks:
             raise CollectionMismatch(
                 f"Milvus collection {self.name!r} holds vectors of embedder {embedder!r} "
                 f"(dimension {dim}), but {self.embedder!r} (dimension {self.dim}) is configured: "
-                "vectors of two embedders are never mixed. Use another MILVUS_COLLECTION, or "
-                "rebuild this one with: python -m app reindex"
+                f"vectors of two embedders are never mixed: {MILVUS_REBUILD}"
             )
+        name = f"Milvus collection {self.name!r}"
+        if problem := profile_problem(name, props.get(_PROPERTY_PROFILE), MILVUS_REBUILD):
+            raise CollectionMismatch(str(problem))
 
     def _create(self) -> None:
         from pymilvus import DataType, Function, FunctionType
@@ -173,7 +178,11 @@ class MilvusChunks:
             self.name,
             schema=schema,
             index_params=index,
-            properties={_PROPERTY_EMBEDDER: self.embedder, _PROPERTY_DIM: str(self.dim)},
+            properties={
+                _PROPERTY_EMBEDDER: self.embedder,
+                _PROPERTY_DIM: str(self.dim),
+                _PROPERTY_PROFILE: profiles.active().identity,
+            },
             timeout=self.timeout_s,
         )
 

@@ -18,6 +18,7 @@ from app.embed import Embedder
 from app.index import load_generation
 from app.index.lexical import LexicalFilter
 from app.index.milvus import CollectionMismatch, MilvusChunks, MilvusRecord, MilvusUnavailable
+from app.profiles import load_profile, use_profile
 from app.text import canonical
 from app.text.normalize import fold
 
@@ -141,6 +142,12 @@ def test_a_collection_of_another_embedder_is_refused_and_survives_a_restart(tmp_
             MilvusChunks(server.uri, "kept", "embedder-b", 4)
         with pytest.raises(CollectionMismatch, match="dimension 4"):
             MilvusChunks(server.uri, "kept", "embedder-a", 8)
+        previous = use_profile(load_profile("plain"))  # made under `vi`: another profile's rules
+        try:
+            with pytest.raises(CollectionMismatch, match=r"profile vi:.*PROFILE='plain'.*migrate --to faiss"):
+                MilvusChunks(server.uri, "kept", "embedder-a", 4)
+        finally:
+            use_profile(previous)
         server.stop()
         server.start()  # the same data directory: the collection is loaded again before search
         again = MilvusChunks(server.uri, "kept", "embedder-a", 4)

@@ -22,6 +22,15 @@ FRESH = shutil.ignore_patterns("access.sqlite*", "questions.sqlite*", "collectio
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"console-{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
 ROOT_KEY = "console-root-key"
 
 
@@ -73,14 +82,17 @@ def test_console_headers_and_sign_in_redirect(app_url: str) -> None:
 def test_sign_in_browse_make_a_key_and_sign_out(page: object, app_url: str) -> None:
     _sign_in(page, app_url, ROOT_KEY)
     sync_api.expect(page.locator("h1")).to_have_text("Bộ sưu tập")  # type: ignore[attr-defined]
+    shot(page, "collections")
     cookie = next(c for c in page.context.cookies() if c["name"] == "console_session")  # type: ignore[attr-defined]
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["expires"] > 0
     page.click("text=default")  # type: ignore[attr-defined]
     sync_api.expect(page.locator("h1")).to_contain_text("Tài liệu của default (5)")  # type: ignore[attr-defined]
+    shot(page, "documents")
     page.click("text=000_ba4ab6dccccf8163")  # type: ignore[attr-defined]
     sync_api.expect(page.locator("h1")).to_contain_text("Quy Nhơn")  # type: ignore[attr-defined]
     sync_api.expect(page.locator("text=Đã bỏ khi làm sạch")).to_be_visible()  # type: ignore[attr-defined]
     sync_api.expect(page.locator("h3", has_text="crawler date header")).to_be_visible()  # type: ignore[attr-defined]
+    shot(page, "document")
     page.goto(f"{app_url}/admin/c/default/keys")  # type: ignore[attr-defined]
     page.select_option("select[name=role]", "ask")  # type: ignore[attr-defined]
     page.fill("input[name=origins]", "https://phuong.example.vn")  # type: ignore[attr-defined]
@@ -88,6 +100,7 @@ def test_sign_in_browse_make_a_key_and_sign_out(page: object, app_url: str) -> N
     key = page.locator("#new-key").inner_text().strip()  # type: ignore[attr-defined]
     assert key.startswith("kq_")
     sync_api.expect(page.locator("#snippet")).to_contain_text(f'data-collection="default" data-key="{key}"')  # type: ignore[attr-defined]
+    shot(page, "keys")
     ok = httpx.post(f"{app_url}/search", json={"question": "ngân sách"}, headers={"X-API-Key": key})
     assert ok.status_code == 200
     page.goto(f"{app_url}/admin/c/default/keys")  # type: ignore[attr-defined]
@@ -98,6 +111,7 @@ def test_sign_in_browse_make_a_key_and_sign_out(page: object, app_url: str) -> N
     httpx.post(f"{app_url}/ask", json={"question": "Lịch tiêm chủng của phường?"})
     page.goto(f"{app_url}/admin/c/default/questions")  # type: ignore[attr-defined]
     sync_api.expect(page.locator("table").first).to_contain_text("Lịch tiêm chủng của phường?")  # type: ignore[attr-defined]
+    shot(page, "questions")
     page.click("text=Đăng xuất")  # type: ignore[attr-defined]
     sync_api.expect(page.locator("h1")).to_have_text("Đăng nhập")  # type: ignore[attr-defined]
     page.goto(f"{app_url}/admin")  # type: ignore[attr-defined]
@@ -143,6 +157,7 @@ def test_upload_several_files_follow_them_and_try_a_question(
     page.set_input_files("input[type=file]", paths)  # type: ignore[attr-defined]
     page.click("button:has-text('Tải lên')")  # type: ignore[attr-defined]
     sync_api.expect(page.locator("h1")).to_contain_text("đã xong", timeout=60000)  # type: ignore[attr-defined]
+    shot(page, "upload")
     statuses = {r.get_attribute("data-status") for r in page.locator("tr.file").all()}  # type: ignore[attr-defined]
     assert statuses <= {"ready", "embedding", "failed"} and "failed" in statuses
     sync_api.expect(page.locator("tr.file", has_text="hong.pdf")).to_contain_text("PDF")  # type: ignore[attr-defined]
@@ -150,7 +165,40 @@ def test_upload_several_files_follow_them_and_try_a_question(
     page.fill("input[name=q]", "Mức chi tiếp khách là bao nhiêu một người?")  # type: ignore[attr-defined]
     page.click("button:has-text('Hỏi')")  # type: ignore[attr-defined]
     sync_api.expect(page.locator("#answer")).to_contain_text("300.000 đồng")  # type: ignore[attr-defined]
+    shot(page, "try")
     assert page.locator("tr.passage").count() >= 1  # type: ignore[attr-defined]
     page.fill("input[name=q]", "Phường có bao nhiêu con voi?")  # type: ignore[attr-defined]
     page.click("button:has-text('Hỏi')")  # type: ignore[attr-defined]
     sync_api.expect(page.locator("h2").first).to_contain_text("không trả lời")  # type: ignore[attr-defined]
+
+
+def test_markup_in_a_document_is_shown_as_text_everywhere(page: object, app_url: str) -> None:
+    body = {
+        "doc_id": "xss",
+        "title": XSS,
+        "text": f"Văn bản có {XSS} và <script>alert(2)</script>: thu 12,5 tỷ đồng.",
+    }
+    assert httpx.post(f"{app_url}/documents", json=body, headers={"X-API-Key": ROOT_KEY}).status_code == 201
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+    _sign_in(page, app_url, ROOT_KEY)
+    page.goto(f"{app_url}/admin/c/default/d/xss")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("h1")).to_have_text(XSS)  # type: ignore[attr-defined]
+    # On a console page, where the session cookie's path applies: HttpOnly keeps it from scripts.
+    assert "console_session" not in page.evaluate("document.cookie")  # type: ignore[attr-defined]
+    answer = httpx.post(f"{app_url}/ask", json={"question": "Văn bản xss thu bao nhiêu tỷ đồng?"}).json()
+    source = next(c["url"] for c in answer["citations"] if c["doc_id"] == "xss")
+    page.goto(f"{app_url}{source}")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("h1")).to_have_text(XSS)  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("mark")).to_contain_text("<script>")  # type: ignore[attr-defined]
+    assert not dialogs and page.locator("img").count() == 0  # type: ignore[attr-defined]
+
+
+def test_the_original_through_the_console(page: object, app_url: str) -> None:
+    files = {"files": ("bien-ban.txt", "Biên bản họp\n\nĐã thống nhất 3 nội dung.".encode())}
+    assert httpx.post(f"{app_url}/documents", files=files, headers={"X-API-Key": ROOT_KEY}).status_code == 201
+    _sign_in(page, app_url, ROOT_KEY)
+    page.goto(f"{app_url}/admin/c/default/d/bien-ban")  # type: ignore[attr-defined]
+    with page.expect_download() as got:  # type: ignore[attr-defined]
+        page.click("text=Tải bản gốc")  # type: ignore[attr-defined]
+    assert got.value.suggested_filename == "bien-ban.txt"

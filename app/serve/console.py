@@ -7,6 +7,7 @@ session's CSRF token; the sign-in form a double-submit token. An `ask` key canno
 and a manage key sees only the collections it manages. A revoked key's session ends with it.
 """
 
+import mimetypes
 import secrets
 from collections import Counter
 from pathlib import Path
@@ -224,7 +225,27 @@ async def document(request: Request, name: str, doc_id: str) -> Response:
         removed_counts=Counter(r.reason for r in doc.removed),
         paragraphs=paragraphs,
         headings=headings,
-        original=f"/collections/{quote(name)}/documents/{quote(doc_id)}/original",
+        original=f"/admin/c/{quote(name)}/d/{quote(doc_id, safe='')}/original",
+    )
+
+
+@router.get("/c/{name}/d/{doc_id}/original")
+async def original(request: Request, name: str, doc_id: str) -> Response:
+    """The file as uploaded, for a signed-in manager (the API's route wants a key in a header)."""
+    console = _session_or_login(request)
+    if isinstance(console, RedirectResponse):
+        return console
+    _managing(console, name)
+    shelf = await console.gate.library.shelf(name)
+    data = await to_thread.run_sync(shelf.service.original, doc_id)
+    doc = shelf.pipeline.generation.documents.get(doc_id) if shelf.pipeline is not None else None
+    if data is None or doc is None:
+        return console.page("error.html", 404, message=f"Không có bản gốc của {doc_id}")
+    filename = doc.source or doc_id
+    return Response(
+        data,
+        media_type=mimetypes.guess_type(filename)[0] or "application/octet-stream",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
     )
 
 

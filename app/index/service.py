@@ -74,6 +74,11 @@ class Service(Protocol):
         acknowledged before it is stored."""
         ...
 
+    def state_dir(self) -> Path | None:
+        """Where this process may keep state of its own that outlives it (the index's folder); None
+        for a shared-index replica, whose disk keeps nothing."""
+        ...
+
     def refusing(self) -> str | None:
         """Why requests are refused right now (a 503 with Retry-After), None to answer them."""
         ...
@@ -148,6 +153,9 @@ class IndexService:
 
     def upload_queue(self) -> Path | None:
         return self.settings.UPLOAD_QUEUE or self.settings.INDEX_DIR / "uploads.sqlite"
+
+    def state_dir(self) -> Path | None:
+        return self.settings.INDEX_DIR
 
     # -- write --------------------------------------------------------------------------------
 

@@ -128,6 +128,9 @@ class SharedIndexService:
         """None unless UPLOAD_QUEUE names one: a replica keeps nothing on its disk by default."""
         return self.settings.UPLOAD_QUEUE
 
+    def state_dir(self) -> Path | None:
+        return None
+
     # -- follow -------------------------------------------------------------------------------
 
     def behind(self) -> bool:

@@ -9,8 +9,10 @@ a crash loop with the reason in a log nobody reads.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -45,6 +47,17 @@ from app.serve.widget import router as widget_router
 log = logging.getLogger("app")
 
 
+def _kept(home: Path | None, name: str, setting: str, what: str) -> Path:
+    """Beside the index when this process keeps state on its disk; a shared-index replica keeps
+    none there, so without `setting` (a file the replicas share) it is this process's alone."""
+    if home is not None:
+        return home / name
+    log.warning(
+        "%s unset: %s live in a temporary file of this replica only; point it at a shared file", setting, what
+    )
+    return Path(tempfile.mkdtemp(prefix="docqa-")) / name
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     cfg = settings or Settings()
     from app.ingest import ocr
@@ -61,17 +74,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # hundreds of ms under load; a few keep it prompt and lose no throughput on a few cores.
         to_thread.current_default_thread_limiter().total_tokens = cfg.MAX_WORKER_THREADS
         app.state.settings = cfg
+        app.state.library = Library(cfg, make_embedder(cfg))
+        default = app.state.library.open_now(DEFAULT)  # the other collections open on their first request
+        home = default.service.state_dir()
         app.state.access = AccessStore(
-            cfg.ACCESS_DB or cfg.INDEX_DIR / "access.sqlite", default_public=cfg.DEFAULT_COLLECTION_PUBLIC
+            cfg.ACCESS_DB or _kept(home, "access.sqlite", "ACCESS_DB", "collections and keys"),
+            default_public=cfg.DEFAULT_COLLECTION_PUBLIC,
         )
         app.state.questions = (
-            QuestionLog(cfg.QUESTION_LOG_DB or cfg.INDEX_DIR / "questions.sqlite", cfg.QUESTION_LOG_DAYS)
+            QuestionLog(
+                cfg.QUESTION_LOG_DB or _kept(home, "questions.sqlite", "QUESTION_LOG_DB", "the question log"),
+                cfg.QUESTION_LOG_DAYS,
+            )
             if cfg.QUESTION_LOG
             else None
         )
         app.state.linker = Linker(app.state.access, cfg.SOURCE_LINK_DAYS)
-        app.state.library = Library(cfg, make_embedder(cfg))
-        app.state.library.open_now(DEFAULT)  # the other collections open on their first request
         yield
         await app.state.library.close()
         app.state.access.close()

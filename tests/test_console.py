@@ -202,3 +202,22 @@ def test_the_original_through_the_console(page: object, app_url: str) -> None:
     with page.expect_download() as got:  # type: ignore[attr-defined]
         page.click("text=Tải bản gốc")  # type: ignore[attr-defined]
     assert got.value.suggested_filename == "bien-ban.txt"
+
+
+def test_keyboard_only_and_every_control_labelled(page: object, app_url: str) -> None:
+    page.goto(f"{app_url}/admin/login")  # type: ignore[attr-defined]
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    page.keyboard.press("Tab")  # past the header link, into the key field  # type: ignore[attr-defined]
+    assert page.evaluate("document.activeElement.name") == "key"  # type: ignore[attr-defined]
+    page.keyboard.type(ROOT_KEY)  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("h1")).to_have_text("Bộ sưu tập")  # type: ignore[attr-defined]
+    unlabelled = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.name)"""
+    for path in ("/admin", "/admin/c/default", "/admin/c/default/try", "/admin/c/default/keys"):
+        page.goto(f"{app_url}{path}")  # type: ignore[attr-defined]
+        assert page.evaluate(unlabelled) == [], path  # type: ignore[attr-defined]
+        buttons = page.evaluate(
+            "() => [...document.querySelectorAll('button')].filter(b => !b.innerText.trim()).length"
+        )  # type: ignore[attr-defined]
+        assert buttons == 0, path

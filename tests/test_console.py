@@ -88,6 +88,10 @@ def test_sign_in_browse_make_a_key_and_sign_out(page: object, app_url: str) -> N
     page.click("text=default")  # type: ignore[attr-defined]
     sync_api.expect(page.locator("h1")).to_contain_text("Tài liệu của default (5)")  # type: ignore[attr-defined]
     shot(page, "documents")
+    page.fill("input[name=q]", "hac thanh")  # type: ignore[attr-defined]
+    page.click("button:has-text('Lọc')")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("tbody tr")).to_have_count(1)  # type: ignore[attr-defined]
+    page.goto(f"{app_url}/admin/c/default")  # type: ignore[attr-defined]
     page.click("text=000_ba4ab6dccccf8163")  # type: ignore[attr-defined]
     sync_api.expect(page.locator("h1")).to_contain_text("Quy Nhơn")  # type: ignore[attr-defined]
     sync_api.expect(page.locator("text=Đã bỏ khi làm sạch")).to_be_visible()  # type: ignore[attr-defined]

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from app.index.documents import document_from_row
+from app.index.listing import Listed
 from app.index.vocabulary import SqliteVocabulary
 from app.models import Chunk, Document
 
@@ -205,6 +206,15 @@ class Catalog:
             {"g": g, "l": limit, "o": offset},
         ).fetchall()
         return [(document_from_row(json.loads(r)), n) for r, n in rows]
+
+    def document_index(self, g: int) -> list[Listed]:
+        """Every live document's id, title, date, format and chunks: no text is read."""
+        rows = self.db.execute(
+            "SELECT doc_id, json_extract(row, '$.title'), date, json_extract(row, '$.format'), chunks "
+            f"FROM documents WHERE {ALIVE}",
+            {"g": g},
+        ).fetchall()
+        return [Listed(d, t or "", day, f or "text", n) for d, t, day, f, n in rows]
 
     def chunk_count_of(self, doc_id: str, g: int) -> int:
         row = self.db.execute(

@@ -14,6 +14,7 @@ import numpy as np
 
 from app.index.catalog import chunk_from_row
 from app.index.lexical import LexicalFilter
+from app.index.listing import Listed
 from app.index.milvus_search import Rows, search_fused
 from app.index.milvus_text import query_tokens, string_list
 from app.index.vocabulary import CountedVocabulary, Vocabulary
@@ -295,6 +296,16 @@ class SharedView:
             out.update(found)
             left -= found.keys()
         return out
+
+    def document_index(self) -> list[Listed]:
+        """From the heads' metadata: no document is read."""
+        rows = self.shared.all_heads(("doc_id", "meta"))
+        return [
+            Listed(r["doc_id"], str(m.get("title") or ""), m.get("date"), str(m.get("format") or "text"),
+                   int(m.get("chunks", 0)))
+            for r in rows
+            for m in (r["meta"],)
+        ]  # fmt: skip
 
     def document_page(self, offset: int, limit: int) -> list[tuple[Document, int]]:
         """Milvus has no ORDER BY: every head is read and sorted (O(documents), admin only)."""

@@ -41,6 +41,7 @@ from app.index.identity import (
     profile_problem,
 )
 from app.index.lexical import LexicalFilter, LexicalIndex, LexicalSnapshot, make_lexical_index
+from app.index.listing import Listed
 from app.index.vectors import VectorStore, load_vector_store, make_vector_store
 from app.index.vocabulary import SqliteVocabulary
 from app.models import Chunk, Document
@@ -271,6 +272,9 @@ class Generation:
 
     def document_page(self, offset: int, limit: int) -> list[tuple[Document, int]]:
         return self.catalog.document_page(self.number, offset, limit)
+
+    def document_index(self) -> list[Listed]:
+        return self.catalog.document_index(self.number)
 
 
 def _check_meta(catalog: Catalog, index_dir: Path, expected_embedder: str | None) -> tuple[int, str, int]:

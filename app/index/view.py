@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from app.index.lexical import LexicalFilter
+from app.index.listing import Listed
 from app.index.vocabulary import Vocabulary
 from app.models import Chunk, Document
 
@@ -68,6 +69,11 @@ class IndexView(Protocol):
 
     def document_page(self, offset: int, limit: int) -> list[tuple[Document, int]]:
         """Documents in doc_id order, with their chunk counts: one page."""
+        ...
+
+    def document_index(self) -> list[Listed]:
+        """Every document's id, title, date, format and chunks (no text): for searching and sorting
+        the admin's list (`app.index.listing.select`)."""
         ...
 
 

@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.index import IngestReport, WriterBusy
+from app.index.listing import select
 from app.index.view import IndexView
 from app.ingest import SUPPORTED, doc_id_for, document_from_text
 from app.models import Document
@@ -256,17 +257,28 @@ def document_router(prefix: str, collection: Callable[..., str]) -> APIRouter:
         name: Name,
         offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        q: Annotated[
+            str, Query(max_length=200, description="words of the id or title, diacritics optional")
+        ] = "",
+        order: Annotated[str, Query(pattern="^(doc_id|title|date|-date|chunks)$")] = "doc_id",
     ) -> DocumentPage:
         gen = (await gate.pipeline(name)).generation
 
-        def page() -> list[DocumentSummary]:
-            return [
-                DocumentSummary(doc_id=d.doc_id, title=d.title, date=d.date, facets=_facets(d), chunks=chunks)
-                for d, chunks in gen.document_page(offset, limit)
-            ]
+        def page() -> tuple[int, list[DocumentSummary]]:
+            found = select(gen.document_index(), q, order)
+            out = []
+            for d in found[offset : offset + limit]:
+                doc = gen.documents.get(d.doc_id)
+                facets = _facets(doc) if doc is not None else {}
+                out.append(
+                    DocumentSummary(
+                        doc_id=d.doc_id, title=d.title, date=d.date, facets=facets, chunks=d.chunks
+                    )
+                )
+            return len(found), out
 
-        documents = await to_thread.run_sync(page)
-        return DocumentPage(total=len(gen.documents), offset=offset, limit=limit, documents=documents)
+        total, documents = await to_thread.run_sync(page)
+        return DocumentPage(total=total, offset=offset, limit=limit, documents=documents)
 
     @router.get(
         "/{doc_id}",

@@ -19,6 +19,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.index.listing import select
 from app.serve.access import AccessError, check_name
 from app.serve.admin import read_upload_files
 from app.serve.gate import Caller, Gate, identify
@@ -179,17 +180,27 @@ async def documents(
     request: Request,
     name: str,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    q: Annotated[str, Query(max_length=200)] = "",
+    order: Annotated[str, Query(pattern="^(doc_id|title|date|-date|chunks)$")] = "doc_id",
 ) -> Response:
     console = _session_or_login(request)
     if isinstance(console, RedirectResponse):
         return console
     _managing(console, name)
     gen = (await console.gate.pipeline(name)).generation
-    page = await to_thread.run_sync(gen.document_page, offset, _PAGE)
-    rows = [{"doc_id": d.doc_id, "title": d.title, "date": d.date, "format": d.format, "chunks": n,
-             "pending": gen.pending_of(d.doc_id)} for d, n in page]  # fmt: skip
+    found = await to_thread.run_sync(lambda: select(gen.document_index(), q, order))
+    rows = [{"doc_id": d.doc_id, "title": d.title, "date": d.date, "format": d.format, "chunks": d.chunks,
+             "pending": gen.pending_of(d.doc_id)} for d in found[offset : offset + _PAGE]]  # fmt: skip
     return console.page(
-        "documents.html", name=name, documents=rows, total=len(gen.documents), offset=offset, size=_PAGE
+        "documents.html",
+        name=name,
+        documents=rows,
+        total=len(found),
+        offset=offset,
+        size=_PAGE,
+        q=q,
+        order=order,
+        all=len(gen.documents),
     )
 
 

@@ -380,3 +380,18 @@ def test_a_citations_signed_link_opens_its_source_without_a_key(
         assert c.get(forged, headers=_as(keys["noi-bo:ask"])).status_code == 200  # its key still reads it
         public = c.post("/ask", json={"question": "Tổng thu ngân sách phường Quy Nhơn năm 2025?"}).json()
         assert c.get(public["citations"][0]["url"].replace("sig=", "sig=x")).status_code == 200  # public
+
+
+def test_the_document_list_searches_and_sorts(service: tuple[str, Path], keys: dict[str, str]) -> None:
+    base, _ = service
+    with httpx.Client(base_url=base, timeout=120) as c:
+        everything = c.get("/documents", params={"limit": 500}).json()
+        assert everything["total"] == 5
+        found = c.get("/documents", params={"q": "hac thanh"}).json()  # typed without diacritics
+        assert [d["doc_id"] for d in found["documents"]] == ["002_65dc7c8ac4db1663"]
+        both = c.get("/documents", params={"q": "Quy Nhơn", "order": "title"}).json()["documents"]
+        assert [d["doc_id"] for d in both] == ["001_3f1230e1580dd915", "000_ba4ab6dccccf8163"]  # Đ < N
+        newest = c.get("/documents", params={"order": "-date", "limit": 500}).json()["documents"]
+        dates = [d["date"] for d in newest if d["date"]]
+        assert dates == sorted(dates, reverse=True)
+        assert c.get("/documents", params={"order": "nonsense"}).status_code == 422

@@ -225,3 +225,17 @@ def test_keyboard_only_and_every_control_labelled(page: object, app_url: str) ->
             "() => [...document.querySelectorAll('button')].filter(b => !b.innerText.trim()).length"
         )  # type: ignore[attr-defined]
         assert buttons == 0, path
+
+
+def test_a_tables_rows_as_read(page: object, app_url: str) -> None:
+    table = (
+        "# Báo cáo thu chi\n\n| Khoản | Năm 2024 | Năm 2025 |\n|---|---|---|\n"
+        "| Tổng thu | 310,2 tỷ đồng | 348,5 tỷ đồng |\n| Tổng chi | 280,0 tỷ đồng | 301,7 tỷ đồng |\n"
+    )
+    files = {"files": ("thu-chi.md", table.encode())}
+    assert httpx.post(f"{app_url}/documents", files=files, headers={"X-API-Key": ROOT_KEY}).status_code == 201
+    _sign_in(page, app_url, ROOT_KEY)
+    page.goto(f"{app_url}/admin/c/default/d/thu-chi")  # type: ignore[attr-defined]
+    rows = page.locator("ol.table-rows li")  # type: ignore[attr-defined]
+    sync_api.expect(rows).to_have_count(2)  # type: ignore[attr-defined]
+    sync_api.expect(rows.first).to_contain_text("Năm 2025: 348,5 tỷ đồng")  # type: ignore[attr-defined]

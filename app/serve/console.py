@@ -228,6 +228,11 @@ async def document(request: Request, name: str, doc_id: str) -> Response:
         for s in doc.spans
     ]
     headings = list(dict.fromkeys(p["path"] for p in paragraphs if p["path"]))
+    tables: dict[int, dict[str, list[str]]] = {}
+    for s in doc.spans:
+        if s.table is not None:
+            part = "header" if s.kind in ("header", "caption") else "rows"
+            tables.setdefault(s.table, {"header": [], "rows": []})[part].append(doc.text[s.start : s.end])
     return console.page(
         "document.html",
         name=name,
@@ -236,6 +241,7 @@ async def document(request: Request, name: str, doc_id: str) -> Response:
         removed_counts=Counter(r.reason for r in doc.removed),
         paragraphs=paragraphs,
         headings=headings,
+        tables=tables,
         original=f"/admin/c/{quote(name)}/d/{quote(doc_id, safe='')}/original",
     )
 

@@ -239,3 +239,5 @@ def test_a_tables_rows_as_read(page: object, app_url: str) -> None:
     rows = page.locator("ol.table-rows li")  # type: ignore[attr-defined]
     sync_api.expect(rows).to_have_count(2)  # type: ignore[attr-defined]
     sync_api.expect(rows.first).to_contain_text("Năm 2025: 348,5 tỷ đồng")  # type: ignore[attr-defined]
+    assert page.locator("tr.chunk").count() >= 1  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("tr.chunk").first).to_contain_text("348,5 tỷ đồng")  # type: ignore[attr-defined]

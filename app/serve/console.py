@@ -20,6 +20,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.index.listing import select
+from app.index.prepare import chunks_of
 from app.serve.access import AccessError, check_name
 from app.serve.admin import read_upload_files
 from app.serve.gate import Caller, Gate, identify
@@ -242,6 +243,8 @@ async def document(request: Request, name: str, doc_id: str) -> Response:
         paragraphs=paragraphs,
         headings=headings,
         tables=tables,
+        # The chunks as the index cut them (the same chunker and sizes), each as a citation shows it.
+        chunks=await to_thread.run_sync(chunks_of, console.gate.library.settings, doc),
         original=f"/admin/c/{quote(name)}/d/{quote(doc_id, safe='')}/original",
     )
 

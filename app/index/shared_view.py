@@ -298,14 +298,18 @@ class SharedView:
         return out
 
     def document_index(self) -> list[Listed]:
-        """From the heads' metadata: no document is read."""
+        """From the heads' metadata: no document is read; once per view."""
+        cached: list[Listed] | None = getattr(self, "_listing", None)
+        if cached is not None:
+            return cached
         rows = self.shared.all_heads(("doc_id", "meta"))
-        return [
+        self._listing = [
             Listed(r["doc_id"], str(m.get("title") or ""), m.get("date"), str(m.get("format") or "text"),
                    int(m.get("chunks", 0)))
             for r in rows
             for m in (r["meta"],)
         ]  # fmt: skip
+        return self._listing
 
     def document_page(self, offset: int, limit: int) -> list[tuple[Document, int]]:
         """Milvus has no ORDER BY: every head is read and sorted (O(documents), admin only)."""

@@ -203,6 +203,8 @@ class Generation:
     pending: frozenset[int] = frozenset()  # chunk keys stored before their vectors: lexical-only for now
     documents: DocumentView = field(init=False)
 
+    _listing: list[Listed] | None = field(default=None, init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         self.documents = DocumentView(self.files.catalog, self.number)
 
@@ -274,7 +276,9 @@ class Generation:
         return self.catalog.document_page(self.number, offset, limit)
 
     def document_index(self) -> list[Listed]:
-        return self.catalog.document_index(self.number)
+        if self._listing is None:  # a generation never changes: list it once
+            self._listing = self.catalog.document_index(self.number)
+        return self._listing
 
 
 def _check_meta(catalog: Catalog, index_dir: Path, expected_embedder: str | None) -> tuple[int, str, int]:

@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS questions(
     rating INTEGER, comment TEXT
 );
 CREATE INDEX IF NOT EXISTS questions_by_collection ON questions(collection, at);
+CREATE INDEX IF NOT EXISTS questions_unanswered ON questions(collection, answered, normalized, at);
 """
 _PUNCT = re.compile(r"[^\w\s]+")
 _PRUNE_EVERY = 200  # inserts between two sweeps of old rows
@@ -121,13 +122,12 @@ class QuestionLog:
     def gaps(self, collection: str, limit: int) -> list[dict[str, object]]:
         """Abstained questions grouped by their normalised text, most asked first: what to add."""
         with self._lock:
+            # SQLite gives a bare column the value of the row MAX() picked: the newest wording.
             rows = self._db.execute(
-                "SELECT normalized, COUNT(*), MAX(at), "
-                "(SELECT q.question FROM questions q WHERE q.collection = ? AND q.normalized = g.normalized "
-                " AND q.answered = 0 ORDER BY q.at DESC LIMIT 1) "
-                "FROM questions g WHERE collection = ? AND answered = 0 "
+                "SELECT normalized, COUNT(*), MAX(at), question FROM questions "
+                "WHERE collection = ? AND answered = 0 "
                 "GROUP BY normalized ORDER BY COUNT(*) DESC, MAX(at) DESC LIMIT ?",
-                (collection, collection, limit),
+                (collection, limit),
             ).fetchall()
         return [{"question": q, "normalized": n, "count": c, "last_at": t} for n, c, t, q in rows]
 

@@ -356,6 +356,8 @@ def test_collections_on_the_shared_index(tmp_path: Path, milvus: object) -> None
             "/ask", json={"question": doc["question"], "collection": "noi-bo"}, headers=ROOT
         ).json()
         assert doc["marks"][3] in answer["answer"]
+        listed = c.get("/collections/noi-bo/documents", params={"q": "ke hoach"}, headers=ROOT).json()
+        assert [d["doc_id"] for d in listed["documents"]] == [doc["doc_id"]]  # listed from the heads
         public = c.post("/ask", json={"question": doc["question"]}).json()  # `default`: never this text
         assert doc["marks"][3] not in json.dumps(public, ensure_ascii=False)
         names = MilvusClient(uri=milvus.uri).list_collections()  # type: ignore[attr-defined]

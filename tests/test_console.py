@@ -5,6 +5,7 @@ token)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,3 +242,36 @@ def test_a_tables_rows_as_read(page: object, app_url: str) -> None:
     sync_api.expect(rows.first).to_contain_text("Năm 2025: 348,5 tỷ đồng")  # type: ignore[attr-defined]
     assert page.locator("tr.chunk").count() >= 1  # type: ignore[attr-defined]
     sync_api.expect(page.locator("tr.chunk").first).to_contain_text("348,5 tỷ đồng")  # type: ignore[attr-defined]
+
+
+def test_evals_in_the_console(page: object, app_url: str, tmp_path: Path) -> None:
+    rows = [
+        {
+            "question": "Tổng thu ngân sách phường Quy Nhơn năm 2025 là bao nhiêu?",
+            "expected": ["348,5 tỷ đồng"],
+        },
+        {"question": "Phường Quy Nhơn có bao nhiêu con voi?", "expected": []},
+        {
+            "question": "Tổng thu ngân sách phường Quy Nhơn năm 2025 là bao nhiêu?",
+            "expected": ["999 tỷ đồng"],
+        },
+    ]
+    path = tmp_path / "cau-hoi.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    bad = tmp_path / "hong.jsonl"
+    bad.write_text('{"question": "a"}\nkhông phải JSON\n', encoding="utf-8")
+    _sign_in(page, app_url, ROOT_KEY)
+    page.goto(f"{app_url}/admin/c/default/evals")  # type: ignore[attr-defined]
+    page.set_input_files("input[type=file]", str(bad))  # type: ignore[attr-defined]
+    page.click("button:has-text('Chạy đánh giá')")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("[role=alert]")).to_contain_text("line 2: not JSON")  # type: ignore[attr-defined]
+    for _ in range(2):
+        page.goto(f"{app_url}/admin/c/default/evals")  # type: ignore[attr-defined]
+        page.set_input_files("input[type=file]", str(path))  # type: ignore[attr-defined]
+        page.click("button:has-text('Chạy đánh giá')")  # type: ignore[attr-defined]
+        sync_api.expect(page.locator("tr.result")).to_have_count(3, timeout=60000)  # type: ignore[attr-defined]
+    marks = [r.inner_text() for r in page.locator("tr.result td:last-child").all()]  # type: ignore[attr-defined]
+    assert marks == ["đúng", "đúng", "sai"]
+    sync_api.expect(page.locator("tr.run")).to_have_count(2)  # type: ignore[attr-defined]
+    assert page.locator("#chart circle").count() == 2  # type: ignore[attr-defined]
+    shot(page, "evals")

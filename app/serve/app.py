@@ -27,6 +27,7 @@ from app.serve.admin import router as admin_router
 from app.serve.collections import router as collections_router
 from app.serve.console import router as console_router
 from app.serve.context import RequestContext
+from app.serve.eval_runs import EvalRuns
 from app.serve.library import Library
 from app.serve.limits import BodyLimit, ConcurrencyLimit, RateLimit
 from app.serve.metrics import Metrics, MetricsMiddleware
@@ -90,8 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             else None
         )
         app.state.linker = Linker(app.state.access, cfg.SOURCE_LINK_DAYS)
+        app.state.eval_runs = EvalRuns(app.state.access.path.with_name("evals.sqlite"))
         yield
         await app.state.library.close()
+        app.state.eval_runs.close()
         app.state.access.close()
         if app.state.questions is not None:
             app.state.questions.close()

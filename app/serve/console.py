@@ -23,6 +23,7 @@ from app.index.listing import select
 from app.index.prepare import chunks_of
 from app.serve.access import AccessError, check_name
 from app.serve.admin import read_upload_files
+from app.serve.eval_runs import EvalFileError, EvalRuns, parse_jsonl, right
 from app.serve.gate import Caller, Gate, identify
 from app.serve.schemas import clean_question
 from app.serve.uploads import documents_url, file_status
@@ -404,3 +405,53 @@ async def try_it(request: Request, name: str, q: Annotated[str, Query(max_length
         pipeline = await console.gate.pipeline(name)
         result = await pipeline.ask(question, 8)
     return console.page("try.html", name=name, q=question, result=result)
+
+
+def _chart(runs: list[dict[str, object]]) -> list[tuple[float, float, dict[str, object]]]:
+    """Points of the score-over-runs chart (an inline SVG, 600 x 160, no script)."""
+    if not runs:
+        return []
+    step = 560 / max(1, len(runs) - 1)
+    return [(20 + i * step, 150 - 130 * float(r["score"]), r) for i, r in enumerate(runs)]  # type: ignore[arg-type]
+
+
+@router.get("/c/{name}/evals")
+def evals(request: Request, name: str, run: Annotated[int | None, Query(ge=1)] = None) -> Response:
+    console = _session_or_login(request)
+    if isinstance(console, RedirectResponse):
+        return console
+    _managing(console, name)
+    store: EvalRuns = request.app.state.eval_runs
+    runs = store.runs(name)
+    shown = run or (int(runs[-1]["id"]) if runs else None)  # type: ignore[arg-type]
+    results = store.results(name, shown) if shown else None
+    return console.page("evals.html", name=name, runs=runs, points=_chart(runs), results=results, shown=shown)
+
+
+@router.post("/c/{name}/evals")
+async def run_evals(request: Request, name: str) -> Response:
+    """Every question asked through the collection's pipeline, as a user would, then scored."""
+    console = _session_or_login(request)
+    if isinstance(console, RedirectResponse):
+        return console
+    form = await request.form(max_files=1)
+    console.check(str(form.get("csrf", "")))
+    console.gate.may_manage(name, "run evals")
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        return console.page("error.html", 422, message="Chọn một tệp JSONL câu hỏi")
+    try:
+        questions = parse_jsonl(await upload.read(2_000_000))
+    except EvalFileError as exc:
+        return console.page("error.html", 422, message=f"{upload.filename}: {exc}")
+    pipeline = await console.gate.pipeline(name)
+    results: list[dict[str, object]] = []
+    for q in questions:
+        got = await pipeline.ask(q.question, 5)
+        a = got.answer
+        results.append({"question": q.question, "expected": list(q.expected), "answer": a.text,
+                        "abstained": a.abstained, "right": right(q, a.text, a.abstained)})  # fmt: skip
+    store: EvalRuns = request.app.state.eval_runs
+    run_id = await to_thread.run_sync(store.add, name, upload.filename or "evals.jsonl", results)
+    console.gate.audit("run evals", name, None, f"ok (console): run {run_id}, {len(results)} questions")
+    return RedirectResponse(f"/admin/c/{quote(name)}/evals?run={run_id}", status_code=303)

@@ -5,8 +5,10 @@ token)."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +35,7 @@ def shot(page: object, name: str) -> None:
 
 
 ROOT_KEY = "console-root-key"
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
 @pytest.fixture(scope="module")
@@ -275,3 +278,65 @@ def test_evals_in_the_console(page: object, app_url: str, tmp_path: Path) -> Non
     sync_api.expect(page.locator("tr.run")).to_have_count(2)  # type: ignore[attr-defined]
     assert page.locator("#chart circle").count() == 2  # type: ignore[attr-defined]
     shot(page, "evals")
+
+
+def _docx_with_table() -> bytes:
+    import docx
+
+    d = docx.Document()
+    d.add_heading("Báo cáo thu chi xã Hòa Lạc", level=1)
+    table = d.add_table(rows=3, cols=3)
+    for r, row in enumerate([("Khoản", "Năm 2024", "Năm 2025"), ("Tổng thu", "58,1 tỷ đồng", "63,9 tỷ đồng"),
+                             ("Tổng chi", "50,2 tỷ đồng", "55,0 tỷ đồng")]):  # fmt: skip
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    out = io.BytesIO()
+    d.save(out)
+    return out.getvalue()
+
+
+def _scanned_pdf(lines: list[str], size: int = 30) -> bytes:
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(FONT), size)
+    image = Image.new("L", (size * 36, round(size * 1.5) * len(lines) + 4 * size), 255)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((2 * size, 2 * size + i * round(size * 1.5)), line, font=font, fill=0)
+    out = io.BytesIO()
+    image.save(out, "PDF", resolution=200.0)
+    return out.getvalue()
+
+
+def test_a_docx_table_a_scan_and_a_text_reach_ready_and_one_is_deleted(
+    page: object, app_url: str, tmp_path: Path
+) -> None:
+    if not FONT.exists() or shutil.which("tesseract") is None:
+        pytest.skip("needs fonts-dejavu-core and tesseract-ocr-vie")
+    files = {
+        "thu-chi-hoa-lac.docx": _docx_with_table(),
+        "cong-van-quet.pdf": _scanned_pdf(
+            ["CÔNG VĂN", "Về việc trồng cây", "Xã trồng mới 415 ha rừng năm 2025."]
+        ),
+        "ghi-chu.txt": "Ghi chú\n\nBuổi họp kết thúc lúc 11 giờ.".encode(),
+    }
+    paths = []
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        paths.append(str(tmp_path / name))
+    _sign_in(page, app_url, ROOT_KEY)
+    page.goto(f"{app_url}/admin/c/default")  # type: ignore[attr-defined]
+    page.set_input_files("input[type=file]", paths)  # type: ignore[attr-defined]
+    t0 = time.monotonic()
+    page.click("button:has-text('Tải lên')")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("h1")).to_contain_text("đã xong", timeout=120000)  # type: ignore[attr-defined]
+    print(f"upload to ready, three files: {time.monotonic() - t0:.1f} s")
+    statuses = [r.get_attribute("data-status") for r in page.locator("tr.file").all()]  # type: ignore[attr-defined]
+    assert statuses == ["ready", "ready", "ready"], statuses
+    page.goto(f"{app_url}/admin/c/default/d/thu-chi-hoa-lac")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("ol.table-rows li").first).to_contain_text("Năm 2025: 63,9 tỷ đồng")  # type: ignore[attr-defined]
+    page.goto(f"{app_url}/admin/c/default/d/cong-van-quet")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("body")).to_contain_text("415 ha")  # type: ignore[attr-defined]
+    page.click("button:has-text('Xóa tài liệu')")  # type: ignore[attr-defined]
+    sync_api.expect(page.locator("h1")).to_contain_text("Tài liệu của default")  # type: ignore[attr-defined]
+    assert httpx.get(f"{app_url}/documents/cong-van-quet").status_code == 404

@@ -337,6 +337,9 @@ def test_a_docx_table_a_scan_and_a_text_reach_ready_and_one_is_deleted(
     sync_api.expect(page.locator("ol.table-rows li").first).to_contain_text("Năm 2025: 63,9 tỷ đồng")  # type: ignore[attr-defined]
     page.goto(f"{app_url}/admin/c/default/d/cong-van-quet")  # type: ignore[attr-defined]
     sync_api.expect(page.locator("body")).to_contain_text("415 ha")  # type: ignore[attr-defined]
+    page.click("button:has-text('Đọc lại bản gốc')")  # read again: the same document comes back
+    sync_api.expect(page.locator("body")).to_contain_text("415 ha")  # type: ignore[attr-defined]
+    assert "/admin/c/default/d/cong-van-quet" in page.url  # type: ignore[attr-defined]
     page.click("button:has-text('Xóa tài liệu')")  # type: ignore[attr-defined]
     sync_api.expect(page.locator("h1")).to_contain_text("Tài liệu của default")  # type: ignore[attr-defined]
     assert httpx.get(f"{app_url}/documents/cong-van-quet").status_code == 404

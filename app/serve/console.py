@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.index.listing import select
 from app.index.prepare import chunks_of
+from app.ingest import DocumentError, document_from_original
 from app.serve.access import AccessError, check_name
 from app.serve.admin import read_upload_files
 from app.serve.eval_runs import EvalFileError, EvalRuns, parse_jsonl, right
@@ -268,6 +269,30 @@ async def original(request: Request, name: str, doc_id: str) -> Response:
         media_type=mimetypes.guess_type(filename)[0] or "application/octet-stream",
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
     )
+
+
+@router.post("/c/{name}/d/{doc_id}/reindex")
+async def reindex_document(
+    request: Request, name: str, doc_id: str, csrf: Annotated[str, Form(max_length=64)]
+) -> Response:
+    """Read the kept original again with today's readers and profile, and write what they make of it
+    (vectors of unchanged chunks are reused)."""
+    console = _session_or_login(request)
+    if isinstance(console, RedirectResponse):
+        return console
+    console.check(csrf)
+    shelf = await console.gate.managed(name, "reindex", doc_id)
+    doc = shelf.pipeline.generation.documents.get(doc_id) if shelf.pipeline is not None else None
+    data = await to_thread.run_sync(shelf.service.original, doc_id) if doc is not None else None
+    if doc is None or data is None or not doc.source:
+        return console.page("error.html", 404, message=f"Không có bản gốc của {doc_id} để đọc lại")
+    try:
+        fresh = await to_thread.run_sync(document_from_original, doc_id, doc.source, data)
+    except DocumentError as exc:
+        return console.page("error.html", 422, message=f"{doc.source}: {exc}")
+    report = await to_thread.run_sync(lambda: shelf.service.write([fresh], [], {doc_id: data}))
+    console.gate.audit("reindex", name, doc_id, f"ok (console): {report.summary()}")
+    return RedirectResponse(f"/admin/c/{quote(name)}/d/{quote(doc_id, safe='')}", status_code=303)
 
 
 @router.post("/c/{name}/d/{doc_id}/delete")

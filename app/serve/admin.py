@@ -23,7 +23,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -34,6 +34,7 @@ from app.ingest import SUPPORTED, doc_id_for, document_from_text
 from app.models import Document
 from app.serve.access import DEFAULT
 from app.serve.deps import GateDep
+from app.serve.gate import default_collection, named_collection
 from app.serve.library import Shelf
 from app.serve.schemas import (
     DeleteResponse,
@@ -360,13 +361,5 @@ def document_router(prefix: str, collection: Callable[..., str]) -> APIRouter:
     return router
 
 
-def _default() -> str:
-    return DEFAULT
-
-
-def _named(name: Annotated[str, Path(max_length=64, description="the collection")]) -> str:
-    return name
-
-
-router = document_router("/documents", _default)
-collection_documents = document_router("/collections/{name}/documents", _named)
+router = document_router("/documents", default_collection)
+collection_documents = document_router("/collections/{name}/documents", named_collection)

@@ -60,9 +60,7 @@ class Console:
             raise HTTPException(403, detail="the form is stale or not from this console: reload the page")
 
     def managed(self) -> list[str]:
-        return [c.name for c in self.gate.readable() if self.caller.manages(c.name)] or (
-            [c.name for c in self.gate.access.collections()] if self.caller.root else []
-        )
+        return [c.name for c in self.gate.access.collections() if self.caller.manages(c.name)]
 
     def page(self, template: str, status: int = 200, **context: object) -> HTMLResponse:
         who = "root" if self.caller.root else f"{self.caller.key.prefix}…" if self.caller.key else "-"
@@ -144,8 +142,9 @@ async def home(request: Request) -> Response:
     rows = []
     for name in console.managed():
         info = console.gate.access.collection(name)
-        shelf = await console.gate.library.shelf(name)
-        gen = shelf.pipeline.generation if shelf.pipeline is not None else None
+        # Sizes of the collections already open: listing must not open a thousand indexes.
+        shelf = console.gate.library.opened(name)
+        gen = shelf.pipeline.generation if shelf is not None and shelf.pipeline is not None else None
         size = (len(gen.documents), gen.chunk_count) if gen else (None, None)
         rows.append(
             {"name": name, "public": bool(info and info.public), "documents": size[0], "chunks": size[1]}
@@ -243,6 +242,7 @@ async def document(request: Request, name: str, doc_id: str) -> Response:
         removed=removed,
         removed_counts=Counter(r.reason for r in doc.removed),
         paragraphs=paragraphs,
+        low_ocr=console.gate.library.settings.OCR_MIN_CONFIDENCE,
         headings=headings,
         tables=tables,
         # The chunks as the index cut them (the same chunker and sizes), each as a citation shows it.

@@ -14,7 +14,7 @@ import hmac
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Header, HTTPException, Request, Response
+from fastapi import Depends, Header, HTTPException, Path, Request, Response
 
 from app.config import Settings
 from app.models import Chunk
@@ -199,3 +199,13 @@ def get_gate(
 
 
 GateDep = Annotated[Gate, Depends(get_gate)]
+
+
+def default_collection() -> str:
+    """The collection of the routes that name none (`/documents`, `/uploads`, `/questions`)."""
+    return DEFAULT
+
+
+def named_collection(name: Annotated[str, Path(max_length=64, description="the collection")]) -> str:
+    """The collection of the routes under `/collections/{name}`."""
+    return name

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from typing import Annotated, Literal
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.serve.access import DEFAULT
 from app.serve.deps import GateDep, QuestionLogDep
+from app.serve.gate import default_collection, named_collection
 from app.serve.question_log import QuestionLog
 
 router = APIRouter(tags=["questions"])
@@ -79,13 +79,7 @@ def _questions_routes(sub: APIRouter, collection: Callable[..., str]) -> APIRout
     return sub
 
 
-def _default() -> str:
-    return DEFAULT
-
-
-def _named(name: Annotated[str, Path(max_length=64, description="the collection")]) -> str:
-    return name
-
-
-_questions_routes(router, _default)
-collection_questions = _questions_routes(APIRouter(prefix="/collections/{name}", tags=["questions"]), _named)
+_questions_routes(router, default_collection)
+collection_questions = _questions_routes(
+    APIRouter(prefix="/collections/{name}", tags=["questions"]), named_collection
+)

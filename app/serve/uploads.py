@@ -10,12 +10,12 @@ from collections.abc import Callable
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, HTTPException
 
 from app.index.view import IndexView
 from app.ingest.jobs import FileState, UploadJobs
 from app.serve.access import DEFAULT
-from app.serve.gate import GateDep
+from app.serve.gate import GateDep, default_collection, named_collection
 from app.serve.schemas import DocumentStatus, UploadJob
 
 
@@ -105,13 +105,5 @@ def _job(prefix: str, collection: Callable[..., str]) -> APIRouter:
     return router
 
 
-def _default() -> str:
-    return DEFAULT
-
-
-def _named(name: Annotated[str, Path(max_length=64, description="the collection")]) -> str:
-    return name
-
-
-router = _job("", _default)
-collection_uploads = _job("/collections/{name}", _named)
+router = _job("", default_collection)
+collection_uploads = _job("/collections/{name}", named_collection)

@@ -26,6 +26,9 @@ class Span:
     table: int | None = None
     row: int | None = None
     ocr: float | None = None  # mean OCR confidence (0-100) of the scanned page it was read from
+    # Words OCR read with doubt: (start, end, confidence 0-100), offsets within this span's text, so
+    # a person checking a scan sees which words to compare with the original.
+    doubtful: tuple[tuple[int, int, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class Chunk:
     table: int | None = None  # the table its rows come from, when it is table rows
     rows: tuple[int, ...] = ()  # those rows' numbers within the table
     ocr: float | None = None  # lowest mean OCR confidence of the scanned pages it was read from
+    # Its words OCR read with doubt, each with its own confidence (0-100): a misread digit ("198,4%"
+    # for "109,4%") can sit on a page whose mean confidence is high.
+    doubtful: tuple[tuple[str, float], ...] = ()
 
     @property
     def embed_text(self) -> str:

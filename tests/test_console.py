@@ -295,14 +295,24 @@ def _docx_with_table() -> bytes:
     return out.getvalue()
 
 
-def _scanned_pdf(lines: list[str], size: int = 30) -> bytes:
-    from PIL import Image, ImageDraw, ImageFont
+def _scanned_pdf(lines: list[str], size: int = 30, smudged: int | None = None) -> bytes:
+    """`smudged`: the line whose second half is blurred and specked, as a stain on a scan."""
+    import random
+
+    from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
     font = ImageFont.truetype(str(FONT), size)
     image = Image.new("L", (size * 36, round(size * 1.5) * len(lines) + 4 * size), 255)
     draw = ImageDraw.Draw(image)
     for i, line in enumerate(lines):
         draw.text((2 * size, 2 * size + i * round(size * 1.5)), line, font=font, fill=0)
+    if smudged is not None:
+        top = 2 * size + smudged * round(size * 1.5)
+        box = (2 * size + 300, top, 2 * size + 600, top + round(size * 1.5))
+        image.paste(image.crop(box).filter(ImageFilter.GaussianBlur(2.2)), box)
+        rng = random.Random(1)
+        for _ in range(900):
+            draw.point((rng.randint(box[0], box[2]), rng.randint(box[1], box[3])), fill=rng.randint(0, 255))
     out = io.BytesIO()
     image.save(out, "PDF", resolution=200.0)
     return out.getvalue()
@@ -316,7 +326,13 @@ def test_a_docx_table_a_scan_and_a_text_reach_ready_and_one_is_deleted(
     files = {
         "thu-chi-hoa-lac.docx": _docx_with_table(),
         "cong-van-quet.pdf": _scanned_pdf(
-            ["CÔNG VĂN", "Về việc trồng cây", "Xã trồng mới 415 ha rừng năm 2025."]
+            [
+                "CÔNG VĂN",
+                "Về việc trồng cây",
+                "Xã trồng mới 415 ha rừng năm 2025.",
+                "Kinh phí trồng rừng là 2.350 triệu đồng.",
+            ],
+            smudged=3,
         ),
         "ghi-chu.txt": "Ghi chú\n\nBuổi họp kết thúc lúc 11 giờ.".encode(),
     }
@@ -337,6 +353,12 @@ def test_a_docx_table_a_scan_and_a_text_reach_ready_and_one_is_deleted(
     sync_api.expect(page.locator("ol.table-rows li").first).to_contain_text("Năm 2025: 63,9 tỷ đồng")  # type: ignore[attr-defined]
     page.goto(f"{app_url}/admin/c/default/d/cong-van-quet")  # type: ignore[attr-defined]
     sync_api.expect(page.locator("body")).to_contain_text("415 ha")  # type: ignore[attr-defined]
+    # The stain's words are marked one by one, each with its own confidence, and counted per page.
+    marked = page.locator("td mark.doubt.bad")  # type: ignore[attr-defined]
+    assert marked.count() >= 1
+    assert "độ tin cậy" in (marked.first.get_attribute("title") or "")
+    sync_api.expect(page.locator("table.ocr-pages")).to_be_visible()  # type: ignore[attr-defined]
+    shot(page, "ocr")
     page.click("button:has-text('Đọc lại bản gốc')")  # read again: the same document comes back
     sync_api.expect(page.locator("body")).to_contain_text("415 ha")  # type: ignore[attr-defined]
     assert "/admin/c/default/d/cong-van-quet" in page.url  # type: ignore[attr-defined]

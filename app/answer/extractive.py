@@ -21,6 +21,7 @@ from app.answer.question import Question, stop_folded
 from app.answer.scoring import Scorer
 from app.ground.claims import asked_gap
 from app.ground.kind import holds_kind, name_runs
+from app.ground.misread import misread
 from app.ground.parts import in_part
 from app.models import Passage, Span
 from app.retrieve import Query
@@ -169,6 +170,13 @@ class ExtractiveAnswerer:
                 why = reason
                 if why is None and unsure_ocr and clause.quantities:
                     why = "a figure on a scanned page read with low confidence"
+                if (
+                    why is None
+                    and where is not None
+                    and where.doubtful
+                    and misread(clause.text, _words(doc.text, where), self.min_ocr_confidence)
+                ):
+                    why = "a figure OCR read with low confidence"
                 kind_text = (
                     clause.text if question.kind in ("figure", "money", "percent", "when") else sentence.text
                 )
@@ -400,3 +408,8 @@ def _location(best: Candidate) -> str:
 def _vn_date(iso: str) -> str:
     y, m, d = iso.split("-")
     return f"{int(d):02d}/{int(m):02d}/{y}"
+
+
+def _words(text: str, span: Span) -> tuple[tuple[str, float], ...]:
+    """A paragraph's doubtful OCR words as (word, confidence), from their stored offsets."""
+    return tuple((text[span.start + a : span.start + b], conf) for a, b, conf in span.doubtful)

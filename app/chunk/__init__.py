@@ -127,9 +127,20 @@ def chunk_document(doc: Document, max_chars: int = 900, overlap: int = 1) -> lis
                     table=table,
                     rows=rows,
                     ocr=min(ocr) if ocr else None,
+                    doubtful=_doubtful_in(members, group[0][0], group[-1][1], doc.text),
                 )
             )
     return chunks
+
+
+def _doubtful_in(spans: list[Span], start: int, end: int, text: str) -> tuple[tuple[str, float], ...]:
+    """The doubtful OCR words of these spans that lie within text[start:end]."""
+    return tuple(
+        (text[s.start + a : s.start + b], conf)
+        for s in spans
+        for a, b, conf in s.doubtful
+        if start <= s.start + a and s.start + b <= end
+    )
 
 
 def _lead_in_before(doc: Document, spans: tuple[Span, ...], first: tuple[int, int, int]) -> str | None:

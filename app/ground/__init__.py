@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from app.ground.arithmetic import Computation, computations, derived, wrong_total
+from app.ground.misread import misread
 from app.models import Figure, Passage
 from app.text.numbers import (
     Quantity,
@@ -42,6 +43,8 @@ def _citation_for(text: str, q: Quantity) -> int | None:
 def _supported(q: Quantity, passage: Passage, min_ocr: float = 0.0) -> bool:
     if passage.chunk.ocr is not None and passage.chunk.ocr < min_ocr:
         return False  # a scan read with low confidence may hold a misread digit: never a source
+    if misread(q.text, passage.chunk.doubtful, min_ocr):
+        return False  # nor is a figure whose own word OCR read with low confidence
     if q.kind == "date" and q.date and passage.date and q.date == passage.date:
         return True
     return figure_in_text(q, f"{passage.chunk.header}\n{passage.chunk.text}")

@@ -68,7 +68,8 @@ ALIVE = "born <= :g AND (dead IS NULL OR dead > :g)"
 
 def chunk_from_row(row: str) -> Chunk:
     data = json.loads(row)
-    return Chunk(**{**data, "rows": tuple(data.get("rows") or ())})
+    doubtful = tuple(map(tuple, data.get("doubtful") or ()))
+    return Chunk(**{**data, "rows": tuple(data.get("rows") or ()), "doubtful": doubtful})
 
 
 def to_blob(vector: np.ndarray) -> bytes:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from app.index.catalog import to_blob
-from app.index.documents import document_from_row
+from app.index.documents import document_from_row, stored_document
 from app.models import Chunk, Document
 
 
@@ -58,7 +58,7 @@ def add_document(
             doc.date,
             g,
             len(chunks),
-            json.dumps(dataclasses.asdict(doc), ensure_ascii=False),
+            json.dumps(stored_document(doc), ensure_ascii=False),
         ),
     )
     doc_key = cur.lastrowid

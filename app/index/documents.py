@@ -43,7 +43,12 @@ def _filename(doc_id: str) -> str:
 
 
 def document_from_row(row: dict) -> Document:
-    spans = tuple(Span(**{**s, "path": tuple(s.get("path") or ())}) for s in row.get("spans") or ())
+    spans = tuple(
+        Span(
+            **{**s, "path": tuple(s.get("path") or ()), "doubtful": tuple(map(tuple, s.get("doubtful", ())))}
+        )
+        for s in row.get("spans") or ()
+    )
     removed = tuple(Removed(**r) for r in row.get("removed") or ())
     facets = row.get("facets") or {}
     if "localities" in row:  # stored before facets: the places were the one facet
@@ -51,6 +56,16 @@ def document_from_row(row: dict) -> Document:
         row = {k: v for k, v in row.items() if k != "localities"}
     facets = {k: tuple(v) for k, v in facets.items()}
     return Document(**{**row, "facets": facets, "spans": spans, "removed": removed})
+
+
+def stored_document(doc: Document) -> dict:
+    """A document as stored (JSON-ready): a span without doubtful OCR words does not carry the
+    empty field, so documents that never saw OCR are stored as before it existed."""
+    row = dataclasses.asdict(doc)
+    for span in row["spans"]:
+        if not span["doubtful"]:
+            del span["doubtful"]
+    return row
 
 
 def _write_durably(path: Path, data: bytes) -> None:
@@ -128,7 +143,7 @@ class DocumentStore:
                 _write_durably(original, originals[doc.doc_id])
             else:
                 original.unlink(missing_ok=True)
-            _write_durably(self.root / name, json.dumps(dataclasses.asdict(doc), ensure_ascii=False).encode())
+            _write_durably(self.root / name, json.dumps(stored_document(doc), ensure_ascii=False).encode())
             wrote = True
         if wrote:
             if self._originals.is_dir():

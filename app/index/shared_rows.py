@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.index.documents import stored_document
 from app.index.milvus import MilvusRecord
 from app.index.places import place_names
 from app.index.shared_terms import DUMMY_VECTOR
@@ -28,7 +29,7 @@ def now_ms() -> int:
 
 
 def document_row(doc: Document) -> str:
-    return json.dumps(dataclasses.asdict(doc), ensure_ascii=False, sort_keys=True)
+    return json.dumps(stored_document(doc), ensure_ascii=False, sort_keys=True)
 
 
 def version_of(row: str) -> str:

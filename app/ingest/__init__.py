@@ -3,6 +3,7 @@ date, title, facets, content hash."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -16,6 +17,7 @@ from app.ingest.loaders import SUPPORTED, DocumentError, UnsupportedFormat, read
 from app.ingest.localities import facets_of
 from app.ingest.structure import place_blocks
 from app.models import Document, Span
+from app.text import nfc
 
 __all__ = [
     "SUPPORTED",
@@ -43,11 +45,14 @@ def document_from_extracted(doc_id: str, extracted: Extracted, source: str | Non
         if parts:
             offset += 2  # the "\n\n" between paragraphs
         parts.append(b.text)
-        spans.append(Span(offset, offset + len(b.text), b.kind, placed.path, b.page, b.table, b.row, b.ocr))
+        span = Span(offset, offset + len(b.text), b.kind, placed.path, b.page, b.table, b.row, b.ocr)
+        spans.append(dataclasses.replace(span, doubtful=_placed_words(b.text, b.doubtful)))
         offset += len(b.text)
     text = "\n\n".join(parts)
     structure = json.dumps(
-        [[s.kind, s.path, s.page, s.table, s.row, s.ocr] for s in spans], ensure_ascii=False
+        # Doubtful words only where there are some, so a document without them hashes as before.
+        [[s.kind, s.path, s.page, s.table, s.row, s.ocr, *([s.doubtful] * bool(s.doubtful))] for s in spans],
+        ensure_ascii=False,
     )
     digest = hashlib.sha256("\x1f".join([c.title, c.date or "", text, structure]).encode()).hexdigest()
     return Document(
@@ -62,6 +67,22 @@ def document_from_extracted(doc_id: str, extracted: Extracted, source: str | Non
         spans=tuple(spans),
         removed=tuple(c.removed),
     )
+
+
+def _placed_words(text: str, words: tuple[tuple[str, float], ...]) -> tuple[tuple[int, int, float], ...]:
+    """OCR's doubtful words found in their paragraph's cleaned text, in order. Cleaning may have
+    changed a word (a line-end hyphen joined away, a mark sanitised): such a word is looked for
+    without its hyphen, and one not found at all is left unmarked rather than marked elsewhere."""
+    placed: list[tuple[int, int, float]] = []
+    at = 0
+    for word, conf in words:
+        for form in dict.fromkeys((nfc(word), nfc(word).rstrip("-"))):
+            i = text.find(form, at) if form else -1
+            if i >= 0:
+                placed.append((i, i + len(form), conf))
+                at = i + len(form)
+                break
+    return tuple(placed)
 
 
 def document_from_text(doc_id: str, raw: str, source: str | None = None) -> Document:

@@ -28,6 +28,8 @@ class Block:
     table: int | None = None  # 1-based table number in the document, for rows and captions
     row: int | None = None  # 1-based data row within its table
     ocr: float | None = None  # mean OCR confidence (0-100) of the page this text was read from
+    # Words OCR read with doubt, in reading order, each with its own confidence: (word, 0-100).
+    doubtful: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass

@@ -617,14 +617,23 @@ def _paragraphs(words: list[_Word], page: int | None, conf: float) -> list[Block
         paragraphs.setdefault((w.block, w.par), {}).setdefault(w.line, []).append(w)
     blocks = []
     for by_line in paragraphs.values():
+        line_words = list(by_line.values())
         lines = [
             (" ".join(w.text for w in ws), min(w.left for w in ws), max(w.left + w.width for w in ws))
-            for ws in by_line.values()
+            for ws in line_words
         ]
-        for group in _split_lines(lines):
+        taken = 0
+        for group in _split_lines(lines):  # consecutive lines, in order
+            group_words = [w for ws in line_words[taken : taken + len(group)] for w in ws]
+            taken += len(group)
             text = _join_lines(group)
             if text.strip():
-                blocks.append(Block(text, "para", page=page, ocr=conf))
+                doubtful = tuple(
+                    (w.text, round(w.conf, 1))
+                    for w in group_words
+                    if w.conf < _DOUBT_CONF and any(c.isalnum() for c in w.text)
+                )
+                blocks.append(Block(text, "para", page=page, ocr=conf, doubtful=doubtful))
     return blocks
 
 

@@ -206,6 +206,22 @@ async def documents(
     )
 
 
+def _marked(text: str, doubtful: tuple[tuple[int, int, float], ...]) -> list[tuple[str, float | None]]:
+    """A paragraph cut into plain runs and OCR's doubtful words (with their confidence), for marking."""
+    parts: list[tuple[str, float | None]] = []
+    at = 0
+    for start, end, conf in doubtful:
+        if start < at or end > len(text):
+            continue  # stored offsets that no longer fit this text: leave the words unmarked
+        if start > at:
+            parts.append((text[at:start], None))
+        parts.append((text[start:end], conf))
+        at = end
+    if at < len(text) or not parts:
+        parts.append((text[at:], None))
+    return parts
+
+
 @router.get("/c/{name}/d/{doc_id}")
 async def document(request: Request, name: str, doc_id: str) -> Response:
     console = _session_or_login(request)
@@ -216,6 +232,7 @@ async def document(request: Request, name: str, doc_id: str) -> Response:
     doc = gen.documents.get(doc_id)
     if doc is None:
         return console.page("error.html", 404, message=f"Không có tài liệu {doc_id}")
+    low_ocr = console.gate.library.settings.OCR_MIN_CONFIDENCE
     removed: dict[str, list[str]] = {}
     for r in doc.removed:
         removed.setdefault(r.reason, []).append(r.text)
@@ -225,10 +242,16 @@ async def document(request: Request, name: str, doc_id: str) -> Response:
             "kind": s.kind,
             "page": s.page,
             "ocr": s.ocr,
-            "text": doc.text[s.start : s.end],
+            "parts": _marked(doc.text[s.start : s.end], s.doubtful),
         }
         for s in doc.spans
     ]
+    ocr_pages: dict[int | None, dict[str, float]] = {}
+    for s in doc.spans:
+        if s.ocr is not None:
+            page = ocr_pages.setdefault(s.page, {"confidence": s.ocr, "doubtful": 0, "low": 0})
+            page["doubtful"] += len(s.doubtful)
+            page["low"] += sum(conf < low_ocr for _, _, conf in s.doubtful)
     headings = list(dict.fromkeys(p["path"] for p in paragraphs if p["path"]))
     tables: dict[int, dict[str, list[str]]] = {}
     for s in doc.spans:
@@ -242,7 +265,8 @@ async def document(request: Request, name: str, doc_id: str) -> Response:
         removed=removed,
         removed_counts=Counter(r.reason for r in doc.removed),
         paragraphs=paragraphs,
-        low_ocr=console.gate.library.settings.OCR_MIN_CONFIDENCE,
+        low_ocr=low_ocr,
+        ocr_pages=ocr_pages,
         headings=headings,
         tables=tables,
         # The chunks as the index cut them (the same chunker and sizes), each as a citation shows it.

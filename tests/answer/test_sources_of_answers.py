@@ -94,3 +94,27 @@ def test_an_article_the_documents_do_not_have_is_not_answered(pipeline: Pipeline
         "Điều 6 Quy chế thi đua khen thưởng của trường Bắc Sơn quy định mức tiền thưởng bao nhiêu?"
     ).answer
     assert not b.abstained and "450.000 đồng" in b.text, b.text
+
+
+def test_a_figure_ocr_doubted_on_a_well_read_page_is_not_stated(tmp_path: Path, embedder: Embedder) -> None:
+    """The page reads at 94, but the figure's own word was read at 45: the answer must not state it,
+    while another sentence of the same paragraph, read well, is still quoted for its figure."""
+    text = (
+        "Xã Phước Sơn đã cấp 1.260 thùng mì cho các hộ bị ngập. "
+        "Huyện đã cấp 198,4 tấn gạo cho các hộ bị ngập."
+    )
+    blocks = [
+        Block("Công văn về việc hỗ trợ lũ lụt của xã Phước Sơn", "para", page=1, ocr=94.0),
+        Block(text, "para", page=1, ocr=94.0, doubtful=(("198,4", 45.0), ("ngập.", 71.0))),
+    ]
+    doc = document_from_extracted("cong_van", Extracted(blocks, "image"), source="cong_van.png")
+    span = doc.spans[1]
+    assert [doc.text[span.start + a : span.start + b] for a, b, _ in span.doubtful] == ["198,4", "ngập."]
+    settings = make_settings(tmp_path, OCR_MIN_CONFIDENCE=60)
+    ingest_documents(settings, embedder, [doc])
+    pipeline = Pipeline.open(settings, embedder)
+    rice = pipeline.ask_sync("Xã Phước Sơn đã cấp bao nhiêu tấn gạo cho các hộ bị ngập?").answer
+    assert rice.abstained and "198,4" not in rice.text, rice.text
+    noodles = pipeline.ask_sync("Xã Phước Sơn đã cấp bao nhiêu thùng mì cho các hộ bị ngập?").answer
+    assert not noodles.abstained and "1.260 thùng" in noodles.text, noodles.text
+    assert all(f.verified for f in noodles.figures)

@@ -7,6 +7,7 @@ error that says what to install."""
 from __future__ import annotations
 
 import io
+import random
 import re
 import unicodedata
 from collections import Counter
@@ -280,3 +281,33 @@ def test_paragraph_splits_only_at_short_or_header_lines() -> None:
     assert split(items) == [[items[0][0]], [items[1][0]]]
     law = [("Giao nhiệm vụ theo quy định tại Điều", 0, 990), ("5. Luật Ngân sách nhà nước", 0, 980)]
     assert split(law) == [[law[0][0], law[1][0]]]  # no sentence ended: a wrapped reference, not an item
+
+
+@needs_tesseract
+def test_a_smudged_figure_is_kept_as_a_doubtful_word_of_its_paragraph() -> None:
+    """A blur and specks over "đồng, bằng 109,4%" on an otherwise clean page: the page's mean stays
+    high, the smudged words come back with their own low confidence, and the stored document marks
+    them where they stand in its text (what the console marks and the checks refuse to quote)."""
+    from PIL import ImageFilter
+
+    from app.ingest import document_from_bytes
+
+    image = _render(LETTER)
+    size, pitch = 30, 45
+    box = (size * 2 + 250, size + 7 * pitch, size * 2 + 520, size + 8 * pitch)  # line 8, its middle
+    image.paste(image.crop(box).filter(ImageFilter.GaussianBlur(2.2)), box)
+    draw, rng = ImageDraw.Draw(image), random.Random(1)
+    for _ in range(900):
+        shade = rng.randint(0, 255)
+        draw.point((rng.randint(box[0], box[2]), rng.randint(box[1], box[3])), fill=(shade,) * 3)
+    doc = document_from_bytes("cong-van.png", _save([image], "PNG"))
+    assert all(s.ocr is not None and s.ocr >= 80 for s in doc.spans)  # the page reads well overall
+    low = [
+        (doc.text[s.start + a : s.start + b], conf, doc.text[s.start : s.end])
+        for s in doc.spans
+        for a, b, conf in s.doubtful
+        if conf < 60
+    ]
+    assert low, [s.doubtful for s in doc.spans]
+    assert any(re.search(r"\d", word) for word, _, _ in low), low  # the smudged percentage
+    assert all("dự toán" in paragraph for _, _, paragraph in low), low  # and nothing elsewhere

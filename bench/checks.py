@@ -15,7 +15,10 @@ Prints, per style, how many answers were accepted (right styles) or rejected (wr
 rejections per check, every miss by question id, style and reason, the commonest reasons, and last
 `right_accepted=R wrong_rejected=W`. Targets (not asserted): R >= 0.97, W >= 0.98, each style >= 0.90.
 
-    .venv/bin/python bench/checks.py [--set seeds|genres|all] [--limit N] [--json] [--index-dir DIR]
+`--set heldout` measures the same over evals/heldout (documents and questions written apart from the
+checks' tuning, sealed): only counts are printed, never a question, an answer or a reason.
+
+    .venv/bin/python bench/checks.py [--set seeds|genres|heldout|all] [--limit N] [--json] [--index-dir DIR]
         [--direct] [--protocol free|sentences]
 
 --protocol sentences measures the default protocol instead (`app.answer.sentences`): the endpoint
@@ -67,9 +70,16 @@ from app.models import LLMUsage, Passage  # noqa: E402
 from app.pipeline import Pipeline  # noqa: E402
 from app.retrieve import Query  # noqa: E402
 from evaluation.genres import genre_index  # noqa: E402
-from evaluation.sets import QUESTION_FILES, load_questions, sample, single_passage  # noqa: E402
+from evaluation.sets import (  # noqa: E402
+    QUESTION_FILES,
+    REASONING,
+    load_questions,
+    sample,
+    single_passage,
+)
 
 TOP_K = 5  # as the eval asks
+SEALED_SETS = frozenset({"heldout"})  # written apart from the tuning: measured, never read
 CHECKS = (
     "figure-not-in-passage",
     "period",
@@ -291,6 +301,8 @@ def summary(
     check_names: tuple[str, ...] = CHECKS,
 ) -> dict:
     outcomes = [o for r in runs for o in r.outcomes]
+    # A sealed set's outcomes are counted, never listed: no question, answer or reason of it is shown.
+    listed = [o for o in outcomes if o.set not in SEALED_SETS]
     styles: dict[str, dict] = {}
     for style in (*right_styles, *wrong_styles):
         rows = [o for o in outcomes if o.style == style]
@@ -317,12 +329,12 @@ def summary(
     wrong = [o for o in outcomes if not o.right]
     reasons: dict[str, Counter] = {"right_rejected": Counter(), "wrong_accepted": Counter()}
     examples: dict[str, dict[str, list[str]]] = {"right_rejected": defaultdict(list), "wrong_accepted": {}}
-    for o in right:
+    for o in (o for o in listed if o.right):
         for pat in dict.fromkeys(pattern_of(p) for p in o.problems):
             reasons["right_rejected"][pat] += 1
             examples["right_rejected"][pat].append(f"{o.qid}/{o.style}")
     wrong_by_style: dict[str, list[str]] = defaultdict(list)
-    for o in wrong:
+    for o in (o for o in listed if not o.right):
         if o.accepted:
             reasons["wrong_accepted"][o.style] += 1
             wrong_by_style[o.style].append(o.qid)
@@ -338,7 +350,10 @@ def summary(
     return {
         "questions": {r.name: r.questions for r in runs},
         "by_set": by_set,
-        "skipped": {r.name: [{"id": i, "why": w} for i, w in r.skipped] for r in runs},
+        "skipped": {
+            r.name: [{"id": i, "why": "(sealed)" if r.name in SEALED_SETS else w} for i, w in r.skipped]
+            for r in runs
+        },
         "styles": styles,
         "checks": checks,
         "right": {"count": len(right), "accepted": sum(o.accepted for o in right)},
@@ -346,7 +361,7 @@ def summary(
         "wrong_caught_on_plant": sum(bool(o.caught) for o in wrong),
         "endpoint_disagreements": [
             {"set": o.set, "id": o.qid, "style": o.style, "endpoint": o.endpoint}
-            for o in outcomes
+            for o in listed
             if o.endpoint
         ],
         "top_reasons": {
@@ -363,7 +378,7 @@ def summary(
                 "caught": o.caught,
                 "answer": o.text,
             }
-            for o in outcomes
+            for o in listed
         ],
         "misses": [
             {
@@ -374,7 +389,7 @@ def summary(
                 "reason": o.problems if o.problems else "accepted",
                 "answer": o.text,
             }
-            for o in outcomes
+            for o in listed
             if o.miss
         ],
     }
@@ -453,9 +468,14 @@ async def main_async(args: argparse.Namespace) -> int:
             t1 = time.perf_counter()
             if name == "seeds":
                 settings, questions = seed_settings(base, root / "seeds", embedder)
-            else:  # evals/genres/docs ingested as `python -m evaluation run` does (its own embedder)
-                settings, questions = genre_index(base, root / "genres")
-                questions = single_passage(questions)  # the styles restate one passage's figure
+            else:  # evals/<set>/docs ingested as `python -m evaluation run` does (its own embedder)
+                settings, questions = genre_index(base, root / name, name)
+                # the styles restate one passage's figure (heldout is all sealed: keep its own)
+                questions = (
+                    [q for q in questions if q["category"] not in REASONING]
+                    if name in SEALED_SETS
+                    else single_passage(questions)
+                )
             index_s += time.perf_counter() - t1
             questions = [
                 q
@@ -491,7 +511,12 @@ async def main_async(args: argparse.Namespace) -> int:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--set", default="all", choices=("seeds", "genres", "all"))
+    ap.add_argument(
+        "--set",
+        default="all",
+        choices=("seeds", "genres", "heldout", "all"),
+        help="all: seeds and genres, the sets the checks were tuned on; heldout: sealed, counts only",
+    )
     ap.add_argument("--limit", type=int, help="only N questions of each set, spread over it")
     ap.add_argument("--json", action="store_true", help="the report as one JSON line (then the last line)")
     ap.add_argument("--index-dir", help="build the indexes here and keep them (default: a temporary one)")

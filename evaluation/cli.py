@@ -27,7 +27,7 @@ def run_sets(
     from evaluation.runner import run_seeds
 
     if which not in (*SETS, "all"):
-        raise ValueError(f"--set {which!r}: choose seeds, genres or all")
+        raise ValueError(f"--set {which!r}: choose {', '.join(SETS)} or all")
     names = SETS if which == "all" else (which,)
     thresholds = load_thresholds()
     reports, failures = [], {}
@@ -35,7 +35,7 @@ def run_sets(
         report = (
             run_seeds(settings, base_url, n, sealed_only)
             if name == "seeds"
-            else run_genres(settings, n, sealed_only)
+            else run_genres(settings, n, sealed_only, name)
         )
         reports.append(report)
         failures[name] = check(report, set_thresholds(thresholds, name))
@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="which",
         default="all",
         choices=(*SETS, "all"),
-        help="seeds: evals/questions.jsonl over INDEX_DIR; genres: evals/genres over a temporary index",
+        help="seeds: evals/questions.jsonl over INDEX_DIR; genres, heldout: evals/<set>, a temporary index",
     )
     p.add_argument("--url", help="a running service for the seed set (default: start one on 127.0.0.1)")
     p.add_argument("--sample", type=int, help="only N questions of each set, spread over it (slow LLMs)")

@@ -16,18 +16,18 @@ from app.config import Settings
 from evaluation.curve import scored_curve
 from evaluation.metrics import Report
 from evaluation.runner import serve_and_ask
-from evaluation.sets import GENRES, load_set, load_sources, sample
+from evaluation.sets import FOLDERS, GENRES, load_set, load_sources, sample
 from evaluation.survival import ingest_summary, ingest_survival
 
 
-def _genre_documents() -> tuple[list, dict[str, str], float]:
+def _genre_documents(folder: Path = GENRES) -> tuple[list, dict[str, str], float]:
     """The set's documents as ingest reads them, the files it refused (with why), and the seconds."""
     from app.ingest import DocumentError, find_sources, load_document
 
-    sources = load_sources()
+    sources = load_sources(folder / "sources")
     t0 = time.perf_counter()
     documents, errors = [], {}
-    for path in find_sources([GENRES / "docs"]):
+    for path in find_sources([folder / "docs"]):
         try:
             documents.append(load_document(path))
         except Exception as exc:  # measured, not fatal: its questions then fail, and the report says why
@@ -38,22 +38,24 @@ def _genre_documents() -> tuple[list, dict[str, str], float]:
     return documents, errors, time.perf_counter() - t0
 
 
-def _genre_questions(documents: list, n: int | None = None, sealed_only: bool = False) -> list[dict]:
-    """The genre questions with gold file names turned into the doc ids ingest gave them."""
+def _genre_questions(
+    documents: list, n: int | None = None, sealed_only: bool = False, name: str = "genres"
+) -> list[dict]:
+    """The set's questions with gold file names turned into the doc ids ingest gave them."""
     ids = {Path(d.source or d.doc_id).stem: d.doc_id for d in documents}
     return [
         {**q, "gold_doc_ids": [ids.get(d, d) for d in q["gold_doc_ids"]]}
-        for q in sample(load_set("genres", sealed_only), n)
+        for q in sample(load_set(name, sealed_only), n)
     ]
 
 
-def genre_index(settings: Settings, index_dir: Path) -> tuple[Settings, list[dict]]:
+def genre_index(settings: Settings, index_dir: Path, name: str = "genres") -> tuple[Settings, list[dict]]:
     """The genre set's documents ingested into `index_dir` (unchanged ones are kept, so a kept
     directory is reused), the settings that point at it, and its questions."""
     from app.embed import make_embedder
     from app.index import IndexLoadError, ingest_documents, load_generation
 
-    documents, _, _ = _genre_documents()
+    documents, _, _ = _genre_documents(FOLDERS[name])
     s = settings.model_copy(update={"INDEX_DIR": index_dir, "RELOAD_INTERVAL_S": 0})
     embedder = make_embedder(s)
     try:  # a kept directory may hold documents the set no longer has
@@ -61,19 +63,22 @@ def genre_index(settings: Settings, index_dir: Path) -> tuple[Settings, list[dic
     except IndexLoadError:
         stale = set()
     ingest_documents(s, embedder, documents, remove=stale)
-    return s, _genre_questions(documents)
+    return s, _genre_questions(documents, name=name)
 
 
-def run_genres(settings: Settings, n: int | None = None, sealed_only: bool = False) -> Report:
-    """The genre set: ingest evals/genres/docs into a temporary index (same settings and embedder),
-    serve it as the seed index is served, ask every question over HTTP."""
+def run_genres(
+    settings: Settings, n: int | None = None, sealed_only: bool = False, name: str = "genres"
+) -> Report:
+    """A set with documents of its own (`genres`, `heldout`): ingest its docs/ into a temporary index
+    (same settings and embedder), serve it as the seed index is served, ask every question over HTTP."""
     from app.embed import make_embedder
     from app.index.backend import make_index_backend
 
-    report = Report(name="genres")
-    sources = load_sources()
-    documents, errors, read_s = _genre_documents()
-    questions = _genre_questions(documents, n, sealed_only)
+    report = Report(name=name)
+    folder = FOLDERS[name]
+    sources = load_sources(folder / "sources")
+    documents, errors, read_s = _genre_documents(folder)
+    questions = _genre_questions(documents, n, sealed_only, name)
     with tempfile.TemporaryDirectory(prefix="genre-index-") as tmp:
         # An index of its own, whatever the backend: a temporary folder, and (for Milvus) collections
         # of their own, built from nothing and dropped after.
@@ -93,7 +98,8 @@ def run_genres(settings: Settings, n: int | None = None, sealed_only: bool = Fal
         }
         try:
             serve_and_ask(s, None, questions, report)
-            report.curve = scored_curve(s, questions)
+            if name == "genres":  # the scorer's curve is drawn over open questions; heldout has none
+                report.curve = scored_curve(s, questions)
         finally:
             backend.drop()
             backend.close()

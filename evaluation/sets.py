@@ -1,7 +1,8 @@
 """The eval sets on disk: question files in, lists of question dicts out.
 
-Two sets, `seeds` (evals/questions.jsonl, over the seed corpus) and `genres`
-(evals/genres/questions.jsonl, over evals/genres/docs), each with a sealed part held out from tuning.
+Three sets: `seeds` (evals/questions.jsonl, over the seed corpus) and `genres`
+(evals/genres/questions.jsonl, over evals/genres/docs), each with a sealed part held out from tuning,
+and `heldout` (evals/heldout: documents and questions written apart from the tuning, sealed whole).
 Every other module reads the sets through here, so where they live and what "sealed" means is said
 once.
 """
@@ -14,10 +15,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EVALS = ROOT / "evals"
 GENRES = EVALS / "genres"
-SETS = ("seeds", "genres")
+HELDOUT = EVALS / "heldout"
+SETS = ("seeds", "genres", "heldout")
+# Sets over documents of their own (each folder has docs/), ingested into a temporary index.
+FOLDERS = {"genres": GENRES, "heldout": HELDOUT}
 QUESTION_FILES = {"seeds": EVALS / "questions.jsonl", "genres": GENRES / "questions.jsonl"}
 # Held out: never read while tuning. Their outcomes are reported as figures only, never as text.
-SEALED_FILES = {"seeds": EVALS / "questions.sealed.jsonl", "genres": GENRES / "questions.sealed.jsonl"}
+# `heldout` is sealed whole: documents and questions written apart from the checks' tuning.
+SEALED_FILES = {
+    "seeds": EVALS / "questions.sealed.jsonl",
+    "genres": GENRES / "questions.sealed.jsonl",
+    "heldout": HELDOUT / "questions.sealed.jsonl",
+}
 # Questions that need more than one passage: a computed figure, or documents compared. They have
 # their own floors; `overall` stays the questions one passage answers, comparable across rounds.
 REASONING = frozenset({"computed", "cross_document"})
@@ -31,7 +40,7 @@ def load_questions(path: Path = QUESTION_FILES["seeds"]) -> list[dict]:
 def load_set(name: str, sealed_only: bool = False) -> list[dict]:
     """A set's open questions, then its sealed ones (marked `sealed`) when the set has them; only
     the sealed ones with `sealed_only` (a slow endpoint measured on the held-out part)."""
-    questions = [] if sealed_only else load_questions(QUESTION_FILES[name])
+    questions = [] if sealed_only or name not in QUESTION_FILES else load_questions(QUESTION_FILES[name])
     if SEALED_FILES[name].exists():
         questions += [{**q, "sealed": True} for q in load_questions(SEALED_FILES[name])]
     return questions

@@ -350,3 +350,20 @@ def test_the_sealed_part_alone_is_all_sealed_and_nothing_else() -> None:
         assert sealed and all(q["sealed"] for q in sealed)
         assert not {q["id"] for q in sealed} & {q["id"] for q in load_questions(QUESTION_FILES[name])}
         assert len(load_set(name)) == len(load_questions(QUESTION_FILES[name])) + len(sealed)
+
+
+def test_the_held_out_set_is_sealed_whole_and_valid() -> None:
+    """evals/heldout has no open part: `load_set` gives its questions all marked sealed, the bench and
+    the report list none of them, and its own check (counts only) passes."""
+    import subprocess
+    import sys
+
+    questions = load_set("heldout")
+    assert len(questions) >= 60 and all(q["sealed"] for q in questions)
+    assert load_set("heldout", sealed_only=True) == questions
+    assert sum(not q["answerable"] for q in questions) >= 10
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, str(root / "evals/heldout/validate.py")], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and "validation passed" in done.stdout, done.stdout + done.stderr

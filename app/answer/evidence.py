@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from app.chunk import split_sentences
+from app.ground.claims import phrase
 from app.ground.period import TimeMarks
 from app.models import Chunk, Document
 from app.text import match_words
@@ -69,7 +70,7 @@ def _clause(text: str) -> Clause:
         text=text.strip(),
         written=terms(text, False),
         folded=terms(text, True),
-        folded_seq=f" {' '.join(match_words(text, True))} ",
+        folded_seq=phrase(text),
         quantities=tuple(extract_quantities(_ENUMERATOR.sub(lambda m: " " * len(m[0]), text))),
     )
 

@@ -224,8 +224,8 @@ class SentenceAnswerer(LLMAnswerer):
         # target's ("100% chi bộ" for "bao nhiêu phần trăm tổ dân phố"), and nothing as checkable as
         # a figure binds a name, a list or a reason to the question.
         scorer = self.extractive.scorer
-        picked = np.array([c.features for c in usable if (c.rank + 1, c.index + 1) in chosen])
-        _, confidence = scorer.choose(picked)
+        picked = [c for c in usable if (c.rank + 1, c.index + 1) in chosen]
+        best, confidence = scorer.choose(np.array([c.features for c in picked]))
         if confidence < scorer.threshold:
             raise Unverified(
                 f"the chosen sentences score {confidence:.2f} < {scorer.threshold:.2f} as the answer"
@@ -241,6 +241,11 @@ class SentenceAnswerer(LLMAnswerer):
             for q in extract_quantities(short)
         ):
             short = ""  # its figure is one of the sentences', but not the one asked: quote alone
+        if not all(figure_in_text(q, picked[best].clause) for q in extract_quantities(short)):
+            # The lead says which figure answers; the checks vouch only for the clause the scorer
+            # chose ("Năm 2025 › Thực hiện: 318,6", not the same row's "Thực hiện 2024: 286,4"). The
+            # sentences are still quoted whole, with every label.
+            short = ""
         # A lead-in ("… nộp các giấy tờ sau:") is quoted with the items it announces, as the
         # extractive answer quotes it: alone it answers nothing.
         quoted = [list(sentences) for sentences in said]

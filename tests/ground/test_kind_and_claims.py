@@ -80,6 +80,15 @@ def test_a_count_must_count_what_was_asked() -> None:
     assert asked_gap(asked, phrase(sibling), tuple(extract_quantities(sibling))) == 1.0
 
 
+def test_a_place_name_is_not_what_is_counted() -> None:
+    """Folded, "Tân" is "tấn" and "Hòa An" holds "an": a place's name never counts the figure."""
+    noodles = "Xã Tân Thành đã cấp 1.260 thùng mì cho các hộ bị ngập"
+    assert not counts_asked(("tan",), phrase(noodles), extract_quantities(noodles))
+    rice = "Xã Tân Thành đã cấp 198,4 tấn gạo cho các hộ bị ngập"
+    assert counts_asked(("tan",), phrase(rice), extract_quantities(rice))
+    assert counts_asked(("ho",), phrase(noodles), extract_quantities(noodles))
+
+
 def test_a_figure_true_of_its_passage_can_answer_another_question() -> None:
     passage = "Tổng thu ngân sách là 348,5 tỷ đồng, đạt 109,4% dự toán; kết nạp 32 đảng viên mới."
     money, percent, members = (extract_quantities(t)[0] for t in ("348,5 tỷ đồng", "109,4%", "32"))

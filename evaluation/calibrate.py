@@ -29,9 +29,12 @@ def collect_sets(settings: Settings, which: str, index_dir: Path | None) -> list
     out: list[Asked] = []
     if which in ("seeds", "all"):
         collect(settings, single_passage(load_questions(QUESTION_FILES["seeds"])), out, "category")
-    if which in ("genres", "all"):
+    for name in ("genres", "figures"):
+        if which not in (name, "all"):
+            continue
         with tempfile.TemporaryDirectory(prefix="calibrate-") as tmp:
-            s, questions = genre_index(settings, index_dir or Path(tmp))
+            where = index_dir / name if index_dir else Path(tmp)
+            s, questions = genre_index(settings, where, name)
             collect(s, single_passage(questions), out, "genre")
     return out
 

@@ -70,7 +70,8 @@ def _cmd_genre_docs(args: argparse.Namespace) -> int:
 
 
 def _calibrate_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--set", dest="which", default="all", choices=(*SETS, "all"))
+    # Fitted on the development sets only: the held-out set is never fitted on.
+    p.add_argument("--set", dest="which", default="all", choices=("seeds", "genres", "figures", "all"))
     p.add_argument(
         "--precision",
         type=float,
@@ -79,7 +80,9 @@ def _calibrate_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--l2", type=float, default=1.0, help="L2 penalty of the logistic fit")
     p.add_argument("--folds", type=int, default=5, help="folds of the cross-validated figures")
-    p.add_argument("--index-dir", type=Path, help="keep the genre set's index here (reused next time)")
+    p.add_argument(
+        "--index-dir", type=Path, help="keep the genre and figure sets' indexes under here (reused next time)"
+    )
     p.add_argument("--write", action="store_true", help="write app/answer/calibration.json")
 
 

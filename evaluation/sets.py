@@ -1,8 +1,9 @@
 """The eval sets on disk: question files in, lists of question dicts out.
 
-Three sets: `seeds` (evals/questions.jsonl, over the seed corpus) and `genres`
-(evals/genres/questions.jsonl, over evals/genres/docs), each with a sealed part held out from tuning,
-and `heldout` (evals/heldout: documents and questions written apart from the tuning, sealed whole).
+Four sets: `seeds` (evals/questions.jsonl, over the seed corpus), `genres`
+(evals/genres/questions.jsonl, over evals/genres/docs) and `figures` (evals/figures: paragraphs of
+competing figures), each with a sealed part held out from tuning, and `heldout` (evals/heldout:
+documents and questions written apart from the tuning, sealed whole).
 Every other module reads the sets through here, so where they live and what "sealed" means is said
 once.
 """
@@ -16,15 +17,21 @@ ROOT = Path(__file__).resolve().parent.parent
 EVALS = ROOT / "evals"
 GENRES = EVALS / "genres"
 HELDOUT = EVALS / "heldout"
-SETS = ("seeds", "genres", "heldout")
+FIGURES = EVALS / "figures"
+SETS = ("seeds", "genres", "figures", "heldout")
 # Sets over documents of their own (each folder has docs/), ingested into a temporary index.
-FOLDERS = {"genres": GENRES, "heldout": HELDOUT}
-QUESTION_FILES = {"seeds": EVALS / "questions.jsonl", "genres": GENRES / "questions.jsonl"}
+FOLDERS = {"genres": GENRES, "figures": FIGURES, "heldout": HELDOUT}
+QUESTION_FILES = {
+    "seeds": EVALS / "questions.jsonl",
+    "genres": GENRES / "questions.jsonl",
+    "figures": FIGURES / "questions.jsonl",
+}
 # Held out: never read while tuning. Their outcomes are reported as figures only, never as text.
 # `heldout` is sealed whole: documents and questions written apart from the checks' tuning.
 SEALED_FILES = {
     "seeds": EVALS / "questions.sealed.jsonl",
     "genres": GENRES / "questions.sealed.jsonl",
+    "figures": FIGURES / "questions.sealed.jsonl",
     "heldout": HELDOUT / "questions.sealed.jsonl",
 }
 # Questions that need more than one passage: a computed figure, or documents compared. They have

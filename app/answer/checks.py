@@ -18,9 +18,10 @@ from app.ground.parts import in_part, structured
 from app.ground.period import NO_TIME, TimeMarks, in_period
 from app.ground.places import Places
 from app.index.view import IndexView
+from app.ingest.localities import find_localities, places, split_locality
 from app.models import Document, Passage
 from app.retrieve import Query
-from app.text import match_words
+from app.text import fold, match_words
 from app.text.numbers import Quantity, figure_in_text
 
 _CACHED = 20_000  # analysed chunks (and documents' word spreads) kept per generation
@@ -141,6 +142,34 @@ class Checks:
         return self.places.about_elsewhere(
             question.localities, question.unknown_localities, passage.chunk.doc_id
         )
+
+    def about_other_places(self, question: Question, sentence: Sentence, doc_id: str) -> bool:
+        """The question asks a figure of a place ("huyện Tường Vân"), and the sentence names another
+        place and not it: in a report covering several districts or communes ("Huyện Khê Lâm: nước
+        sản xuất 2.105.300 m3", "xã Bình Lâm có 1.205 hộ") each one's figures are its own. In a
+        document about the asked place, a larger place it names is the authority above it, no rival
+        ("theo dự toán của tỉnh Hải Đông, xã xây dựng ..."; the profile lists kinds from the
+        smallest). "ở đâu?" is answered by an address: only figures are held to the place."""
+        if question.kind not in ("figure", "money", "percent"):
+            return False
+        asked = self.asked_places(question)
+        if not asked or not sentence.places:
+            return False
+        names = {name for _, name in asked}
+        if any(n in names for _, n in sentence.places):
+            return False
+        if not names & self.places.primary(doc_id):
+            return True  # a document of several places: every other place is another's figure
+        order = {kind: i for i, kind in enumerate(places().kinds)}
+        largest = max(order.get(kind, -1) for kind, _ in asked)
+        return any(order.get(k, len(order)) <= largest for k, _ in sentence.places)
+
+    @staticmethod
+    def asked_places(question: Question) -> frozenset[tuple[str, str]]:
+        """The places the question names with their kind: ("huyện", "tuong van"). A bare name
+        ("Lam Giang") is not one: the province and its city often share it."""
+        places = find_localities(question.query.restored)
+        return frozenset((kind, fold(name)) for kind, name in map(split_locality, places))
 
     def period_ok(self, question: Question, sentence: Sentence, doc: Document) -> bool:
         if not question.years and not question.ranges:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from app.chunk import split_sentences
 from app.ground.claims import phrase
 from app.ground.period import TimeMarks
+from app.ingest.localities import find_localities, split_locality
 from app.models import Chunk, Document
-from app.text import match_words
+from app.text import fold, match_words
 from app.text.numbers import Quantity, extract_quantities
 
 _CLAUSE = re.compile(r";\s+")
@@ -53,6 +54,7 @@ class Sentence:
     words: tuple[str, ...] = ()  # its own folded words, in order
     offset: int = 0  # where it starts in the document's text
     span: int | None = None  # index of its paragraph in the document's spans (heading path, row, OCR)
+    places: frozenset[tuple[str, str]] = frozenset()  # the places it names: ("huyện", "tuong van")
 
     def terms(self, folded: bool) -> frozenset[str]:
         return self.folded if folded else self.written
@@ -148,6 +150,7 @@ def analyse_chunk(chunk: Chunk, doc: Document) -> tuple[Sentence, ...]:
                 words=tuple(match_words(text, True)),
                 offset=offset,
                 span=index,
+                places=frozenset((k, fold(n)) for k, n in map(split_locality, find_localities(text))),
             )
         )
     return tuple(out)

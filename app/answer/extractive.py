@@ -133,6 +133,8 @@ class ExtractiveAnswerer:
             reason = None
             if not self.checks.period_ok(question, sentence, doc):
                 reason = "about another period"
+            elif self.checks.about_other_places(question, sentence, doc.doc_id):
+                reason = "about another place"
             path = where.path if where is not None else ()
             if not in_part(question.parts, path, sentence.text, self.checks.numbered(doc.doc_id)):
                 reason = "outside the part the question names"  # "Điều 15" is not answered from Điều 1

@@ -24,6 +24,7 @@ class Places:
         self.known = known
         self._documents = documents
         self._primary: dict[str, frozenset[str]] = {}
+        self._named: dict[str, frozenset[str]] = {}
 
     def primary(self, doc_id: str) -> frozenset[str]:
         """The places the document is about: those it names most (folded), and those in its title."""
@@ -34,6 +35,7 @@ class Places:
             if doc is not None:
                 for locality, count in count_localities(doc.text).items():
                     names[fold(split_locality(locality)[1])] += count
+            self._named[doc_id] = frozenset(names)
             top = max(names.values(), default=0)
             primary = {k for k, v in names.items() if v >= max(2, top / 3)}
             if doc is not None:
@@ -46,4 +48,11 @@ class Places:
         names a place the corpus has never heard of (`unknown`)."""
         if unknown:
             return True
-        return bool(asked) and not set(asked) & self.primary(doc_id)
+        if not asked:
+            return False
+        primary = self.primary(doc_id)
+        if set(asked) & primary:
+            return False
+        # A document about no one place (a company's report, each district named once in its own
+        # row) is about every place it names: its sentences are then held to the place one by one.
+        return bool(primary) or not set(asked) & self._named.get(doc_id, frozenset())

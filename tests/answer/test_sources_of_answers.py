@@ -118,3 +118,27 @@ def test_a_figure_ocr_doubted_on_a_well_read_page_is_not_stated(tmp_path: Path, 
     noodles = pipeline.ask_sync("Xã Phước Sơn đã cấp bao nhiêu thùng mì cho các hộ bị ngập?").answer
     assert not noodles.abstained and "1.260 thùng" in noodles.text, noodles.text
     assert all(f.verified for f in noodles.figures)
+
+
+def test_in_a_report_of_several_districts_the_figure_is_the_asked_ones(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """Each district's sentence holds its own figures: asked for huyện Đông Sơn, the sentence that
+    names huyện Tây Sơn is never quoted, however well it matches; a province named beside a commune's
+    figure ("theo giao của tỉnh") is no rival of the commune."""
+    report = document_from_text(
+        "nuoc_sach",
+        "BÁO CÁO CẤP NƯỚC QUÝ III NĂM 2025 CỦA CÔNG TY CẤP NƯỚC HÀ MY\n"
+        "Huyện Tây Sơn có 12.450 hộ sử dụng nước sạch, tỷ lệ thất thoát nước là 17,2%.\n"
+        "Huyện Đông Sơn có 8.930 hộ sử dụng nước sạch, tỷ lệ thất thoát nước là 21,4%.\n"
+        "Theo chỉ tiêu tỉnh Hà My giao, xã Bình Lâm có 1.205 hộ sử dụng nước sạch.",
+    )
+    settings = make_settings(tmp_path)
+    ingest_documents(settings, embedder, [report])
+    pipeline = Pipeline.open(settings, embedder)
+    east = pipeline.ask_sync("Tỷ lệ thất thoát nước của huyện Đông Sơn là bao nhiêu?").answer
+    assert not east.abstained and "21,4%" in east.text and "17,2%" not in east.text, east.text
+    west = pipeline.ask_sync("Huyện Tây Sơn có bao nhiêu hộ sử dụng nước sạch?").answer
+    assert not west.abstained and "12.450" in west.text and "8.930" not in west.text, west.text
+    commune = pipeline.ask_sync("Xã Bình Lâm có bao nhiêu hộ sử dụng nước sạch?").answer
+    assert not commune.abstained and "1.205" in commune.text, commune.text

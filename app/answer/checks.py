@@ -8,6 +8,7 @@ per generation.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -20,6 +21,7 @@ from app.ground.places import Places
 from app.index.view import IndexView
 from app.ingest.localities import find_localities, places, split_locality
 from app.models import Document, Passage
+from app.profiles import active
 from app.retrieve import Query
 from app.text import fold, match_words
 from app.text.numbers import Quantity, figure_in_text
@@ -168,8 +170,7 @@ class Checks:
     def asked_places(question: Question) -> frozenset[tuple[str, str]]:
         """The places the question names with their kind: ("huyện", "tuong van"). A bare name
         ("Lam Giang") is not one: the province and its city often share it."""
-        places = find_localities(question.query.restored)
-        return frozenset((kind, fold(name)) for kind, name in map(split_locality, places))
+        return _places_named(question.query.restored, active().digest)
 
     def period_ok(self, question: Question, sentence: Sentence, doc: Document) -> bool:
         if not question.years and not question.ranges:
@@ -214,3 +215,9 @@ def _body_start(doc: Document, numbered: bool) -> int:
         ):
             return span.start
     return 0
+
+
+@functools.lru_cache(maxsize=1024)
+def _places_named(text: str, profile: str) -> frozenset[tuple[str, str]]:
+    """Asked once per sentence weighed: read once per question (and profile, whose kinds it reads)."""
+    return frozenset((kind, fold(name)) for kind, name in map(split_locality, find_localities(text)))

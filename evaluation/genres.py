@@ -16,7 +16,7 @@ from app.config import Settings
 from evaluation.curve import scored_curve
 from evaluation.metrics import Report
 from evaluation.runner import serve_and_ask
-from evaluation.sets import FOLDERS, GENRES, load_set, load_sources, sample
+from evaluation.sets import FOLDERS, GENRES, QUESTION_FILES, load_set, load_sources, sample
 from evaluation.survival import ingest_summary, ingest_survival
 
 
@@ -98,7 +98,7 @@ def run_genres(
         }
         try:
             serve_and_ask(s, None, questions, report)
-            if name == "genres":  # the scorer's curve is drawn over open questions; heldout has none
+            if name in QUESTION_FILES:  # the scorer's curve is drawn over open questions only
                 report.curve = scored_curve(s, questions)
         finally:
             backend.drop()

@@ -192,6 +192,13 @@ class Settings(BaseSettings):
         description="sentences: the model picks sentence ids (JSON) and the service quotes them, "
         "checkable for small models; free: the model writes the answer, every claim checked",
     )
+    LLM_AGREE_MIN: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="sentences protocol: the scorer's confidence enough for the model's pick when it "
+        "is also the scorer's first choice (any other pick needs the operating point); 1 turns it off",
+    )
     LLM_TEMPERATURE: float = Field(0.1, ge=0, le=2)
     LLM_MAX_TOKENS: int = Field(400, ge=16, le=4096)
     LLM_CONNECT_TIMEOUT_S: float = Field(3.0, gt=0)

@@ -75,7 +75,7 @@ def make_llm_answerer(settings: Settings, client: LLMClient, extractive: Extract
         from app.answer.sentences import SentenceAnswerer
 
         prompts = SentencePrompts.load(settings.PROMPTS_DIR)
-        return SentenceAnswerer(client, prompts, extractive, deadline, min_ocr)
+        return SentenceAnswerer(client, prompts, extractive, deadline, min_ocr, settings.LLM_AGREE_MIN)
     return LLMAnswerer(client, extractive.checks, deadline, min_ocr, extractive)
 
 

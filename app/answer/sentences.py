@@ -150,10 +150,12 @@ class SentenceAnswerer(LLMAnswerer):
         extractive: ExtractiveAnswerer,
         deadline_s: float,
         min_ocr: float = 0.0,
+        agree_min: float = 1.0,
     ) -> None:
         super().__init__(client, extractive.checks, deadline_s, min_ocr, extractive)
         self.prompts = prompts
         self.extractive = extractive
+        self.agree_min = agree_min  # 1.0: the model's agreement never lowers the bar
 
     async def stream(
         self, query: Query, passages: list[Passage], usage: LLMUsage
@@ -226,7 +228,7 @@ class SentenceAnswerer(LLMAnswerer):
         scorer = self.extractive.scorer
         picked = [c for c in usable if (c.rank + 1, c.index + 1) in chosen]
         best, confidence = scorer.choose(np.array([c.features for c in picked]))
-        if confidence < scorer.threshold:
+        if confidence < scorer.threshold and not self._agreed(usable, chosen):
             raise Unverified(
                 f"the chosen sentences score {confidence:.2f} < {scorer.threshold:.2f} as the answer"
             )
@@ -258,6 +260,17 @@ class SentenceAnswerer(LLMAnswerer):
         if unverified:
             raise Unverified(f"figures not in the passages cited: {', '.join(unverified)}")
         return text
+
+    def _agreed(self, usable: list[Candidate], chosen: list[tuple[int, int]]) -> bool:
+        """The model chose the sentence the scorer ranks first among all it could quote, and the
+        scorer is at least `agree_min` sure of it: two judges that err apart agree. Below the
+        operating point the extractive answer abstains on the scorer's word alone; a model that
+        picks the scorer's first choice out of eight (in passage order, not the scorer's) is a second
+        vote. Any other pick must convince the scorer alone."""
+        scorer = self.extractive.scorer
+        top, confidence = scorer.choose(np.array([c.features for c in usable]))
+        best = usable[top]
+        return (best.rank + 1, best.index + 1) in chosen and confidence >= self.agree_min
 
     @staticmethod
     def write(question: str, short: str, chosen: list[tuple[int, int]], said: list[list[str]]) -> str:

@@ -40,15 +40,15 @@ def label(clause: str, q: Quantity, previous_end: int, written: bool, row: str =
 
 
 def labelled(sentence: str, written: bool, with_row: bool = True) -> Iterator[tuple[Quantity, set[str]]]:
-    """Each figure of a sentence (not its years or dates, which label the next figure) with its label;
-    offsets within the sentence."""
+    """Each figure of a sentence (not its years, periods or dates, which label the next figure:
+    "giai đoạn 2026 - 2030 là 4,2 tỷ đồng") with its label; offsets within the sentence."""
     row = sentence.split(_ROW, 1)[0] if with_row and _ROW in sentence else ""
     offset = 0
     for clause in _CLAUSE.split(sentence):
         offset = sentence.find(clause, offset)
         previous = 0
         for q in extract_quantities(clause):
-            if q.kind in ("year", "date"):
+            if q.kind in ("year", "date") or q.period:
                 continue
             yield (
                 Quantity(

@@ -112,7 +112,7 @@ def asked_kind(question: str) -> Kind:
 
 
 def _is_figure(q: Quantity) -> bool:
-    return q.kind in ("number", "percent", "fraction") or (q.kind == "range" and (q.value or 0) < 1900)
+    return q.kind in ("number", "percent", "fraction") or (q.kind == "range" and not q.period)
 
 
 _MONEY = re.compile(r"(?i)đồng|usd|vnd|eur|\$|€")

@@ -49,6 +49,11 @@ class Quantity:
     unit: str | None = None  # canonical unit ("đồng", "%", "%/năm", "đảng viên"); None when none follows
     date: str | None = None  # kind "date": "yyyy-mm-dd", "--mm-dd" or "yyyy-mm"
 
+    @property
+    def period(self) -> bool:
+        """A span of years ("2026 - 2030"), not an amount ("90 - 100 triệu đồng" is 9e7 and up)."""
+        return self.kind == "range" and self.unit is None and 1900 <= (self.value or 0) <= 2100
+
 
 SCALE_WORDS: dict[str, float] = {
     "nghìn": 1e3, "ngàn": 1e3, "triệu": 1e6, "tỷ": 1e9, "tỉ": 1e9,

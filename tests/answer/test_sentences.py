@@ -269,3 +269,57 @@ def test_a_chosen_lead_in_is_quoted_with_its_items(
     assert body["mode"] == "llm", body
     assert "nộp các giấy tờ sau:" in body["answer"]
     assert "Bản sao căn cước của chủ hộ kinh doanh." in body["answer"], body["answer"]
+
+
+def test_the_scorers_first_choice_needs_less_when_the_model_chose_it_too(
+    seed_index: Settings, embedder: Embedder, llm: FakeLLM
+) -> None:
+    """With the operating point out of reach, a pick is still used when it is the sentence the scorer
+    ranks first and the scorer is at least LLM_AGREE_MIN sure of it; any other pick is refused, and
+    LLM_AGREE_MIN=1 refuses both."""
+    import asyncio
+    from dataclasses import replace
+
+    import numpy as np
+
+    from app.answer.base import Draft
+    from app.answer.generative import Unverified
+    from app.answer.scoring import Scorer
+    from app.models import LLMUsage
+    from app.pipeline import Pipeline
+
+    strict = replace(Scorer.load(), threshold=0.999)
+    update = {"LLM_BASE_URL": llm.base_url, "LLM_MODEL": "fake", "LLM_PROTOCOL": "sentences"}
+
+    def answer(agree_min: float, ids: list[tuple[int, int]]) -> str:
+        settings = seed_index.model_copy(update=update | {"LLM_AGREE_MIN": agree_min})
+        pipeline = Pipeline.open(settings, embedder, strict)
+        assert isinstance(pipeline.llm, SentenceAnswerer)
+        query, passages = pipeline.retrieve(QUESTION, 5, None)
+        llm.script(Reply(text=json.dumps({"cau": [f"{n}.{k}" for n, k in ids], "tra_loi": ""})))
+
+        async def drain() -> str:
+            out = ""
+            try:
+                async for item in pipeline.llm.stream(query, passages, LLMUsage(model="fake")):
+                    out = item.text if isinstance(item, Draft) else out
+            except Unverified as e:
+                return f"unverified: {e}"
+            finally:
+                await pipeline.client.close()
+            return out
+
+        return asyncio.run(drain())
+
+    probe = Pipeline.open(seed_index, embedder, strict)
+    query, passages = probe.retrieve(QUESTION, 5, None)
+    question = probe.answerer.checks.analyse(query)
+    usable = [c for c in probe.answerer.candidates(question, passages) if c.reason is None]
+    top, confidence = strict.choose(np.array([c.features for c in usable]))
+    first = (usable[top].rank + 1, usable[top].index + 1)
+    assert confidence >= 0.2, "the seed budget question's first choice is one the scorer is sure of"
+    other = next((c.rank + 1, c.index + 1) for c in usable if (c.rank + 1, c.index + 1) != first)
+
+    assert BUDGET in answer(0.2, [first])
+    assert answer(0.2, [other]).startswith("unverified: the chosen sentences score")
+    assert answer(1.0, [first]).startswith("unverified: the chosen sentences score")

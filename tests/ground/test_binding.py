@@ -28,6 +28,18 @@ def test_labels_are_the_words_before_a_figure_and_its_rows_label() -> None:
     assert {"tổng", "thu", "ngân", "sách", "2025"} <= row["318,6 tỷ đồng"]  # the row's label travels
 
 
+def test_a_span_of_years_labels_the_figure_after_it_and_an_amount_range_is_a_figure() -> None:
+    from app.ground.kind import is_answer_figure
+
+    text = "Tổng kinh phí thực hiện chính sách giai đoạn 2026 - 2030 là 4,2 tỷ đồng."
+    labels = {q.text: words for q, words in labelled(text, True)}
+    assert "2026 - 2030" not in labels  # a period, not a figure of its own
+    assert {"kinh", "phí", "chính", "sách", "2026", "2030"} <= labels["4,2 tỷ đồng"]
+    income = _q("thu nhập bình quân đạt 90 - 100 triệu đồng")
+    assert income.kind == "range" and not income.period and is_answer_figure(income, "figure")
+    assert _q("nhiệm kỳ 2025-2030").period and not is_answer_figure(_q("nhiệm kỳ 2025-2030"), "figure")
+
+
 def test_a_figure_labelled_as_another_indicator_is_not_the_answer() -> None:
     terms = {"tỷ", "lệ", "thu", "gom", "rác", "thải"}
     assert bound_elsewhere(_q("8,26%"), PROSE, terms, "percent", True)

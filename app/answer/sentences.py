@@ -67,6 +67,8 @@ _ANSWER_KEYS = ("tra_loi", "trả_lời", "answer", "tra loi")
 _JUNK = re.compile(r"[\[\]{}<>]")
 # Sentences offered to the model: the answerable ones the scorer ranks highest.
 SHOWN = 8
+# How much surer of its own first choice the scorer may be than of the model's pick.
+OUTDONE = 0.2
 
 
 def sentences_of(passage: Passage) -> list[str]:
@@ -138,6 +140,8 @@ class _Offer:
     said: list[list[str]]  # each passage's sentences
     usable: list[Candidate]  # the clauses the extractive answerer could quote
     shown: set[tuple[int, int]]  # the sentence ids offered to the model
+    first: tuple[int, int]  # the sentence the scorer would quote
+    sure: float  # how sure the scorer is of it (the extractive answer's confidence)
 
 
 class SentenceAnswerer(LLMAnswerer):
@@ -195,7 +199,10 @@ class SentenceAnswerer(LLMAnswerer):
         usable = [c for c in self.extractive.candidates(question, passages) if c.reason is None]
         if not usable:
             raise Unverified("no sentence of the passages could answer what was asked")
-        return _Offer(question, said, usable, _best_sentences(usable, self.extractive.scorer, SHOWN))
+        scorer = self.extractive.scorer
+        top, sure = scorer.choose(np.array([c.features for c in usable]))
+        first = (usable[top].rank + 1, usable[top].index + 1)
+        return _Offer(question, said, usable, _best_sentences(usable, scorer, SHOWN), first, sure)
 
     def _written(self, query: Query, passages: list[Passage], offer: _Offer, reply: str) -> str | None:
         """The answer written from the model's reply, None for an abstention; `Unverified` when the
@@ -228,9 +235,18 @@ class SentenceAnswerer(LLMAnswerer):
         scorer = self.extractive.scorer
         picked = [c for c in usable if (c.rank + 1, c.index + 1) in chosen]
         best, confidence = scorer.choose(np.array([c.features for c in picked]))
-        if confidence < scorer.threshold and not self._agreed(usable, chosen):
+        # Two judges that err apart: the model choosing the sentence the scorer ranks first is a
+        # second vote, so less of the scorer's confidence is needed (the eight are shown in passage
+        # order, not the scorer's). A pick the scorer is far less sure of than of its own first
+        # choice is refused: what it states is most often another indicator's figure.
+        agreed = offer.first in chosen
+        if confidence < scorer.threshold and not (agreed and offer.sure >= self.agree_min):
             raise Unverified(
                 f"the chosen sentences score {confidence:.2f} < {scorer.threshold:.2f} as the answer"
+            )
+        if not agreed and offer.sure - confidence > OUTDONE:
+            raise Unverified(
+                f"the chosen sentences score {confidence:.2f}, the scorer's own choice {offer.sure:.2f}"
             )
         together = " ".join(said[n - 1][k - 1] for n, k in chosen)
         if question.kind in ("figure", "money", "percent") and not _bound(
@@ -260,17 +276,6 @@ class SentenceAnswerer(LLMAnswerer):
         if unverified:
             raise Unverified(f"figures not in the passages cited: {', '.join(unverified)}")
         return text
-
-    def _agreed(self, usable: list[Candidate], chosen: list[tuple[int, int]]) -> bool:
-        """The model chose the sentence the scorer ranks first among all it could quote, and the
-        scorer is at least `agree_min` sure of it: two judges that err apart agree. Below the
-        operating point the extractive answer abstains on the scorer's word alone; a model that
-        picks the scorer's first choice out of eight (in passage order, not the scorer's) is a second
-        vote. Any other pick must convince the scorer alone."""
-        scorer = self.extractive.scorer
-        top, confidence = scorer.choose(np.array([c.features for c in usable]))
-        best = usable[top]
-        return (best.rank + 1, best.index + 1) in chosen and confidence >= self.agree_min
 
     @staticmethod
     def write(question: str, short: str, chosen: list[tuple[int, int]], said: list[list[str]]) -> str:

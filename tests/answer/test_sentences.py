@@ -13,7 +13,7 @@ import pytest
 from conftest import make_settings
 from fake_llm import FakeLLM, Reply
 
-from app.answer.sentences import SentenceAnswerer, parse_reply
+from app.answer.sentences import OUTDONE, SHOWN, SentenceAnswerer, _best_sentences, parse_reply
 from app.config import Settings
 from app.embed import Embedder
 from app.serve.server import running_app
@@ -291,9 +291,9 @@ def test_the_scorers_first_choice_needs_less_when_the_model_chose_it_too(
     strict = replace(Scorer.load(), threshold=0.999)
     update = {"LLM_BASE_URL": llm.base_url, "LLM_MODEL": "fake", "LLM_PROTOCOL": "sentences"}
 
-    def answer(agree_min: float, ids: list[tuple[int, int]]) -> str:
+    def answer(agree_min: float, ids: list[tuple[int, int]], scorer: Scorer = strict) -> str:
         settings = seed_index.model_copy(update=update | {"LLM_AGREE_MIN": agree_min})
-        pipeline = Pipeline.open(settings, embedder, strict)
+        pipeline = Pipeline.open(settings, embedder, scorer)
         assert isinstance(pipeline.llm, SentenceAnswerer)
         query, passages = pipeline.retrieve(QUESTION, 5, None)
         llm.script(Reply(text=json.dumps({"cau": [f"{n}.{k}" for n, k in ids], "tra_loi": ""})))
@@ -323,3 +323,17 @@ def test_the_scorers_first_choice_needs_less_when_the_model_chose_it_too(
     assert BUDGET in answer(0.2, [first])
     assert answer(0.2, [other]).startswith("unverified: the chosen sentences score")
     assert answer(1.0, [first]).startswith("unverified: the chosen sentences score")
+
+    # With no operating point at all, a pick the scorer is far less sure of than of its own first
+    # choice is still refused (most often another indicator's figure), and the first choice is not.
+    lax = replace(Scorer.load(), threshold=0.0)
+    sentences = {(c.rank + 1, c.index + 1) for c in usable}
+    own = {
+        ids: lax.choose(np.array([c.features for c in usable if (c.rank + 1, c.index + 1) == ids]))[1]
+        for ids in sentences
+    }
+    shown = _best_sentences(usable, lax, SHOWN)
+    outdone = [ids for ids in shown if ids != first and confidence - own[ids] > OUTDONE]
+    assert outdone, "the seed budget passages hold sentences the scorer is far less sure of"
+    assert BUDGET in answer(1.0, [first], lax)
+    assert "the scorer's own choice" in answer(1.0, [outdone[0]], lax)

@@ -119,7 +119,10 @@ class ExtractiveAnswerer:
         doc = self.generation.documents[passage.chunk.doc_id]
         folded = not question.query.written
         absent = (
-            sum(not self.checks.in_document(doc.doc_id, fold(n)) for n in question.names)
+            sum(
+                not self.checks.in_document(doc.doc_id, fold(n), fold(n) in question.acronyms)
+                for n in question.names
+            )
             / len(question.names)
             if question.names
             else 0.0

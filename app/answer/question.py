@@ -81,6 +81,7 @@ class Question:
     role: tuple[str, ...]  # for "who": the office asked about ("chu tich ubnd"), folded words
     parts: tuple[str, ...] = ()  # parts of a document it names: ("Điều 15", "Khoản 2")
     names: tuple[str, ...] = ()  # its capitalised words after the first ("Mỹ Hòa", "hạng C"), as terms
+    acronyms: frozenset[str] = frozenset()  # those of its names written in capitals ("HTX"), folded
     # The words around the question word, folded: ("hieu luc tu ngay" before "nào"; "ky cong van"
     # after "Ai"). An answer often says them with the answer where the question word stood.
     before: tuple[str, ...] = ()
@@ -207,6 +208,13 @@ def _role(folded: list[str], written: list[str], is_written: bool) -> list[str]:
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
+def _acronyms(text: str) -> frozenset[str]:
+    """Words written in capitals, two letters or more ("HTX", "THCS"): a document may spell them out."""
+    return frozenset(
+        fold(m[0]) for m in _LETTERS.finditer(canonical(text)) if len(m[0]) > 1 and m[0].isupper()
+    )
+
+
 def _names(text: str, written: bool) -> tuple[str, ...]:
     """Capitalised words past the first: names and designations ("thôn Mỹ Hòa", "giải Khuyến khích",
     "hạng C", "Bên C"). A sentence that has none of them is likely about something else."""
@@ -290,6 +298,7 @@ def analyse(query: Query, known_localities: Mapping[str, str]) -> Question:
         else (),
         parts=named_parts(query.restored),
         names=_names(query.text, written),
+        acronyms=_acronyms(query.text),
         before=before,
         after=after,
         words=tuple(folded_all),

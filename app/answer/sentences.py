@@ -225,7 +225,11 @@ class SentenceAnswerer(LLMAnswerer):
         # A name the question says ("làng chạm gỗ Đông Thạch") that no chosen sentence's document
         # holds: the sentences are about something else, however well their figure is labelled.
         docs = {passages[n - 1].chunk.doc_id for n, _ in chosen}
-        absent = [w for w in question.names if not any(self.checks.in_document(d, fold(w)) for d in docs)]
+        absent = [
+            w
+            for w in question.names
+            if not any(self.checks.in_document(d, fold(w), fold(w) in question.acronyms) for d in docs)
+        ]
         if absent:
             raise Unverified(f"the question names {', '.join(absent)}, which the chosen documents do not")
         # The chosen sentences must convince the calibrated scorer as much as the extractive answer

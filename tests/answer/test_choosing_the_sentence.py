@@ -93,3 +93,20 @@ def test_a_name_the_document_never_uses_is_not_answered_from_it(pipeline: Pipeli
     assert answer.abstained, answer.text
     answer = pipeline.ask_sync("Thành viên Câu lạc bộ Nhiếp ảnh Phố Hiến đóng hội phí bao nhiêu?").answer
     assert not answer.abstained and "300.000 đồng" in answer.text, answer.text
+
+
+def test_an_acronym_the_question_writes_is_found_spelled_out(pipeline: Pipeline) -> None:
+    """ "CLB" is how people write "Câu lạc bộ": the charter names the club, though never so. Only a
+    word the question writes in capitals is read as initials; the initials of another name are not."""
+    checks = pipeline.answerer.checks
+    assert checks.in_document("dieu_le", "clb", acronym=True)
+    assert not checks.in_document("dieu_le", "clb")  # as a word, it is nowhere
+    assert not checks.in_document("dieu_le", "htx", acronym=True)
+    # Two letters are the initials of some pair of words in any long text: never read as initials.
+    assert not checks.in_document("dieu_le", "cl", acronym=True)
+    text = "Thành viên CLB Nhiếp ảnh Phố Hiến đóng hội phí bao nhiêu?"
+    assert analyse(Query(text, True, text), {}).acronyms == frozenset({"clb"})
+    answer = pipeline.ask_sync(text).answer
+    assert not answer.abstained and "300.000 đồng" in answer.text, answer.text
+    answer = pipeline.ask_sync("Thành viên CLB Nhiếp ảnh Hải Âu đóng hội phí bao nhiêu?").answer
+    assert answer.abstained, answer.text

@@ -193,11 +193,13 @@ class Settings(BaseSettings):
         "checkable for small models; free: the model writes the answer, every claim checked",
     )
     LLM_AGREE_MIN: float = Field(
-        0.2,
+        1.0,
         ge=0,
         le=1,
         description="sentences protocol: the scorer's confidence enough for the model's pick when it "
-        "is also the scorer's first choice (any other pick needs the operating point); 1 turns it off",
+        "is also the scorer's first choice (any other pick needs the operating point); 1 (the "
+        "default) turns it off: a small model and the scorer are fooled by the same words when the "
+        "documents do not say",
     )
     LLM_TEMPERATURE: float = Field(0.1, ge=0, le=2)
     LLM_MAX_TOKENS: int = Field(400, ge=16, le=4096)

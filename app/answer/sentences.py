@@ -239,10 +239,12 @@ class SentenceAnswerer(LLMAnswerer):
         scorer = self.extractive.scorer
         picked = [c for c in usable if (c.rank + 1, c.index + 1) in chosen]
         best, confidence = scorer.choose(np.array([c.features for c in picked]))
-        # Two judges that err apart: the model choosing the sentence the scorer ranks first is a
-        # second vote, so less of the scorer's confidence is needed (the eight are shown in passage
-        # order, not the scorer's). A pick the scorer is far less sure of than of its own first
-        # choice is refused: what it states is most often another indicator's figure.
+        # With `agree_min` below 1, the model choosing the sentence the scorer ranks first counts as
+        # a second vote and less of the scorer's confidence is needed (the eight are shown in
+        # passage order, not the scorer's). Off by default: when the documents do not say, a small
+        # model and the scorer are drawn to the same sentence by the same words. A pick the scorer
+        # is far less sure of than of its own first choice is refused: what it states is most often
+        # another indicator's figure.
         agreed = offer.first in chosen
         if confidence < scorer.threshold and not (agreed and offer.sure >= self.agree_min):
             raise Unverified(

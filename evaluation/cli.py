@@ -6,6 +6,7 @@ the report together."""
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -52,6 +53,9 @@ def _settings() -> Settings:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    # The pipeline logs why each LLM answer was not used, in words that name what was asked; the
+    # report lists those of open questions and only counts the sealed ones'.
+    logging.getLogger("app.pipeline").setLevel(logging.ERROR)
     return run_sets(_settings(), args.url, args.sample, args.which, args.sealed_only)
 
 

@@ -117,9 +117,12 @@ def _set_markdown(report: Report, data: dict) -> list[str]:
     if report.curve:
         lines += ["", "### Abstention curve (extractive; the service answers at its operating point)", ""]
         lines += [table(report.curve)]
-    fallbacks = sorted({o.reason for o in report.outcomes if o.reason})
-    if fallbacks:
+    # A reason names what a question asked ("no document is about …"): a sealed one is only counted.
+    fallbacks = sorted({o.reason for o in report.outcomes if o.reason and not o.sealed})
+    sealed_fallbacks = sum(bool(o.reason) for o in report.outcomes if o.sealed)
+    if fallbacks or sealed_fallbacks:
         lines += ["", "### Why LLM answers were not used", ""] + [f"- {r}" for r in fallbacks]
+        lines += [f"- ({sealed_fallbacks} sealed, not listed)"] if sealed_fallbacks else []
     wrong = [o for o in report.outcomes if not o.correct and not o.sealed]
     sealed_wrong = sum(not o.correct for o in report.outcomes if o.sealed)
     lines += ["", f"### Wrong ({len(wrong)} open; {sealed_wrong} sealed, not listed)", ""]

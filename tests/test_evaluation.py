@@ -371,3 +371,25 @@ def test_the_held_out_set_is_sealed_whole_and_valid() -> None:
             timeout=60,
         )
         assert done.returncode == 0 and "validation passed" in done.stdout, done.stdout + done.stderr
+
+
+def test_why_a_sealed_questions_llm_answer_was_not_used_is_counted_not_listed() -> None:
+    """A fallback reason names what a question asked ("no document is about …"): for a sealed
+    question the report says how many, never which."""
+    from evaluation.judge import Outcome
+    from evaluation.report import _set_markdown
+
+    def outcome(qid: str, reason: str, sealed: bool) -> Outcome:
+        return Outcome(qid, "figure", True, True, False, True, 0, 1, 1.0, "…", reason, sealed=sealed)
+
+    report = Report(
+        [
+            outcome("o1", "no document is about phu my", False),
+            outcome("s1", "no document is about xa bi mat", True),
+        ],
+        name="heldout",
+    )
+    data = {"overall": {}, "by_category": {}, "failures": []}
+    text = "\n".join(_set_markdown(report, data))
+    assert "- no document is about phu my" in text
+    assert "bi mat" not in text and "- (1 sealed, not listed)" in text

@@ -9,9 +9,10 @@ when every word of it is in those sentences (or the question), so no claim is th
 Only sentences the extractive answerer could quote for the question (the place, period and part
 asked, a figure of the kind asked) are offered, the few the scorer ranks highest: a 1.5B model
 picked a usable sentence for 3 of 15 seed questions among every sentence of five passages, and for
-11 of 15 among eight. A pick that was not offered is dropped; none left, a name of the question
-missing from the chosen documents, or a reply that is not the JSON asked for is `Unverified`, and
-the extractive answer is used.
+11 of 15 among eight. A pick the scorer is far less sure of than of its own first choice is
+refused (`OUTDONE`): most often another indicator's figure. A pick that was not offered is dropped;
+none left, a name of the question missing from the chosen documents, or a reply that is not the
+JSON asked for is `Unverified`, and the extractive answer is used.
 
 Chosen by `LLM_PROTOCOL=sentences` (the default); `free` keeps the free-text path for large models.
 """

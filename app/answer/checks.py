@@ -26,7 +26,7 @@ from app.retrieve import Query
 from app.text import fold, match_words
 from app.text.numbers import Quantity, figure_in_text
 
-_MIN_ACRONYM, _MAX_ACRONYM = 3, 6  # "HTX" to "BCHQS"; two letters ("CT") match any long text by chance
+_MIN_ACRONYM = 3  # "HTX"; two letters ("CT") are the initials of some pair of words in any long text
 _CACHED = 20_000  # analysed chunks (and documents' word spreads) kept per generation
 
 
@@ -71,7 +71,7 @@ class Checks:
         self.places = Places(self.known, generation.documents)
         self._sentences: dict[str, tuple[Sentence, ...]] = {}  # chunk_id -> analysed once
         self._spread: dict[str, tuple[int, Counter[str]]] = {}  # doc_id -> paragraphs, word counts
-        self._initials: dict[str, frozenset[str]] = {}  # doc_id -> first letters of its word runs
+        self._initials: dict[str, str] = {}  # doc_id -> its words' first letters, by paragraph
         self._title_time: dict[str, TimeMarks] = {}
         self._numbered: dict[str, bool] = {}
         self._body: dict[str, int] = {}
@@ -113,26 +113,33 @@ class Checks:
 
     def in_document(self, doc_id: str, word: str, acronym: bool = False) -> bool:
         """The folded word is anywhere in the document (its title included). An acronym the question
-        writes ("HTX", "THCS") is there too when the document spells it out: consecutive words whose
-        first letters it is ("Hợp tác xã", "trung học cơ sở")."""
+        writes ("HTX", "THCS") is there too when the document spells it out: consecutive words of one
+        paragraph whose first letters it is ("Hợp tác xã", "trung học cơ sở")."""
         if word in self._spread_of(doc_id)[1]:
             return True
-        return acronym and _MIN_ACRONYM <= len(word) <= _MAX_ACRONYM and word in self._initials_of(doc_id)
+        return acronym and len(word) >= _MIN_ACRONYM and word in self._initials_of(doc_id)
 
-    def _initials_of(self, doc_id: str) -> frozenset[str]:
-        """The first letters of every run of consecutive words within a paragraph, folded, as long as
-        an acronym can be; worked out the first time a question's acronym is looked for."""
+    def missing_names(self, question: Question, doc_ids: Iterable[str]) -> list[str]:
+        """The names the question says (`Question.names`) that none of these documents holds."""
+        ids = list(doc_ids)
+        return [
+            n
+            for n in question.names
+            if not any(self.in_document(d, fold(n), fold(n) in question.acronyms) for d in ids)
+        ]
+
+    def _initials_of(self, doc_id: str) -> str:
+        """The first letters of the document's words, folded, one run per paragraph ("|" between, so
+        no acronym spans two): one character a word, worked out the first time an acronym is looked
+        for."""
         found = self._initials.get(doc_id)
         if found is None:
             doc = self.generation.documents[doc_id]
-            runs: set[str] = set()
-            for text in [doc.title, *(doc.text[s.start : s.end] for s in doc.spans)]:
-                letters = "".join(w[0] for w in match_words(text, True))
-                for n in range(_MIN_ACRONYM, _MAX_ACRONYM + 1):
-                    runs.update(letters[i : i + n] for i in range(len(letters) - n + 1))
+            texts = [doc.title, *(doc.text[s.start : s.end] for s in doc.spans)]
+            found = "|".join("".join(w[0] for w in match_words(t, True)) for t in texts)
             if len(self._initials) >= _CACHED:
                 self._initials.clear()
-            found = self._initials[doc_id] = frozenset(runs)
+            self._initials[doc_id] = found
         return found
 
     def _spread_of(self, doc_id: str) -> tuple[int, Counter[str]]:

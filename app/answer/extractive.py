@@ -119,11 +119,7 @@ class ExtractiveAnswerer:
         doc = self.generation.documents[passage.chunk.doc_id]
         folded = not question.query.written
         absent = (
-            sum(
-                not self.checks.in_document(doc.doc_id, fold(n), fold(n) in question.acronyms)
-                for n in question.names
-            )
-            / len(question.names)
+            len(self.checks.missing_names(question, [doc.doc_id])) / len(question.names)
             if question.names
             else 0.0
         )

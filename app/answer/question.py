@@ -209,7 +209,7 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def _acronyms(text: str) -> frozenset[str]:
-    """Words written in capitals, two letters or more ("HTX", "THCS"): a document may spell them out."""
+    """Words written in capitals ("HTX", "THCS"): a document may spell them out."""
     return frozenset(
         fold(m[0]) for m in _LETTERS.finditer(canonical(text)) if len(m[0]) > 1 and m[0].isupper()
     )

@@ -43,7 +43,7 @@ from app.ground.claims import figure_answers
 from app.ground.kind import is_answer_figure
 from app.models import LLMUsage, Passage
 from app.retrieve import Query
-from app.text import fold, match_words
+from app.text import match_words
 from app.text.numbers import extract_quantities, figure_in_text
 
 _SCHEMA: dict[str, Any] = {
@@ -225,12 +225,7 @@ class SentenceAnswerer(LLMAnswerer):
             raise Unverified(f"the model chose none of the sentences offered: {ids}")
         # A name the question says ("làng chạm gỗ Đông Thạch") that no chosen sentence's document
         # holds: the sentences are about something else, however well their figure is labelled.
-        docs = {passages[n - 1].chunk.doc_id for n, _ in chosen}
-        absent = [
-            w
-            for w in question.names
-            if not any(self.checks.in_document(d, fold(w), fold(w) in question.acronyms) for d in docs)
-        ]
+        absent = self.checks.missing_names(question, {passages[n - 1].chunk.doc_id for n, _ in chosen})
         if absent:
             raise Unverified(f"the question names {', '.join(absent)}, which the chosen documents do not")
         # The chosen sentences must convince the calibrated scorer as much as the extractive answer
